@@ -1,0 +1,21 @@
+#![allow(elided_lifetimes_in_paths)]
+#![allow(clippy::wildcard_imports)]
+pub use sea_orm_migration::prelude::*;
+
+pub mod rls;
+
+mod m20261126_000001_foundation;
+mod m20261126_000002_row_level_security;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_foundation::Migration),
+            Box::new(m20261126_000002_row_level_security::Migration),
+            // inject-above (do not remove this comment)
+        ]
+    }
+}

@@ -1,0 +1,197 @@
+use std::path::Path;
+
+use async_trait::async_trait;
+use axum::{extract::Request, http::Method, middleware::Next, response::{IntoResponse, Response}, Router as AxumRouter};
+use axum_csrf::{CsrfConfig, CsrfLayer, CsrfToken};
+use loco_rs::{
+    app::{AppContext, Hooks, Initializer},
+    bgworker::Queue,
+    boot::{create_app, BootResult, StartMode},
+    config::Config,
+    controller::AppRoutes,
+    db::truncate_table,
+    environment::Environment,
+    task::Tasks,
+    Result,
+};
+use migration::Migrator;
+use serde::Deserialize;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+use crate::{controllers, models::{_entities, sessions::DatabaseStore}, tasks};
+
+/// The app's own settings (`settings:` in `config/*.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// The address people use to reach the app, for links in mail.
+    pub base_url: String,
+    /// Signs CSRF tokens; set `SECRET_KEY` in production (at least 32 characters).
+    pub secret_key: String,
+    /// Marks cookies `Secure` and gives them the `__Host-` prefix (serve over HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Minutes of inactivity after which a session ends.
+    #[serde(default = "default_session_minutes")]
+    pub session_minutes: i64,
+    pub mail: MailSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// When set, mail is written to this folder instead of sent.
+    #[serde(default)]
+    pub folder: Option<String>,
+}
+
+fn default_session_minutes() -> i64 {
+    12 * 60
+}
+
+fn default_from() -> String {
+    Settings::DEFAULT_FROM.to_string()
+}
+
+impl Settings {
+    pub const DEFAULT_FROM: &'static str = "Union Hall <no-reply@unionhall.localhost>";
+
+    /// # Errors
+    /// When the `settings:` section is missing or malformed.
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let raw = config.settings.clone().ok_or_else(|| loco_rs::Error::string("config: `settings:` is missing"))?;
+        let settings: Self = serde_json::from_value(raw).map_err(|e| loco_rs::Error::string(&format!("config: settings: {e}")))?;
+        if settings.secret_key.len() < 32 {
+            return Err(loco_rs::Error::string("config: settings.secret_key needs at least 32 characters"));
+        }
+        Ok(settings)
+    }
+
+    /// The settings of a running app (validated at boot).
+    #[must_use]
+    pub fn of(ctx: &AppContext) -> Self {
+        Self::from_config(&ctx.config).expect("settings were validated at boot")
+    }
+}
+
+/// HTML forms can only GET and POST: `POST …?_method=delete` (or `put`,
+/// `patch`) is routed as that method, so handlers keep REST's verbs.
+async fn method_override(mut req: Request, next: Next) -> Response {
+    if req.method() == Method::POST {
+        let wanted = req.uri().query().and_then(|q| {
+            q.split('&').find_map(|pair| pair.strip_prefix("_method=")).map(str::to_ascii_lowercase)
+        });
+        match wanted.as_deref() {
+            Some("delete") => *req.method_mut() = Method::DELETE,
+            Some("put") => *req.method_mut() = Method::PUT,
+            Some("patch") => *req.method_mut() = Method::PATCH,
+            _ => {}
+        }
+    }
+    next.run(req).await
+}
+
+/// Sets the CSRF cookie on every HTML page, so the token in its forms verifies.
+async fn csrf_cookie(req: Request, next: Next) -> Response {
+    let token = req.extensions().get::<CsrfToken>().cloned();
+    let response = next.run(req).await;
+    let is_html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    match token {
+        Some(token) if is_html => (token, response).into_response(),
+        _ => response,
+    }
+}
+
+pub struct App;
+
+#[async_trait]
+impl Hooks for App {
+    fn app_name() -> &'static str {
+        env!("CARGO_CRATE_NAME")
+    }
+
+    fn app_version() -> String {
+        format!("{} ({})", env!("CARGO_PKG_VERSION"), option_env!("BUILD_SHA").unwrap_or("dev"))
+    }
+
+    async fn boot(mode: StartMode, environment: &Environment, config: Config) -> Result<BootResult> {
+        Settings::from_config(&config)?;
+        create_app::<Self, Migrator>(mode, environment, config).await
+    }
+
+    async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
+        Ok(vec![])
+    }
+
+    fn routes(_ctx: &AppContext) -> AppRoutes {
+        AppRoutes::with_default_routes()
+            .add_route(controllers::home::routes())
+            .add_route(controllers::sessions::routes())
+            .add_route(controllers::locals::routes())
+            .add_route(controllers::password_resets::routes())
+            .add_route(controllers::email_verifications::routes())
+            .add_route(controllers::account::routes())
+            .add_route(controllers::invitation_links::routes())
+            .add_route(controllers::invitations::routes())
+            .add_route(controllers::roles::routes())
+            .add_route(controllers::users::routes())
+    }
+
+    /// Sessions and CSRF wrap every route; method override runs before routing.
+    async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
+        let settings = Settings::of(ctx);
+        let secure = settings.secure_cookies;
+        let sessions = SessionManagerLayer::new(DatabaseStore::new(ctx.db.clone()))
+            .with_name(if secure { "__Host-unionhall_session" } else { "unionhall_session" })
+            .with_secure(secure)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session_minutes)));
+        let csrf = CsrfConfig::default()
+            .with_salt(settings.secret_key.clone())
+            .with_cookie_name("unionhall_csrf")
+            .with_prefix_with_host(secure)
+            .with_secure(secure)
+            .with_http_only(true)
+            .with_cookie_same_site(axum_csrf::SameSite::Lax)
+            .with_cookie_path("/")
+            .with_lifetime(time::Duration::minutes(settings.session_minutes));
+        let inner = router
+            .layer(axum::middleware::from_fn(csrf_cookie))
+            .layer(CsrfLayer::new(csrf))
+            .layer(sessions);
+        Ok(AxumRouter::new()
+            .fallback_service(inner)
+            .layer(axum::middleware::from_fn(method_override)))
+    }
+
+    async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
+        Ok(())
+    }
+
+    fn register_tasks(tasks: &mut Tasks) {
+        tasks.register(tasks::demo_seed::DemoSeed);
+        // tasks-inject (do not remove)
+    }
+
+    async fn truncate(ctx: &AppContext) -> Result<()> {
+        truncate_table(&ctx.db, _entities::login_attempts::Entity).await?;
+        truncate_table(&ctx.db, _entities::sessions::Entity).await?;
+        truncate_table(&ctx.db, _entities::user_tokens::Entity).await?;
+        truncate_table(&ctx.db, _entities::invitations::Entity).await?;
+        truncate_table(&ctx.db, _entities::memberships::Entity).await?;
+        truncate_table(&ctx.db, _entities::roles::Entity).await?;
+        truncate_table(&ctx.db, _entities::users::Entity).await?;
+        truncate_table(&ctx.db, _entities::tenants::Entity).await?;
+        Ok(())
+    }
+
+    async fn seed(_ctx: &AppContext, _base: &Path) -> Result<()> {
+        Ok(())
+    }
+}

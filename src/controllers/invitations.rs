@@ -1,0 +1,60 @@
+//! A local's admins invite people by email with a role.
+use axum::{extract::{Path, State}, routing::{delete, get}};
+use loco_rs::prelude::{AppContext, Routes};
+use tower_sessions::Session;
+
+use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebResult};
+use crate::{
+    domain::Permission,
+    mailers::auth as mail,
+    models::{invitations::{Model as Invitation, NewInvitation}, roles::Model as Role, Error},
+    views::{invitations::{Index, InvitationForm}, Errors, Flash, Layout},
+};
+
+async fn page(local: &Local, layout: Layout, form: InvitationForm, errors: Errors) -> Result<Index, Error> {
+    let roles = Role::list(&local.tenant).await?;
+    let pending = Invitation::pending(&local.tenant).await?;
+    Ok(Index {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        roles: roles.iter().map(Into::into).collect(),
+        pending,
+        form,
+        errors,
+    })
+}
+
+async fn index(local: Local, layout: Layout) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    render(&page(&local, layout, InvitationForm::default(), Errors::default()).await?)
+}
+
+async fn create(State(ctx): State<AppContext>, session: Session, local: Local, layout: Layout, Verified(form): Verified<InvitationForm>) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    let created = match NewInvitation::try_from(&form) {
+        Ok(new) => Invitation::create(&local.tenant, &local.access, new).await,
+        Err(errors) => Err(Error::Invalid(errors)),
+    };
+    match created {
+        Ok((invitation, role_name, token)) => {
+            mail::send_invitation(&ctx, &local.tenant, &local.user, &invitation, &role_name, &token).await;
+            let to = format!("/l/{}/invitations", local.tenant.slug());
+            redirect_with(&session, &to, Flash::notice(format!("Invitation sent to {}.", invitation.email))).await
+        }
+        Err(Error::Invalid(errors)) => render_invalid(&page(&local, layout, form, errors.into()).await?),
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn destroy(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, Verified(_): Verified<Empty>) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    Invitation::revoke(&local.tenant, parse_pid(&pid)?).await?;
+    let to = format!("/l/{}/invitations", local.tenant.slug());
+    redirect_with(&session, &to, Flash::notice("The invitation is revoked; its link no longer works.")).await
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/l/{slug}/invitations", get(index).post(create))
+        .add("/l/{slug}/invitations/{pid}", delete(destroy))
+}

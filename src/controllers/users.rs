@@ -1,0 +1,83 @@
+//! The people of a local: their roles and whether their access is enabled.
+use axum::{extract::Path, routing::{get, post}};
+use loco_rs::prelude::Routes;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebError, WebResult};
+use crate::{
+    domain::{FieldErrors, Permission},
+    models::{memberships::{Model as Membership, Person}, roles::Model as Role, Error},
+    views::{users::{Index, RoleChangeForm, Show}, Errors, Flash, Layout},
+};
+
+async fn index(local: Local, layout: Layout) -> WebResult {
+    if !(local.access.can(Permission::UsersRead) || local.access.can(Permission::UsersManage)) {
+        return Err(WebError::Forbidden);
+    }
+    let people = Membership::list(&local.tenant).await?;
+    let can_manage = local.access.can(Permission::UsersManage);
+    render(&Index { layout: layout.within(&local.tenant, &local.access), slug: local.tenant.slug().to_string(), people, can_manage })
+}
+
+async fn show_page(local: &Local, layout: Layout, person: Person, errors: FieldErrors) -> Result<Show, Error> {
+    let roles = Role::list(&local.tenant).await?;
+    Ok(Show {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        person,
+        roles: roles.iter().map(Into::into).collect(),
+        errors: Errors::from(errors),
+    })
+}
+
+async fn show(local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    let person = Membership::find(&local.tenant, parse_pid(&pid)?).await?;
+    render(&show_page(&local, layout, person, FieldErrors::new()).await?)
+}
+
+fn person_path(local: &Local, pid: Uuid) -> String {
+    format!("/l/{}/users/{pid}", local.tenant.slug())
+}
+
+/// Answers a change: back to the person's page, or the page again with the
+/// reason it was refused (e.g. it would remove the last admin).
+async fn after_change(session: &Session, local: &Local, layout: Layout, pid: Uuid, changed: Result<Person, Error>, notice: &str) -> WebResult {
+    match changed {
+        Ok(person) => redirect_with(session, &person_path(local, pid), Flash::notice(format!("{}: {notice}", person.user.name))).await,
+        Err(Error::Invalid(errors)) => {
+            let person = Membership::find(&local.tenant, pid).await?;
+            render_invalid(&show_page(local, layout, person, errors).await?)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn update(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(form): Verified<RoleChangeForm>) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    let pid = parse_pid(&pid)?;
+    let changed = Membership::change_role(&local.tenant, pid, Uuid::parse_str(form.role.trim()).ok()).await;
+    after_change(&session, &local, layout, pid, changed, "role changed.").await
+}
+
+async fn disable(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(_): Verified<Empty>) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    let pid = parse_pid(&pid)?;
+    let changed = Membership::disable(&local.tenant, pid).await;
+    after_change(&session, &local, layout, pid, changed, "access disabled and signed out.").await
+}
+
+async fn enable(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(_): Verified<Empty>) -> WebResult {
+    local.access.require(Permission::UsersManage)?;
+    let pid = parse_pid(&pid)?;
+    let changed = Membership::enable(&local.tenant, pid).await;
+    after_change(&session, &local, layout, pid, changed, "access enabled again.").await
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/l/{slug}/users", get(index))
+        .add("/l/{slug}/users/{pid}", get(show).put(update))
+        .add("/l/{slug}/users/{pid}/disablement", post(disable).delete(enable))
+}

@@ -1,0 +1,16 @@
+//! Pure value types: raw strings from the edge become these once (STYLE.md 4).
+pub mod email;
+pub mod field_errors;
+pub mod password;
+pub mod permission;
+pub mod slug;
+pub mod text;
+pub mod token;
+
+pub use email::Email;
+pub use field_errors::FieldErrors;
+pub use password::Password;
+pub use permission::{Permission, PermissionSet};
+pub use slug::Slug;
+pub use text::{LocalName, PersonName, RoleName};
+pub use token::SecretToken;

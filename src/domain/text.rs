@@ -1,0 +1,53 @@
+//! Short required texts: names of people, locals and roles.
+
+fn required(raw: &str, what: &str, max: usize) -> Result<String, String> {
+    let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if value.is_empty() {
+        return Err(format!("Enter {what}."));
+    }
+    if value.chars().count() > max {
+        return Err(format!("Use at most {max} characters."));
+    }
+    Ok(value)
+}
+
+macro_rules! text_type {
+    ($name:ident, $what:literal, $max:literal) => {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// # Errors
+            /// A message when the text is empty or too long.
+            pub fn parse(raw: &str) -> Result<Self, String> {
+                required(raw, $what, $max).map(Self)
+            }
+
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            #[must_use]
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+    };
+}
+
+text_type!(PersonName, "your name", 120);
+text_type!(LocalName, "the name of your local", 120);
+text_type!(RoleName, "a name for the role", 60);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(PersonName::parse("  Ann   Lee ").unwrap().as_str(), "Ann Lee");
+        assert!(PersonName::parse("   ").is_err());
+        assert!(RoleName::parse(&"x".repeat(61)).is_err());
+    }
+}

@@ -1,0 +1,7 @@
+pub mod app;
+pub mod controllers;
+pub mod domain;
+pub mod mailers;
+pub mod models;
+pub mod tasks;
+pub mod views;

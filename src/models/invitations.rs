@@ -1,0 +1,278 @@
+//! Invitations of staff into a local by email, with a role (tenant-owned).
+//! The link's secret is the capability: its digest lets the bearer read that
+//! one invitation under row-level security (`invitation_bearer` policy).
+use chrono::{Duration, Utc};
+use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub use super::_entities::invitations::{self, ActiveModel, Entity, Model};
+use super::{
+    _entities::{memberships as membership_rows, roles as role_rows, tenants as tenant_rows},
+    memberships::Access,
+    roles,
+    tenants::{apply_scope, Scope, Tenant},
+    users, Error, Result,
+};
+use crate::domain::{Email, FieldErrors, Password, PersonName, SecretToken};
+
+pub const LIFETIME_DAYS: i64 = 7;
+
+impl TenantEntity for Entity {
+    type TenantId = i32;
+
+    fn tenant_column() -> invitations::Column {
+        invitations::Column::TenantId
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub email: Email,
+    pub role_pid: Option<Uuid>,
+}
+
+/// A pending invitation with the name of its role.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub invitation: Model,
+    pub role_name: String,
+}
+
+/// An invitation as its bearer sees it before accepting.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub invitation: Model,
+    pub local: tenant_rows::Model,
+    pub role_name: String,
+    /// The account that already uses the invited address, if any.
+    pub account: Option<users::Model>,
+}
+
+/// How the bearer accepts: as the signed-in owner of the invited address, or
+/// by creating an account for it.
+pub enum Acceptance {
+    SignedIn(users::Model),
+    NewAccount { name: PersonName, password: Password },
+}
+
+impl Model {
+    #[must_use]
+    pub fn is_usable(&self) -> bool {
+        self.accepted_at.is_none() && self.revoked_at.is_none() && self.expires_at > Utc::now()
+    }
+
+    /// Invites `email` with a role; an earlier pending invitation of the same
+    /// address is revoked, so only the newest link works.
+    ///
+    /// # Errors
+    /// `Invalid` (unknown role, already a member), or a database error.
+    pub async fn create(tenant: &Tenant, by: &Access, new: NewInvitation) -> Result<(Self, String, SecretToken)> {
+        let txn = tenant.begin().await?;
+        let role = match new.role_pid {
+            Some(pid) => roles::Model::find_by_pid(&txn, tenant, pid).await.ok(),
+            None => None,
+        }
+        .ok_or_else(|| Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles.")))?;
+        if let Ok(user) = users::Model::find_by_email(&txn, &new.email).await {
+            let member = membership_rows::Entity::find()
+                .in_tenant(tenant.id())
+                .filter(membership_rows::Column::UserId.eq(user.id))
+                .one(&txn)
+                .await?;
+            if member.is_some() {
+                return Err(Error::Invalid(FieldErrors::one("email", "This person is already in the local.")));
+            }
+        }
+        let now = Utc::now();
+        Entity::update_many()
+            .in_tenant(tenant.id())
+            .col_expr(invitations::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(invitations::Column::Email.eq(new.email.as_str()))
+            .filter(invitations::Column::AcceptedAt.is_null())
+            .filter(invitations::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let token = SecretToken::generate();
+        let invitation = ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            email: Set(new.email.as_str().to_string()),
+            role_id: Set(role.id),
+            invited_by_id: Set(Some(by.user_id())),
+            token_hash: Set(token.digest()),
+            expires_at: Set((now + Duration::days(LIFETIME_DAYS)).into()),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .set_tenant(tenant.id())?
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok((invitation, role.name, token))
+    }
+
+    /// Invitations not yet accepted, revoked or expired.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn pending(tenant: &Tenant) -> Result<Vec<Pending>> {
+        let txn = tenant.begin().await?;
+        let rows = Entity::find()
+            .in_tenant(tenant.id())
+            .filter(invitations::Column::AcceptedAt.is_null())
+            .filter(invitations::Column::RevokedAt.is_null())
+            .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+            .find_also_related(role_rows::Entity)
+            .order_by_desc(invitations::Column::CreatedAt)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|(invitation, role)| Pending {
+                invitation,
+                role_name: role.map(|r| r.name).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// # Errors
+    /// `NotFound` (also for another local's invitation) or a database error.
+    pub async fn revoke(tenant: &Tenant, pid: Uuid) -> Result<()> {
+        let txn = tenant.begin().await?;
+        let updated = Entity::update_many()
+            .in_tenant(tenant.id())
+            .col_expr(invitations::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(invitations::Column::Pid.eq(pid))
+            .filter(invitations::Column::AcceptedAt.is_null())
+            .filter(invitations::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        if updated.rows_affected == 1 {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+}
+
+/// Finds the usable invitation behind a link, inside `txn`.
+async fn find_by_link(txn: &DatabaseTransaction, token: &SecretToken) -> Result<(Model, tenant_rows::Model)> {
+    let digest = token.digest();
+    apply_scope(
+        txn,
+        &Scope {
+            invitation_digest: Some(&digest),
+            ..Scope::default()
+        },
+    )
+    .await?;
+    let invitation = Entity::find()
+        .filter(invitations::Column::TokenHash.eq(digest.clone()))
+        .one(txn)
+        .await?
+        .filter(Model::is_usable)
+        .ok_or(Error::NotFound)?;
+    let local = tenant_rows::Entity::find_by_id(invitation.tenant_id)
+        .one(txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    // From here on the transaction works inside the invitation's local.
+    apply_scope(
+        txn,
+        &Scope {
+            tenant_id: Some(local.id),
+            invitation_digest: Some(&digest),
+            ..Scope::default()
+        },
+    )
+    .await?;
+    Ok((invitation, local))
+}
+
+/// The invitation behind a link, for the acceptance page.
+///
+/// # Errors
+/// `NotFound` when the link is unknown, expired, revoked or used.
+pub async fn open(db: &DatabaseConnection, raw: &str) -> Result<Opened> {
+    let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
+    let txn = db.begin().await?;
+    let (invitation, local) = find_by_link(&txn, &token).await?;
+    let role_name = role_rows::Entity::find()
+        .in_tenant(local.id)
+        .filter(role_rows::Column::Id.eq(invitation.role_id))
+        .one(&txn)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    let email = Email::parse(&invitation.email).map_err(|_| Error::NotFound)?;
+    let account = users::Model::find_by_email(&txn, &email).await.ok();
+    txn.commit().await?;
+    Ok(Opened { invitation, local, role_name, account })
+}
+
+/// Accepts an invitation, once: the person joins the local with the role.
+///
+/// # Errors
+/// `NotFound` (unknown, expired, revoked or already used link), `Suspended`,
+/// `Invalid` (signed in as someone else, or the address has an account and
+/// its owner must sign in), or a database error.
+pub async fn accept(db: &DatabaseConnection, raw: &str, acceptance: Acceptance) -> Result<(Tenant, users::Model)> {
+    let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
+    let txn = db.begin().await?;
+    let (invitation, local) = find_by_link(&txn, &token).await?;
+    if local.is_suspended() {
+        return Err(Error::Suspended(local.name));
+    }
+    let email = Email::parse(&invitation.email).map_err(|_| Error::NotFound)?;
+    let user = match acceptance {
+        Acceptance::SignedIn(user) if user.email == invitation.email => user,
+        Acceptance::SignedIn(_) => {
+            return Err(Error::Invalid(FieldErrors::one(
+                "email",
+                format!("This invitation is for {}. Sign out, then open the link again.", invitation.email),
+            )))
+        }
+        Acceptance::NewAccount { name, password } => {
+            if users::Model::find_by_email(&txn, &email).await.is_ok() {
+                return Err(Error::Invalid(FieldErrors::one(
+                    "email",
+                    "An account with this email exists: sign in to accept.",
+                )));
+            }
+            users::Model::create(
+                &txn,
+                users::NewUser { name, email, password, email_verified: true },
+            )
+            .await?
+        }
+    };
+    let used = Entity::update_many()
+        .in_tenant(local.id)
+        .col_expr(invitations::Column::AcceptedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(invitations::Column::Id.eq(invitation.id))
+        .filter(invitations::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(Error::NotFound);
+    }
+    let already = membership_rows::Entity::find()
+        .in_tenant(local.id)
+        .filter(membership_rows::Column::UserId.eq(user.id))
+        .one(&txn)
+        .await?;
+    if already.is_none() {
+        super::memberships::insert(&txn, local.id, user.id, invitation.role_id).await?;
+    }
+    let user = user.mark_email_verified(&txn).await?;
+    txn.commit().await?;
+    Ok((Tenant::from_trusted(local, db), user))
+}
+
+impl sea_orm::ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,274 @@
+//! A person's place in a local: their role there, and whether an admin has
+//! disabled their access (tenant-owned).
+use chrono::Utc;
+use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+pub use super::_entities::memberships::{self, ActiveModel, Entity, Model};
+use super::{
+    _entities::{roles as role_rows, tenants as tenant_rows, users as user_rows},
+    roles, sessions,
+    tenants::{begin_scoped, Scope, Tenant},
+    Error, Result,
+};
+use crate::domain::{FieldErrors, Permission, PermissionSet};
+
+impl TenantEntity for Entity {
+    type TenantId = i32;
+
+    fn tenant_column() -> memberships::Column {
+        memberships::Column::TenantId
+    }
+}
+
+/// What the signed-in person may do in the current local: the one
+/// permission check every handler uses.
+#[derive(Debug, Clone)]
+pub struct Access {
+    membership_pid: Uuid,
+    user_id: i32,
+    role_name: String,
+    permissions: PermissionSet,
+}
+
+impl Access {
+    pub(crate) fn new(membership: &Model, role: &role_rows::Model) -> Self {
+        Self {
+            membership_pid: membership.pid,
+            user_id: membership.user_id,
+            role_name: role.name.clone(),
+            permissions: role.permission_set(),
+        }
+    }
+
+    #[must_use]
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// # Errors
+    /// `Forbidden` when the role lacks the permission.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    #[must_use]
+    pub fn user_id(&self) -> i32 {
+        self.user_id
+    }
+
+    #[must_use]
+    pub fn membership_pid(&self) -> Uuid {
+        self.membership_pid
+    }
+
+    #[must_use]
+    pub fn role_name(&self) -> &str {
+        &self.role_name
+    }
+
+    #[must_use]
+    pub fn permissions(&self) -> &PermissionSet {
+        &self.permissions
+    }
+}
+
+/// One row of a local's people page.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub membership: Model,
+    pub user: user_rows::Model,
+    pub role: role_rows::Model,
+}
+
+impl Person {
+    #[must_use]
+    pub fn is_disabled(&self) -> bool {
+        self.membership.disabled_at.is_some()
+    }
+}
+
+pub(crate) async fn insert<C: ConnectionTrait>(db: &C, tenant_id: i32, user_id: i32, role_id: i32) -> Result<Model> {
+    let now = Utc::now().into();
+    Ok(ActiveModel {
+        pid: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        role_id: Set(role_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .set_tenant(tenant_id)?
+    .insert(db)
+    .await?)
+}
+
+/// The locals a person may enter, for the local switcher.
+///
+/// # Errors
+/// A database error.
+pub async fn locals_of(db: &DatabaseConnection, user_id: i32) -> Result<Vec<tenant_rows::Model>> {
+    let txn = begin_scoped(
+        db,
+        Scope {
+            user_id: Some(user_id),
+            ..Scope::default()
+        },
+    )
+    .await?;
+    let tenant_ids: Vec<i32> = Entity::find()
+        .filter(memberships::Column::UserId.eq(user_id))
+        .filter(memberships::Column::DisabledAt.is_null())
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| m.tenant_id)
+        .collect();
+    txn.commit().await?;
+    Ok(tenant_rows::Entity::find()
+        .filter(tenant_rows::Column::Id.is_in(tenant_ids))
+        .order_by_asc(tenant_rows::Column::Name)
+        .all(db)
+        .await?)
+}
+
+async fn find_person<C: ConnectionTrait>(db: &C, tenant: &Tenant, pid: Uuid) -> Result<Person> {
+    let membership = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(memberships::Column::Pid.eq(pid))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let user = user_rows::Entity::find_by_id(membership.user_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let role = role_rows::Entity::find()
+        .in_tenant(tenant.id())
+        .filter(role_rows::Column::Id.eq(membership.role_id))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(Person { membership, user, role })
+}
+
+impl Model {
+    /// The people of a local with their roles.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list(tenant: &Tenant) -> Result<Vec<Person>> {
+        let txn = tenant.begin().await?;
+        let rows = Entity::find()
+            .in_tenant(tenant.id())
+            .find_also_related(user_rows::Entity)
+            .order_by_asc(memberships::Column::Id)
+            .all(&txn)
+            .await?;
+        let roles = role_rows::Entity::find().in_tenant(tenant.id()).all(&txn).await?;
+        txn.commit().await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(membership, user)| {
+                let role = roles.iter().find(|r| r.id == membership.role_id)?.clone();
+                Some(Person { membership, user: user?, role })
+            })
+            .collect())
+    }
+
+    /// # Errors
+    /// `NotFound` (also for another local's person) or a database error.
+    pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Person> {
+        let txn = tenant.begin().await?;
+        let person = find_person(&txn, tenant, pid).await?;
+        txn.commit().await?;
+        Ok(person)
+    }
+
+    /// Gives a person another role of the same local.
+    ///
+    /// # Errors
+    /// `NotFound`, `Invalid` (unknown role, or no admin would remain), or a
+    /// database error.
+    pub async fn change_role(tenant: &Tenant, pid: Uuid, role_pid: Option<Uuid>) -> Result<Person> {
+        let txn = tenant.begin().await?;
+        let person = find_person(&txn, tenant, pid).await?;
+        let role = match role_pid {
+            Some(role_pid) => roles::Model::find_by_pid(&txn, tenant, role_pid).await.ok(),
+            None => None,
+        }
+        .ok_or_else(|| Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles.")))?;
+        let mut row: ActiveModel = person.membership.clone().into();
+        row.role_id = Set(role.id);
+        row.updated_at = Set(Utc::now().into());
+        let membership = row.update(&txn).await?;
+        roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
+        txn.commit().await?;
+        Ok(Person { membership, user: person.user, role })
+    }
+
+    /// Disables a person's access to the local and ends their sessions.
+    ///
+    /// # Errors
+    /// `NotFound`, `Invalid` (no admin would remain), or a database error.
+    pub async fn disable(tenant: &Tenant, pid: Uuid) -> Result<Person> {
+        let txn = tenant.begin().await?;
+        let person = find_person(&txn, tenant, pid).await?;
+        let mut row: ActiveModel = person.membership.clone().into();
+        row.disabled_at = Set(Some(Utc::now().into()));
+        row.updated_at = Set(Utc::now().into());
+        let membership = row.update(&txn).await?;
+        roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
+        txn.commit().await?;
+        sessions::end_all_for_user(tenant.db(), person.user.id).await?;
+        Ok(Person { membership, ..person })
+    }
+
+    /// # Errors
+    /// `NotFound` or a database error.
+    pub async fn enable(tenant: &Tenant, pid: Uuid) -> Result<Person> {
+        let txn = tenant.begin().await?;
+        let person = find_person(&txn, tenant, pid).await?;
+        let mut row: ActiveModel = person.membership.clone().into();
+        row.disabled_at = Set(None);
+        row.updated_at = Set(Utc::now().into());
+        let membership = row.update(&txn).await?;
+        txn.commit().await?;
+        Ok(Person { membership, ..person })
+    }
+}
+
+impl sea_orm::ActiveModelBehavior for ActiveModel {}
+
+/// Seeding only: gives `user_id` the role named `role_name` in a local,
+/// unless they already hold a role there.
+///
+/// # Errors
+/// `NotFound` for an unknown role, or a database error.
+pub async fn seed_membership(db: &DatabaseConnection, tenant_id: i32, user_id: i32, role_name: &str) -> Result<()> {
+    let txn = begin_scoped(db, Scope { tenant_id: Some(tenant_id), ..Scope::default() }).await?;
+    let existing = Entity::find()
+        .in_tenant(tenant_id)
+        .filter(memberships::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?;
+    if existing.is_none() {
+        let role = role_rows::Entity::find()
+            .in_tenant(tenant_id)
+            .filter(role_rows::Column::Name.eq(role_name))
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        insert(&txn, tenant_id, user_id, role.id).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! Models: every query of the app lives here. Tenant-owned models take a
+//! [`tenants::Tenant`]; code without one cannot reach a local's data.
+pub mod _entities;
+pub mod invitations;
+pub mod login_attempts;
+pub mod memberships;
+pub mod roles;
+pub mod sessions;
+pub mod tenants;
+pub mod user_tokens;
+pub mod users;
+
+use sea_orm::{DbErr, SqlErr};
+
+use crate::domain::FieldErrors;
+
+/// What a model call can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input broke a rule; the messages name the fields.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// Missing, or another local's: the two are indistinguishable on purpose.
+    #[error("not found")]
+    NotFound,
+    /// The local is suspended: nothing may change.
+    #[error("the local {0} is suspended")]
+    Suspended(String),
+    /// The signed-in person's role does not allow this.
+    #[error("forbidden")]
+    Forbidden,
+    /// This person's access to the local was disabled by its admins.
+    #[error("access disabled")]
+    AccessDisabled,
+    /// Too many recent attempts; try again after this many seconds.
+    #[error("too many attempts")]
+    Throttled(u64),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Loco(#[from] loco_rs::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<FieldErrors> for Error {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl From<loco_rs::model::ModelError> for Error {
+    fn from(err: loco_rs::model::ModelError) -> Self {
+        match err {
+            loco_rs::model::ModelError::EntityNotFound => Self::NotFound,
+            loco_rs::model::ModelError::DbErr(db) => Self::Db(db),
+            other => Self::Loco(other.into()),
+        }
+    }
+}
+
+/// Turns a unique-key violation into a form error on the field whose column
+/// it names (both PostgreSQL's and SQLite's messages name the column or its
+/// key); any other database error passes through. The one place where
+/// duplicates become messages (STYLE.md 6).
+pub(crate) fn on_conflict(err: DbErr, fields: &[(&str, &'static str, &str)]) -> Error {
+    if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
+        for (needle, field, text) in fields {
+            if message.contains(needle) {
+                return Error::Invalid(FieldErrors::one(field, *text));
+            }
+        }
+    }
+    Error::Db(err)
+}

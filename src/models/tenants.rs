@@ -1,0 +1,263 @@
+//! Union locals, and the [`Tenant`] capability through which every
+//! tenant-owned model is reached (STYLE.md 8–10).
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+pub use super::_entities::tenants::{self, ActiveModel, Entity, Model};
+use super::{
+    _entities::{memberships as membership_rows, roles as role_rows},
+    memberships::Access,
+    on_conflict, roles, users, Error, Result,
+};
+use crate::domain::{permission::ADMIN_ROLE, LocalName, PermissionSet, Slug};
+
+pub const ACTIVE: &str = "active";
+pub const SUSPENDED: &str = "suspended";
+
+/// The current union local. Its fields are private and it is only built by
+/// [`Tenant::enter`] (which checks the person's membership), by
+/// [`Tenant::register`] and by the invitation check; so code that holds one
+/// has been allowed into that local.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    local: Model,
+    db: DatabaseConnection,
+}
+
+/// What a transaction is allowed to see under row-level security.
+#[derive(Default)]
+pub(crate) struct Scope<'a> {
+    pub tenant_id: Option<i32>,
+    pub user_id: Option<i32>,
+    pub invitation_digest: Option<&'a str>,
+}
+
+/// Starts a transaction that, on PostgreSQL, runs as the restricted role
+/// with the scope set transaction-locally: a query that forgets its tenant
+/// filter sees nothing of other locals, and the pooled connection is clean
+/// again after commit or rollback. On SQLite it is a plain transaction.
+pub(crate) async fn begin_scoped(db: &DatabaseConnection, scope: Scope<'_>) -> Result<DatabaseTransaction> {
+    let txn = db.begin().await?;
+    apply_scope(&txn, &scope).await?;
+    Ok(txn)
+}
+
+pub(crate) async fn apply_scope(txn: &DatabaseTransaction, scope: &Scope<'_>) -> Result<()> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        let text = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
+             set_config('app.user_id', $3, true), set_config('app.invitation_token', $4, true)",
+            [
+                migration::rls::TENANT_ROLE.into(),
+                text(scope.tenant_id).into(),
+                text(scope.user_id).into(),
+                scope.invitation_digest.unwrap_or_default().into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// A local being registered.
+#[derive(Debug, Clone)]
+pub struct NewLocal {
+    pub name: LocalName,
+    pub slug: Slug,
+}
+
+/// Who becomes the first admin of a new local.
+pub enum Founder {
+    /// A signed-in person registering another local.
+    Existing(users::Model),
+    /// A new account created with the local.
+    New(users::NewUser),
+}
+
+impl Tenant {
+    #[must_use]
+    pub fn id(&self) -> i32 {
+        self.local.id
+    }
+
+    #[must_use]
+    pub fn slug(&self) -> &str {
+        &self.local.slug
+    }
+
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.local.name
+    }
+
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.local
+    }
+
+    #[must_use]
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A transaction scoped to this local (see [`begin_scoped`]).
+    ///
+    /// # Errors
+    /// When the database refuses.
+    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+        begin_scoped(
+            &self.db,
+            Scope {
+                tenant_id: Some(self.id()),
+                ..Scope::default()
+            },
+        )
+        .await
+    }
+
+    /// Lets a signed-in person into the local named by `slug`, if they hold a
+    /// role in it. Anyone else gets `NotFound`, exactly as for a local that
+    /// does not exist.
+    ///
+    /// # Errors
+    /// `NotFound`, `Suspended`, `AccessDisabled`, or a database error.
+    pub async fn enter(db: &DatabaseConnection, user_id: i32, slug: &str) -> Result<(Self, Access)> {
+        let local = Entity::find()
+            .filter(tenants::Column::Slug.eq(slug.to_lowercase()))
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let txn = begin_scoped(
+            db,
+            Scope {
+                tenant_id: Some(local.id),
+                user_id: Some(user_id),
+                ..Scope::default()
+            },
+        )
+        .await?;
+        let (membership, role) = membership_rows::Entity::find()
+            .filter(membership_rows::Column::TenantId.eq(local.id))
+            .filter(membership_rows::Column::UserId.eq(user_id))
+            .find_also_related(role_rows::Entity)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        txn.commit().await?;
+        let role = role.ok_or(Error::NotFound)?;
+        if local.status == SUSPENDED {
+            return Err(Error::Suspended(local.name));
+        }
+        if membership.disabled_at.is_some() {
+            return Err(Error::AccessDisabled);
+        }
+        let access = Access::new(&membership, &role);
+        Ok((Self { local, db: db.clone() }, access))
+    }
+
+    /// Registers a local: the tenant, its default roles and its first admin,
+    /// in one transaction. A taken slug or email becomes a form error.
+    ///
+    /// # Errors
+    /// `Invalid` for a taken slug or email, or a database error.
+    pub async fn register(
+        db: &DatabaseConnection,
+        local: NewLocal,
+        founder: Founder,
+    ) -> Result<(Self, users::Model)> {
+        let txn = db.begin().await?;
+        let now = Utc::now().into();
+        let row = ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            name: Set(local.name.into_string()),
+            slug: Set(local.slug.as_str().to_string()),
+            status: Set(ACTIVE.to_string()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| on_conflict(e, &[("slug", "slug", "This address is taken; choose another.")]))?;
+        apply_scope(
+            &txn,
+            &Scope {
+                tenant_id: Some(row.id),
+                ..Scope::default()
+            },
+        )
+        .await?;
+        let created = roles::create_defaults(&txn, row.id).await?;
+        let admin = created
+            .iter()
+            .find(|r| r.name == ADMIN_ROLE)
+            .ok_or(Error::NotFound)?;
+        let user = match founder {
+            Founder::Existing(user) => user,
+            Founder::New(new_user) => users::Model::create(&txn, new_user).await?,
+        };
+        super::memberships::insert(&txn, row.id, user.id, admin.id).await?;
+        txn.commit().await?;
+        Ok((Self { local: row, db: db.clone() }, user))
+    }
+
+    /// Builds the tenant of a row found through a capability other than a
+    /// membership (an invitation link). Crate-private: only models call it.
+    pub(crate) fn from_trusted(local: Model, db: &DatabaseConnection) -> Self {
+        Self { local, db: db.clone() }
+    }
+
+    /// The permissions of the default Admin role, for display.
+    #[must_use]
+    pub fn admin_permissions() -> PermissionSet {
+        PermissionSet::all()
+    }
+}
+
+impl Model {
+    /// # Errors
+    /// `NotFound` or a database error.
+    pub async fn find_by_slug(db: &DatabaseConnection, slug: &str) -> Result<Self> {
+        Entity::find()
+            .filter(tenants::Column::Slug.eq(slug.to_lowercase()))
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    #[must_use]
+    pub fn is_suspended(&self) -> bool {
+        self.status == SUSPENDED
+    }
+
+    /// Suspends the local: its people can sign in but change nothing.
+    /// (The operator console that calls this arrives with the jobs issue.)
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn suspend(self, db: &DatabaseConnection, reason: &str) -> Result<Self> {
+        self.set_status(db, SUSPENDED, Some(reason.to_string())).await
+    }
+
+    /// # Errors
+    /// A database error.
+    pub async fn reactivate(self, db: &DatabaseConnection) -> Result<Self> {
+        self.set_status(db, ACTIVE, None).await
+    }
+
+    async fn set_status(self, db: &DatabaseConnection, status: &str, reason: Option<String>) -> Result<Self> {
+        let mut row: ActiveModel = self.into();
+        row.status = Set(status.to_string());
+        row.status_reason = Set(reason);
+        row.updated_at = Set(Utc::now().into());
+        Ok(row.update(db).await?)
+    }
+}
+
+impl sea_orm::ActiveModelBehavior for ActiveModel {}

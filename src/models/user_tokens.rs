@@ -1,0 +1,103 @@
+//! Single-use, expiring tokens for password resets and email verification.
+//! The link carries the secret; the table keeps only its digest.
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+
+pub use super::_entities::user_tokens::{self, ActiveModel, Entity, Model};
+use super::{users, Error, Result};
+use crate::domain::SecretToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    PasswordReset,
+    EmailVerification,
+}
+
+impl Purpose {
+    fn key(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerification => "email_verification",
+        }
+    }
+
+    fn lifetime(self) -> Duration {
+        match self {
+            Self::PasswordReset => Duration::hours(1),
+            Self::EmailVerification => Duration::days(3),
+        }
+    }
+}
+
+/// Issues a new token for `user`; earlier unused tokens of the same purpose
+/// stop working, so only the newest link counts.
+///
+/// # Errors
+/// A database error.
+pub async fn issue(db: &DatabaseConnection, user: &users::Model, purpose: Purpose) -> Result<SecretToken> {
+    let token = SecretToken::generate();
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    Entity::update_many()
+        .col_expr(user_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(user_tokens::Column::UserId.eq(user.id))
+        .filter(user_tokens::Column::Purpose.eq(purpose.key()))
+        .filter(user_tokens::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    ActiveModel {
+        user_id: Set(user.id),
+        purpose: Set(purpose.key().to_string()),
+        token_hash: Set(token.digest()),
+        expires_at: Set((now + purpose.lifetime()).into()),
+        created_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// The person a still-valid token belongs to, without using it up (to show
+/// the form behind the link).
+///
+/// # Errors
+/// `NotFound` when the token is unknown, used or expired.
+pub async fn peek<C: ConnectionTrait>(db: &C, raw: &str, purpose: Purpose) -> Result<(Model, users::Model)> {
+    let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
+    let row = Entity::find()
+        .filter(user_tokens::Column::TokenHash.eq(token.digest()))
+        .filter(user_tokens::Column::Purpose.eq(purpose.key()))
+        .filter(user_tokens::Column::UsedAt.is_null())
+        .filter(user_tokens::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let user = users::Model::find_by_id(db, row.user_id).await?;
+    Ok((row, user))
+}
+
+/// Uses a token up, once: of two concurrent uses only one succeeds.
+///
+/// # Errors
+/// `NotFound` when the token is unknown, used or expired.
+pub async fn consume<C: ConnectionTrait>(db: &C, raw: &str, purpose: Purpose) -> Result<users::Model> {
+    let (row, user) = peek(db, raw, purpose).await?;
+    let updated = Entity::update_many()
+        .col_expr(user_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(user_tokens::Column::Id.eq(row.id))
+        .filter(user_tokens::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 1 {
+        Ok(user)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+impl sea_orm::ActiveModelBehavior for ActiveModel {}
