@@ -16,8 +16,9 @@ async fn show(State(ctx): State<AppContext>, Path(token): Path<String>, layout: 
 
 async fn confirm(State(ctx): State<AppContext>, session: Session, Path(token): Path<String>, Verified(_): Verified<Empty>) -> WebResult {
     let user = user_tokens::consume(&ctx.db, &token, Purpose::EmailVerification).await.map_err(link_error)?;
-    user.mark_email_verified(&ctx.db).await?;
-    redirect_with(&session, "/", Flash::notice("Your email address is confirmed.")).await
+    let user = user.mark_email_verified(&ctx.db).await?;
+    let to = super::home::home_path(&ctx, &user).await?;
+    redirect_with(&session, &to, Flash::notice("Your email address is confirmed.")).await
 }
 
 async fn resend(State(ctx): State<AppContext>, session: Session, CurrentUser(user): CurrentUser, Verified(_): Verified<Empty>) -> WebResult {

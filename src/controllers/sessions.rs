@@ -48,7 +48,10 @@ async fn create(
     match users::Model::authenticate(&ctx.db, &form.email, &form.password, &client_address(&ip)).await {
         Ok(user) => {
             sign_in(&session, &user).await?;
-            let to = form.destination().unwrap_or("/").to_string();
+            let to = match form.destination() {
+                Some(to) => to.to_string(),
+                None => super::home::home_path(&ctx, &user).await?,
+            };
             redirect_with(&session, &to, Flash::notice(format!("Signed in as {}.", user.name))).await
         }
         Err(Error::Invalid(errors)) => {

@@ -128,11 +128,7 @@ impl Tenant {
     /// # Errors
     /// `NotFound`, `Suspended`, `AccessDisabled`, or a database error.
     pub async fn enter(db: &DatabaseConnection, user_id: i32, slug: &str) -> Result<(Self, Access)> {
-        let local = Entity::find()
-            .filter(tenants::Column::Slug.eq(slug.to_lowercase()))
-            .one(db)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let local = Model::find_by_slug(db, slug).await?;
         let txn = begin_scoped(
             db,
             Scope {
@@ -224,8 +220,10 @@ impl Model {
     /// # Errors
     /// `NotFound` or a database error.
     pub async fn find_by_slug(db: &DatabaseConnection, slug: &str) -> Result<Self> {
+        // Whatever a URL carries, only a well-formed slug reaches the database.
+        let slug = Slug::parse(slug).map_err(|_| Error::NotFound)?;
         Entity::find()
-            .filter(tenants::Column::Slug.eq(slug.to_lowercase()))
+            .filter(tenants::Column::Slug.eq(slug.as_str()))
             .one(db)
             .await?
             .ok_or(Error::NotFound)

@@ -1,0 +1,3 @@
+mod accounts;
+mod row_level_security;
+mod tenancy;

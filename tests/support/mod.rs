@@ -1,0 +1,223 @@
+//! Test helpers: a booted app on its own fresh database, browser-like
+//! clients that keep cookies and send CSRF tokens, and the SMTP sink.
+#![allow(dead_code)]
+pub mod smtp;
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use axum_test::{TestResponse, TestServer, TestServerConfig};
+use loco_rs::{
+    app::{AppContext, Hooks},
+    boot::StartMode,
+    environment::Environment,
+};
+use sea_orm::{ConnectionTrait, Database, DbBackend};
+use unionhall::{
+    app::App,
+    domain::{Email, LocalName, Password, PersonName, Slug},
+    models::{
+        memberships::Access,
+        tenants::{Founder, NewLocal, Tenant},
+        users::{self, NewUser},
+    },
+};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A unique, readable email address for this test run.
+#[must_use]
+pub fn unique_email(who: &str) -> String {
+    format!("{who}-{}@example.org", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+#[must_use]
+pub fn unique_slug(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+pub struct TestApp {
+    pub ctx: AppContext,
+    router: axum::Router,
+    postgres: Option<(String, String)>,
+    sqlite_dir: Option<PathBuf>,
+}
+
+impl TestApp {
+    /// Boots the app in the test environment on a database of its own:
+    /// a new PostgreSQL database, or a new SQLite file when `DATABASE_URL`
+    /// names SQLite. Migrations run at boot.
+    pub async fn start() -> Self {
+        smtp::sink();
+        let mut config = App::load_config(&Environment::Test).await.expect("test config");
+        let uri = config.database.uri.clone();
+        let mut postgres = None;
+        let mut sqlite_dir = None;
+        if uri.starts_with("postgres") {
+            let mut url = url::Url::parse(&uri).expect("database url");
+            let name = format!("uh_test_{}", uuid::Uuid::new_v4().simple());
+            url.set_path("/postgres");
+            let root = url.to_string();
+            let admin = Database::connect(&root).await.expect("connect to postgres");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.ok();
+            url.set_path(&format!("/{name}"));
+            config.database.uri = url.to_string();
+            postgres = Some((root, name));
+        } else {
+            let dir = std::env::temp_dir().join(format!("uh-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            config.database.uri = format!("sqlite://{}?mode=rwc", dir.join("test.sqlite").display());
+            sqlite_dir = Some(dir);
+        }
+        let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config).await.expect("boot the app");
+        Self { ctx: boot.app_context, router: boot.router.expect("router"), postgres, sqlite_dir }
+    }
+
+    #[must_use]
+    pub fn is_postgres(&self) -> bool {
+        self.ctx.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// A new browser: its own cookie jar.
+    #[must_use]
+    pub fn client(&self) -> Client {
+        let config = TestServerConfig { save_cookies: true, ..TestServerConfig::default() };
+        let server = TestServer::new_with_config(
+            self.router.clone().into_make_service_with_connect_info::<SocketAddr>(),
+            config,
+        )
+        .expect("test server");
+        Client { server, csrf: None }
+    }
+
+    /// Registers a local with a new admin directly through the models.
+    pub async fn local_with_admin(&self, slug: &str) -> (Tenant, users::Model) {
+        let local = NewLocal { name: LocalName::parse(&format!("Local {slug}")).unwrap(), slug: Slug::parse(slug).unwrap() };
+        let admin = NewUser {
+            name: PersonName::parse("Ada Admin").unwrap(),
+            email: Email::parse(&unique_email("admin")).unwrap(),
+            password: Password::parse(PASSWORD).unwrap(),
+            email_verified: true,
+        };
+        Tenant::register(&self.ctx.db, local, Founder::New(admin)).await.expect("register local")
+    }
+
+    /// A new person holding `role` in the tenant's local.
+    pub async fn person_with_role(&self, tenant: &Tenant, role: &str) -> users::Model {
+        let user = users::Model::create(
+            &self.ctx.db,
+            NewUser {
+                name: PersonName::parse(&format!("{role} Person")).unwrap(),
+                email: Email::parse(&unique_email(&role.to_lowercase())).unwrap(),
+                password: Password::parse(PASSWORD).unwrap(),
+                email_verified: true,
+            },
+        )
+        .await
+        .expect("create user");
+        unionhall::models::memberships::seed_membership(&self.ctx.db, tenant.id(), user.id, role)
+            .await
+            .expect("give role");
+        user
+    }
+
+    /// Enters a local as `user` (the same check requests go through).
+    pub async fn enter(&self, user: &users::Model, slug: &str) -> (Tenant, Access) {
+        Tenant::enter(&self.ctx.db, user.id, slug).await.expect("enter local")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((root, name)) = self.postgres.take() {
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Runtime::new().expect("cleanup runtime");
+                rt.block_on(async {
+                    if let Ok(admin) = Database::connect(&root).await {
+                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+        if let Some(dir) = self.sqlite_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A browser session against the app.
+pub struct Client {
+    pub server: TestServer,
+    csrf: Option<String>,
+}
+
+/// The value of `name="…"`'s `value` attribute in a page.
+#[must_use]
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let tag_start = html.find(&format!("name=\"{name}\""))?;
+    let tag_end = html[tag_start..].find('>')? + tag_start;
+    let marker = "value=\"";
+    let start = html[tag_start..tag_end].find(marker)? + tag_start + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&#43;", "+").replace("&#x2B;", "+").replace("&#61;", "=").replace("&#x3D;", "=").replace("&#47;", "/").replace("&#x2F;", "/"))
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.server.get(path).await
+    }
+
+    /// The CSRF token of this browser's forms (fetched once from a page).
+    pub async fn token(&mut self) -> String {
+        if let Some(token) = &self.csrf {
+            return token.clone();
+        }
+        let page = self.server.get("/password-resets/new").await.text();
+        let token = input_value(&page, "authenticity_token").expect("a CSRF token on the page");
+        self.csrf = Some(token.clone());
+        token
+    }
+
+    /// Submits a form as a browser would, with the CSRF token.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self.token().await;
+        let mut all: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        all.push(("authenticity_token".into(), token));
+        self.server.post(path).form(&all).await
+    }
+
+    /// Submits a form with no CSRF token at all.
+    pub async fn submit_without_token(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        self.server.post(path).form(&fields.to_vec()).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> TestResponse {
+        self.submit("/session", &[("email", email), ("password", password)]).await
+    }
+
+    pub async fn sign_out(&mut self) -> TestResponse {
+        self.submit("/session?_method=delete", &[]).await
+    }
+
+    /// Registers a new local and its admin through the form; returns the admin's email.
+    pub async fn register_local(&mut self, slug: &str) -> String {
+        let email = unique_email("founder");
+        let response = self
+            .submit(
+                "/locals",
+                &[("local_name", &format!("Local {slug}")), ("slug", slug), ("name", "Frances Founder"), ("email", &email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(response.status_code(), 303, "registration failed: {}", response.text());
+        email
+    }
+}
+
+/// The `Location` of a redirect.
+#[must_use]
+pub fn location(response: &TestResponse) -> String {
+    response.header("location").to_str().unwrap_or_default().to_string()
+}
