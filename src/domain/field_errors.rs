@@ -1,8 +1,7 @@
-use std::collections::BTreeMap;
-
-/// Messages per form field, shown next to the field when a form re-renders.
+/// Messages per form field, shown next to the field when a form re-renders,
+/// in the order the fields were checked (the form's order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
+pub struct FieldErrors(Vec<(&'static str, String)>);
 
 impl FieldErrors {
     #[must_use]
@@ -19,7 +18,9 @@ impl FieldErrors {
 
     /// Keeps the first message of a field: it is the most basic problem.
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
+        if self.get(field).is_none() {
+            self.0.push((field, message.into()));
+        }
     }
 
     /// Records the error of a parse, returning its value when it succeeded.
@@ -35,7 +36,7 @@ impl FieldErrors {
 
     #[must_use]
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
 
     #[must_use]

@@ -1,0 +1,134 @@
+// End to end in real headless Chromium: register a local, sign in, invite a
+// user, accept the invitation, sign out; and an accessibility pass (axe-core)
+// over the pages on the way. The server is started by bin/test (E2E_BASE_URL,
+// E2E_MAIL_DIR); mail is read from the folder the server writes it to.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const BASE = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:5199';
+const MAIL_DIR = process.env.E2E_MAIL_DIR ?? 'tmp/e2e-mail';
+const SHOTS = process.env.E2E_SCREENSHOTS ?? 'tmp/e2e-screens';
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const run = Date.now().toString(36);
+
+let browser;
+before(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function waitForMail(to, kind) {
+  for (let i = 0; i < 100; i++) {
+    const files = fs.existsSync(MAIL_DIR) ? fs.readdirSync(MAIL_DIR) : [];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(MAIL_DIR, f), 'utf8');
+      const m = text.match(new RegExp(`^To: ${to}$`, 'm')) && text.match(new RegExp(`https?://[^\\s]+/${kind}/[0-9a-f]{64}`));
+      if (m) return m[0];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ${kind} mail for ${to}`);
+}
+
+// axe-core, evaluated through the DevTools protocol (our CSP forbids injected scripts).
+async function expectAccessible(page, name) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ['violations'] }));
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`), [], `accessibility of ${name}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+test('register a local, invite a user, accept the invitation, sign out', async () => {
+  const slug = `e2e-${run}`;
+  const admin = `admin-${run}@example.org`;
+  const invitee = `officer-${run}@example.org`;
+  const password = 'a long e2e password';
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cspErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') cspErrors.push(m.text()); });
+
+  await page.goto(`${BASE}/`);
+  await expectAccessible(page, 'landing');
+  await page.getByRole('link', { name: 'Register your local' }).first().click();
+  await page.getByRole('button', { name: 'Register the local' }).click();
+  assert.equal(await page.getByRole('alert').isVisible(), true, 'an empty form shows its errors');
+  await expectAccessible(page, 'registration with errors');
+  await shot(page, '01-register-errors');
+  await page.getByLabel('Name of the local').fill(`Browser Workers ${run}`);
+  await page.getByLabel(/Web address/).fill(slug);
+  await page.getByLabel('Your name').fill('Brenda Browser');
+  await page.getByLabel('Email').fill(admin);
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByRole('button', { name: 'Register the local' }).click();
+  await page.waitForURL(`${BASE}/l/${slug}`);
+  assert.match(await page.locator('main').innerText(), /signed in as Admin/);
+  await expectAccessible(page, 'local overview');
+  await shot(page, '02-local');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).first().click();
+  await page.getByLabel('Email').fill(admin);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/l/${slug}`);
+
+  await page.getByRole('link', { name: 'Invitations' }).click();
+  await page.getByLabel('Email').fill(invitee);
+  await page.getByLabel('Role').selectOption({ label: 'Officer' });
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await page.getByText(`Invitation sent to ${invitee}`).waitFor();
+  await expectAccessible(page, 'invitations');
+  await shot(page, '03-invitations');
+  for (const section of ['People', 'Roles']) {
+    await page.getByRole('link', { name: section }).click();
+    await expectAccessible(page, section);
+  }
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${BASE}/`);
+
+  const link = await waitForMail(invitee, 'invitations');
+  await page.goto(link);
+  assert.match(await page.locator('main').innerText(), /as Officer/);
+  await expectAccessible(page, 'invitation');
+  await page.getByLabel('Your name').fill('Oscar Officer');
+  await page.getByLabel(/Choose a password/).fill(password);
+  await page.getByRole('button', { name: 'Create my account and join' }).click();
+  await page.waitForURL(`${BASE}/l/${slug}`);
+  assert.match(await page.locator('main').innerText(), /signed in as Officer/);
+  await shot(page, '04-joined');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${BASE}/`);
+  await page.getByText('You are signed out.').waitFor();
+  await page.goto(`${BASE}/l/${slug}`);
+  assert.match(page.url(), /\/session\/new/, 'signed out for real');
+  assert.deepEqual(cspErrors.filter((e) => /Content Security Policy/i.test(e)), []);
+  await context.close();
+});
+
+test('the pages fit a phone screen without sideways scrolling', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
+  const page = await context.newPage();
+  for (const p of ['/', '/locals/new', '/session/new']) {
+    await page.goto(`${BASE}${p}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${p} overflows by ${overflow}px`);
+  }
+  await shot(page, '05-phone-register');
+  await context.close();
+});
