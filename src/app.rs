@@ -1,7 +1,13 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use axum::{extract::Request, http::Method, middleware::Next, response::{IntoResponse, Response}, Router as AxumRouter};
+use axum::{
+    extract::Request,
+    http::Method,
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Router as AxumRouter,
+};
 use axum_csrf::{CsrfConfig, CsrfLayer, CsrfToken};
 use loco_rs::{
     app::{AppContext, Hooks, Initializer},
@@ -18,7 +24,11 @@ use migration::Migrator;
 use serde::Deserialize;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
-use crate::{controllers, models::{_entities, sessions::DatabaseStore}, tasks};
+use crate::{
+    controllers,
+    models::{_entities, sessions::DatabaseStore},
+    tasks,
+};
 
 /// The app's own settings (`settings:` in `config/*.yaml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -59,10 +69,16 @@ impl Settings {
     /// # Errors
     /// When the `settings:` section is missing or malformed.
     pub fn from_config(config: &Config) -> Result<Self> {
-        let raw = config.settings.clone().ok_or_else(|| loco_rs::Error::string("config: `settings:` is missing"))?;
-        let settings: Self = serde_json::from_value(raw).map_err(|e| loco_rs::Error::string(&format!("config: settings: {e}")))?;
+        let raw = config
+            .settings
+            .clone()
+            .ok_or_else(|| loco_rs::Error::string("config: `settings:` is missing"))?;
+        let settings: Self = serde_json::from_value(raw)
+            .map_err(|e| loco_rs::Error::string(&format!("config: settings: {e}")))?;
         if settings.secret_key.len() < 32 {
-            return Err(loco_rs::Error::string("config: settings.secret_key needs at least 32 characters"));
+            return Err(loco_rs::Error::string(
+                "config: settings.secret_key needs at least 32 characters",
+            ));
         }
         Ok(settings)
     }
@@ -79,7 +95,9 @@ impl Settings {
 async fn method_override(mut req: Request, next: Next) -> Response {
     if req.method() == Method::POST {
         let wanted = req.uri().query().and_then(|q| {
-            q.split('&').find_map(|pair| pair.strip_prefix("_method=")).map(str::to_ascii_lowercase)
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("_method="))
+                .map(str::to_ascii_lowercase)
         });
         match wanted.as_deref() {
             Some("delete") => *req.method_mut() = Method::DELETE,
@@ -115,10 +133,18 @@ impl Hooks for App {
     }
 
     fn app_version() -> String {
-        format!("{} ({})", env!("CARGO_PKG_VERSION"), option_env!("BUILD_SHA").unwrap_or("dev"))
+        format!(
+            "{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("BUILD_SHA").unwrap_or("dev")
+        )
     }
 
-    async fn boot(mode: StartMode, environment: &Environment, config: Config) -> Result<BootResult> {
+    async fn boot(
+        mode: StartMode,
+        environment: &Environment,
+        config: Config,
+    ) -> Result<BootResult> {
         Settings::from_config(&config)?;
         create_app::<Self, Migrator>(mode, environment, config).await
     }
@@ -146,12 +172,18 @@ impl Hooks for App {
         let settings = Settings::of(ctx);
         let secure = settings.secure_cookies;
         let sessions = SessionManagerLayer::new(DatabaseStore::new(ctx.db.clone()))
-            .with_name(if secure { "__Host-unionhall_session" } else { "unionhall_session" })
+            .with_name(if secure {
+                "__Host-unionhall_session"
+            } else {
+                "unionhall_session"
+            })
             .with_secure(secure)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_path("/")
-            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session_minutes)));
+            .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+                settings.session_minutes,
+            )));
         let csrf = CsrfConfig::default()
             .with_salt(settings.secret_key.clone())
             .with_cookie_name("unionhall_csrf")

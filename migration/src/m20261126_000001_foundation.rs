@@ -127,8 +127,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(unique("uq_roles_tenant_name", "roles", &["tenant_id", "name"]))
-            .await?;
+        m.create_index(unique(
+            "uq_roles_tenant_name",
+            "roles",
+            &["tenant_id", "name"],
+        ))
+        .await?;
         m.create_index(unique("uq_roles_tenant_id", "roles", &["tenant_id", "id"]))
             .await?;
 

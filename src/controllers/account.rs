@@ -1,15 +1,29 @@
-use axum::{extract::State, routing::{get, put}};
+use axum::{
+    extract::State,
+    routing::{get, put},
+};
 use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
-use super::{redirect_with, render, render_invalid, sessions::sign_in, CurrentUser, Verified, WebResult};
+use super::{
+    redirect_with, render, render_invalid, sessions::sign_in, CurrentUser, Verified, WebResult,
+};
 use crate::{
     domain::{FieldErrors, Password},
-    views::{account::{ChangePasswordForm, Show}, Errors, Flash, Layout},
+    views::{
+        account::{ChangePasswordForm, Show},
+        Errors, Flash, Layout,
+    },
 };
 
 fn page(user: &crate::models::users::Model, layout: Layout, errors: Errors) -> Show {
-    Show { layout, name: user.name.clone(), email: user.email.clone(), verified: user.is_email_verified(), errors }
+    Show {
+        layout,
+        name: user.name.clone(),
+        email: user.email.clone(),
+        verified: user.is_email_verified(),
+        errors,
+    }
 }
 
 async fn show(CurrentUser(user): CurrentUser, layout: Layout) -> WebResult {
@@ -34,7 +48,12 @@ async fn update_password(
     };
     let user = user.set_password(&ctx.db, &password).await?;
     sign_in(&session, &user).await?;
-    redirect_with(&session, "/account", Flash::notice("Your password is changed. Other sessions were signed out.")).await
+    redirect_with(
+        &session,
+        "/account",
+        Flash::notice("Your password is changed. Other sessions were signed out."),
+    )
+    .await
 }
 
 pub fn routes() -> Routes {

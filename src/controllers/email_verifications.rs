@@ -1,31 +1,71 @@
-use axum::{extract::{Path, State}, routing::{get, post}};
+use axum::{
+    extract::{Path, State},
+    routing::{get, post},
+};
 use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
-use super::{password_resets::link_error, redirect_with, render, CurrentUser, Empty, Verified, WebResult};
+use super::{
+    password_resets::link_error, redirect_with, render, CurrentUser, Empty, Verified, WebResult,
+};
 use crate::{
     mailers::auth as mail,
     models::user_tokens::{self, Purpose},
     views::{auth::ConfirmEmail, Flash, Layout},
 };
 
-async fn show(State(ctx): State<AppContext>, Path(token): Path<String>, layout: Layout) -> WebResult {
-    let (_, user) = user_tokens::peek(&ctx.db, &token, Purpose::EmailVerification).await.map_err(link_error)?;
-    render(&ConfirmEmail { layout, token, email: user.email })
+async fn show(
+    State(ctx): State<AppContext>,
+    Path(token): Path<String>,
+    layout: Layout,
+) -> WebResult {
+    let (_, user) = user_tokens::peek(&ctx.db, &token, Purpose::EmailVerification)
+        .await
+        .map_err(link_error)?;
+    render(&ConfirmEmail {
+        layout,
+        token,
+        email: user.email,
+    })
 }
 
-async fn confirm(State(ctx): State<AppContext>, session: Session, Path(token): Path<String>, Verified(_): Verified<Empty>) -> WebResult {
-    let user = user_tokens::consume(&ctx.db, &token, Purpose::EmailVerification).await.map_err(link_error)?;
+async fn confirm(
+    State(ctx): State<AppContext>,
+    session: Session,
+    Path(token): Path<String>,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    let user = user_tokens::consume(&ctx.db, &token, Purpose::EmailVerification)
+        .await
+        .map_err(link_error)?;
     let user = user.mark_email_verified(&ctx.db).await?;
     let to = super::home::home_path(&ctx, &user).await?;
-    redirect_with(&session, &to, Flash::notice("Your email address is confirmed.")).await
+    redirect_with(
+        &session,
+        &to,
+        Flash::notice("Your email address is confirmed."),
+    )
+    .await
 }
 
-async fn resend(State(ctx): State<AppContext>, session: Session, CurrentUser(user): CurrentUser, Verified(_): Verified<Empty>) -> WebResult {
+async fn resend(
+    State(ctx): State<AppContext>,
+    session: Session,
+    CurrentUser(user): CurrentUser,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
     if !user.is_email_verified() {
         mail::send_email_verification(&ctx, &user).await;
     }
-    redirect_with(&session, "/account", Flash::notice(format!("We sent a new confirmation link to {}.", user.email))).await
+    redirect_with(
+        &session,
+        "/account",
+        Flash::notice(format!(
+            "We sent a new confirmation link to {}.",
+            user.email
+        )),
+    )
+    .await
 }
 
 pub fn routes() -> Routes {

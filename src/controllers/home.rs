@@ -1,12 +1,23 @@
-use axum::{extract::State, response::{IntoResponse, Redirect}, routing::get};
+use axum::{
+    extract::State,
+    response::{IntoResponse, Redirect},
+    routing::get,
+};
 use loco_rs::prelude::{AppContext, Routes};
 
 use super::{render, MaybeUser, WebError, WebResult};
-use crate::{models::{memberships, users}, views::{home, Layout}};
+use crate::{
+    models::{memberships, users},
+    views::{home, Layout},
+};
 
 /// Signed out: the landing page. Signed in: straight into the local, or the
 /// list of locals when there are several.
-async fn index(State(ctx): State<AppContext>, MaybeUser(user): MaybeUser, layout: Layout) -> WebResult {
+async fn index(
+    State(ctx): State<AppContext>,
+    MaybeUser(user): MaybeUser,
+    layout: Layout,
+) -> WebResult {
     match user {
         Some(user) => Ok(Redirect::to(&home_path(&ctx, &user).await?).into_response()),
         None => render(&home::Index { layout }),

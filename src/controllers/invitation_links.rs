@@ -1,16 +1,35 @@
 //! The invitee's side: open the link, then accept it.
-use axum::{extract::{Path, State}, routing::get};
+use axum::{
+    extract::{Path, State},
+    routing::get,
+};
 use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
-use super::{password_resets::link_error, redirect_with, render, render_invalid, sessions::sign_in, MaybeUser, Verified, WebResult};
+use super::{
+    password_resets::link_error, redirect_with, render, render_invalid, sessions::sign_in,
+    MaybeUser, Verified, WebResult,
+};
 use crate::{
     domain::{FieldErrors, Password, PersonName},
-    models::{invitations::{self, Acceptance, Opened}, users, Error},
-    views::{auth::{Invitation, JoinForm}, Errors, Flash, Layout},
+    models::{
+        invitations::{self, Acceptance, Opened},
+        users, Error,
+    },
+    views::{
+        auth::{Invitation, JoinForm},
+        Errors, Flash, Layout,
+    },
 };
 
-fn page(opened: Opened, token: String, user: Option<&users::Model>, layout: Layout, form: JoinForm, errors: Errors) -> Invitation {
+fn page(
+    opened: Opened,
+    token: String,
+    user: Option<&users::Model>,
+    layout: Layout,
+    form: JoinForm,
+    errors: Errors,
+) -> Invitation {
     Invitation {
         layout,
         token,
@@ -25,9 +44,23 @@ fn page(opened: Opened, token: String, user: Option<&users::Model>, layout: Layo
     }
 }
 
-async fn show(State(ctx): State<AppContext>, Path(token): Path<String>, MaybeUser(user): MaybeUser, layout: Layout) -> WebResult {
-    let opened = invitations::open(&ctx.db, &token).await.map_err(link_error)?;
-    render(&page(opened, token, user.as_ref(), layout, JoinForm::default(), Errors::default()))
+async fn show(
+    State(ctx): State<AppContext>,
+    Path(token): Path<String>,
+    MaybeUser(user): MaybeUser,
+    layout: Layout,
+) -> WebResult {
+    let opened = invitations::open(&ctx.db, &token)
+        .await
+        .map_err(link_error)?;
+    render(&page(
+        opened,
+        token,
+        user.as_ref(),
+        layout,
+        JoinForm::default(),
+        Errors::default(),
+    ))
 }
 
 async fn accept(
@@ -57,12 +90,29 @@ async fn accept(
     match accepted {
         Ok((tenant, joined)) => {
             sign_in(&session, &joined).await?;
-            redirect_with(&session, &format!("/l/{}", tenant.slug()), Flash::notice(format!("Welcome to {}.", tenant.name()))).await
+            redirect_with(
+                &session,
+                &format!("/l/{}", tenant.slug()),
+                Flash::notice(format!("Welcome to {}.", tenant.name())),
+            )
+            .await
         }
         Err(Error::Invalid(errors)) => {
-            let opened = invitations::open(&ctx.db, &token).await.map_err(link_error)?;
-            let form = JoinForm { password: String::new(), ..form };
-            render_invalid(&page(opened, token, user.as_ref(), layout, form, errors.into()))
+            let opened = invitations::open(&ctx.db, &token)
+                .await
+                .map_err(link_error)?;
+            let form = JoinForm {
+                password: String::new(),
+                ..form
+            };
+            render_invalid(&page(
+                opened,
+                token,
+                user.as_ref(),
+                layout,
+                form,
+                errors.into(),
+            ))
         }
         Err(err) => Err(link_error(err)),
     }

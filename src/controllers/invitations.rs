@@ -1,5 +1,8 @@
 //! A local's admins invite people by email with a role.
-use axum::{extract::{Path, State}, routing::{delete, get}};
+use axum::{
+    extract::{Path, State},
+    routing::{delete, get},
+};
 use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
@@ -7,11 +10,23 @@ use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Veri
 use crate::{
     domain::Permission,
     mailers::auth as mail,
-    models::{invitations::{Model as Invitation, NewInvitation}, roles::Model as Role, Error},
-    views::{invitations::{Index, InvitationForm}, Errors, Flash, Layout},
+    models::{
+        invitations::{Model as Invitation, NewInvitation},
+        roles::Model as Role,
+        Error,
+    },
+    views::{
+        invitations::{Index, InvitationForm},
+        Errors, Flash, Layout,
+    },
 };
 
-async fn page(local: &Local, layout: Layout, form: InvitationForm, errors: Errors) -> Result<Index, Error> {
+async fn page(
+    local: &Local,
+    layout: Layout,
+    form: InvitationForm,
+    errors: Errors,
+) -> Result<Index, Error> {
     let roles = Role::list(&local.tenant).await?;
     let pending = Invitation::pending(&local.tenant).await?;
     Ok(Index {
@@ -29,7 +44,13 @@ async fn index(local: Local, layout: Layout) -> WebResult {
     render(&page(&local, layout, InvitationForm::default(), Errors::default()).await?)
 }
 
-async fn create(State(ctx): State<AppContext>, session: Session, local: Local, layout: Layout, Verified(form): Verified<InvitationForm>) -> WebResult {
+async fn create(
+    State(ctx): State<AppContext>,
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<InvitationForm>,
+) -> WebResult {
     local.access.require(Permission::UsersManage)?;
     let created = match NewInvitation::try_from(&form) {
         Ok(new) => Invitation::create(&local.tenant, &local.access, new).await,
@@ -37,20 +58,45 @@ async fn create(State(ctx): State<AppContext>, session: Session, local: Local, l
     };
     match created {
         Ok((invitation, role_name, token)) => {
-            mail::send_invitation(&ctx, &local.tenant, &local.user, &invitation, &role_name, &token).await;
+            mail::send_invitation(
+                &ctx,
+                &local.tenant,
+                &local.user,
+                &invitation,
+                &role_name,
+                &token,
+            )
+            .await;
             let to = format!("/l/{}/invitations", local.tenant.slug());
-            redirect_with(&session, &to, Flash::notice(format!("Invitation sent to {}.", invitation.email))).await
+            redirect_with(
+                &session,
+                &to,
+                Flash::notice(format!("Invitation sent to {}.", invitation.email)),
+            )
+            .await
         }
-        Err(Error::Invalid(errors)) => render_invalid(&page(&local, layout, form, errors.into()).await?),
+        Err(Error::Invalid(errors)) => {
+            render_invalid(&page(&local, layout, form, errors.into()).await?)
+        }
         Err(err) => Err(err.into()),
     }
 }
 
-async fn destroy(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, Verified(_): Verified<Empty>) -> WebResult {
+async fn destroy(
+    session: Session,
+    local: Local,
+    Path((_, pid)): Path<(String, String)>,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
     local.access.require(Permission::UsersManage)?;
     Invitation::revoke(&local.tenant, parse_pid(&pid)?).await?;
     let to = format!("/l/{}/invitations", local.tenant.slug());
-    redirect_with(&session, &to, Flash::notice("The invitation is revoked; its link no longer works.")).await
+    redirect_with(
+        &session,
+        &to,
+        Flash::notice("The invitation is revoked; its link no longer works."),
+    )
+    .await
 }
 
 pub fn routes() -> Routes {

@@ -2,16 +2,31 @@ use axum::{extract::State, routing::get};
 use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
-use super::{redirect_with, render, render_invalid, sessions::sign_in, CurrentUser, Local, MaybeUser, Verified, WebResult};
+use super::{
+    redirect_with, render, render_invalid, sessions::sign_in, CurrentUser, Local, MaybeUser,
+    Verified, WebResult,
+};
 use crate::{
     domain::FieldErrors,
     mailers::auth as mail,
-    models::{memberships, tenants::{Founder, Tenant}, Error},
-    views::{locals::{self, RegisterForm}, Flash, Layout},
+    models::{
+        memberships,
+        tenants::{Founder, Tenant},
+        Error,
+    },
+    views::{
+        locals::{self, RegisterForm},
+        Flash, Layout,
+    },
 };
 
 async fn new(MaybeUser(user): MaybeUser, layout: Layout) -> WebResult {
-    render(&locals::New { layout, form: RegisterForm::default(), errors: Default::default(), signed_in: user.is_some() })
+    render(&locals::New {
+        layout,
+        form: RegisterForm::default(),
+        errors: Default::default(),
+        signed_in: user.is_some(),
+    })
 }
 
 /// "Register your local": the tenant, its default roles and its first admin.
@@ -30,7 +45,9 @@ async fn create(
         None => form.parse_founder(&mut errors).map(Founder::New),
     };
     let registered = match (local, founder) {
-        (Some(local), Some(founder)) if errors.is_empty() => Tenant::register(&ctx.db, local, founder).await,
+        (Some(local), Some(founder)) if errors.is_empty() => {
+            Tenant::register(&ctx.db, local, founder).await
+        }
         _ => Err(Error::Invalid(errors)),
     };
     match registered {
@@ -39,23 +56,45 @@ async fn create(
                 mail::send_email_verification(&ctx, &user).await;
             }
             sign_in(&session, &user).await?;
-            redirect_with(&session, &format!("/l/{}", tenant.slug()), Flash::notice(format!("{} is registered. Welcome!", tenant.name()))).await
+            redirect_with(
+                &session,
+                &format!("/l/{}", tenant.slug()),
+                Flash::notice(format!("{} is registered. Welcome!", tenant.name())),
+            )
+            .await
         }
         Err(Error::Invalid(errors)) => {
-            let form = RegisterForm { password: String::new(), ..form };
-            render_invalid(&locals::New { layout, form, errors: errors.into(), signed_in })
+            let form = RegisterForm {
+                password: String::new(),
+                ..form
+            };
+            render_invalid(&locals::New {
+                layout,
+                form,
+                errors: errors.into(),
+                signed_in,
+            })
         }
         Err(err) => Err(err.into()),
     }
 }
 
-async fn index(State(ctx): State<AppContext>, CurrentUser(user): CurrentUser, layout: Layout) -> WebResult {
+async fn index(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    layout: Layout,
+) -> WebResult {
     let locals = memberships::locals_of(&ctx.db, user.id).await?;
     render(&locals::Index { layout, locals })
 }
 
 async fn show(local: Local, layout: Layout) -> WebResult {
-    let permission_labels = local.access.permissions().iter().map(|p| p.label()).collect();
+    let permission_labels = local
+        .access
+        .permissions()
+        .iter()
+        .map(|p| p.label())
+        .collect();
     render(&locals::Show {
         local_name: local.tenant.name().to_string(),
         role_name: local.access.role_name().to_string(),

@@ -26,7 +26,9 @@ use serde::{de::DeserializeOwned, Deserialize};
 use tower_sessions::Session;
 
 use crate::{
-    models::{self, memberships::Access, sessions::USER_ID_KEY, tenants::Tenant, users as user_model},
+    models::{
+        self, memberships::Access, sessions::USER_ID_KEY, tenants::Tenant, users as user_model,
+    },
     views::{errors::ErrorPage, Flash, Layout, Viewer},
 };
 
@@ -59,7 +61,11 @@ impl From<models::Error> for WebError {
             models::Error::AccessDisabled => Self::AccessDisabled,
             models::Error::Throttled(wait) => Self::Throttled(wait),
             models::Error::Invalid(errors) => Self::BadRequest(
-                errors.iter().map(|(_, m)| m.to_string()).collect::<Vec<_>>().join(" "),
+                errors
+                    .iter()
+                    .map(|(_, m)| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ),
             other => Self::Internal(other.to_string()),
         }
@@ -194,7 +200,11 @@ impl FromRequestParts<AppContext> for CurrentUser {
         match MaybeUser::from_request_parts(parts, ctx).await?.0 {
             Some(user) => Ok(Self(user)),
             None => Err(WebError::SignInRequired(
-                parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_string(),
             )),
         }
     }
@@ -222,7 +232,11 @@ impl FromRequestParts<AppContext> for Local {
             .map(|(_, v)| v.to_string())
             .ok_or(WebError::NotFound)?;
         let (tenant, access) = Tenant::enter(&ctx.db, user.id, &slug).await?;
-        Ok(Self { tenant, access, user })
+        Ok(Self {
+            tenant,
+            access,
+            user,
+        })
     }
 }
 
@@ -238,9 +252,21 @@ impl FromRequestParts<AppContext> for Layout {
         let session = Session::from_request_parts(parts, ctx)
             .await
             .map_err(|(_, m)| WebError::Internal(m.to_string()))?;
-        let flashes = session.remove::<Vec<Flash>>(FLASH_KEY).await?.unwrap_or_default();
-        let viewer = MaybeUser::from_request_parts(parts, ctx).await?.0.as_ref().map(Viewer::from);
-        Ok(Self { csrf, flashes, viewer, local: None })
+        let flashes = session
+            .remove::<Vec<Flash>>(FLASH_KEY)
+            .await?
+            .unwrap_or_default();
+        let viewer = MaybeUser::from_request_parts(parts, ctx)
+            .await?
+            .0
+            .as_ref()
+            .map(Viewer::from);
+        Ok(Self {
+            csrf,
+            flashes,
+            viewer,
+            local: None,
+        })
     }
 }
 
@@ -278,10 +304,16 @@ impl<T: DeserializeOwned> FromRequest<AppContext> for Verified<T> {
         let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|_| WebError::BadRequest("The form is too large.".into()))?;
-        let field: CsrfField = serde_html_form::from_bytes(&bytes).map_err(|_| WebError::CsrfFailed)?;
-        token.verify(&field.authenticity_token).map_err(|_| WebError::CsrfFailed)?;
-        let form = serde_html_form::from_bytes(&bytes)
-            .map_err(|_| WebError::BadRequest("The form could not be read. Reload the page and try again.".into()))?;
+        let field: CsrfField =
+            serde_html_form::from_bytes(&bytes).map_err(|_| WebError::CsrfFailed)?;
+        token
+            .verify(&field.authenticity_token)
+            .map_err(|_| WebError::CsrfFailed)?;
+        let form = serde_html_form::from_bytes(&bytes).map_err(|_| {
+            WebError::BadRequest(
+                "The form could not be read. Reload the page and try again.".into(),
+            )
+        })?;
         Ok(Self(form))
     }
 }

@@ -7,17 +7,40 @@ use uuid::Uuid;
 use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebResult};
 use crate::{
     domain::Permission,
-    models::{roles::{Model as Role, RoleDefinition}, Error},
-    views::{roles::{options, Form, Index, RoleForm}, Errors, Flash, Layout},
+    models::{
+        roles::{Model as Role, RoleDefinition},
+        Error,
+    },
+    views::{
+        roles::{options, Form, Index, RoleForm},
+        Errors, Flash, Layout,
+    },
 };
 
-fn form_page(local: &Local, layout: Layout, role: Option<Uuid>, form: RoleForm, errors: Errors) -> Form {
+fn form_page(
+    local: &Local,
+    layout: Layout,
+    role: Option<Uuid>,
+    form: RoleForm,
+    errors: Errors,
+) -> Form {
     let slug = local.tenant.slug().to_string();
     let (heading, action) = match role {
-        Some(pid) => ("Edit role".to_string(), format!("/l/{slug}/roles/{pid}?_method=put")),
+        Some(pid) => (
+            "Edit role".to_string(),
+            format!("/l/{slug}/roles/{pid}?_method=put"),
+        ),
         None => ("New role".to_string(), format!("/l/{slug}/roles")),
     };
-    Form { layout: layout.within(&local.tenant, &local.access), slug, heading, action, options: options(&form), form, errors }
+    Form {
+        layout: layout.within(&local.tenant, &local.access),
+        slug,
+        heading,
+        action,
+        options: options(&form),
+        form,
+        errors,
+    }
 }
 
 fn index_path(local: &Local) -> String {
@@ -27,23 +50,47 @@ fn index_path(local: &Local) -> String {
 async fn index(local: Local, layout: Layout) -> WebResult {
     local.access.require(Permission::RolesManage)?;
     let roles = Role::list(&local.tenant).await?;
-    render(&Index { layout: layout.within(&local.tenant, &local.access), slug: local.tenant.slug().to_string(), roles })
+    render(&Index {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        roles,
+    })
 }
 
 async fn new(local: Local, layout: Layout) -> WebResult {
     local.access.require(Permission::RolesManage)?;
-    render(&form_page(&local, layout, None, RoleForm::default(), Errors::default()))
+    render(&form_page(
+        &local,
+        layout,
+        None,
+        RoleForm::default(),
+        Errors::default(),
+    ))
 }
 
-async fn create(session: Session, local: Local, layout: Layout, Verified(form): Verified<RoleForm>) -> WebResult {
+async fn create(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<RoleForm>,
+) -> WebResult {
     local.access.require(Permission::RolesManage)?;
     let created = match RoleDefinition::try_from(&form) {
         Ok(definition) => Role::create(&local.tenant, definition).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match created {
-        Ok(role) => redirect_with(&session, &index_path(&local), Flash::notice(format!("Role {} created.", role.name))).await,
-        Err(Error::Invalid(errors)) => render_invalid(&form_page(&local, layout, None, form, errors.into())),
+        Ok(role) => {
+            redirect_with(
+                &session,
+                &index_path(&local),
+                Flash::notice(format!("Role {} created.", role.name)),
+            )
+            .await
+        }
+        Err(Error::Invalid(errors)) => {
+            render_invalid(&form_page(&local, layout, None, form, errors.into()))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -51,10 +98,22 @@ async fn create(session: Session, local: Local, layout: Layout, Verified(form): 
 async fn edit(local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout) -> WebResult {
     local.access.require(Permission::RolesManage)?;
     let role = Role::find(&local.tenant, parse_pid(&pid)?).await?;
-    render(&form_page(&local, layout, Some(role.pid), RoleForm::from(&role), Errors::default()))
+    render(&form_page(
+        &local,
+        layout,
+        Some(role.pid),
+        RoleForm::from(&role),
+        Errors::default(),
+    ))
 }
 
-async fn update(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(form): Verified<RoleForm>) -> WebResult {
+async fn update(
+    session: Session,
+    local: Local,
+    Path((_, pid)): Path<(String, String)>,
+    layout: Layout,
+    Verified(form): Verified<RoleForm>,
+) -> WebResult {
     local.access.require(Permission::RolesManage)?;
     let pid = parse_pid(&pid)?;
     let updated = match RoleDefinition::try_from(&form) {
@@ -62,17 +121,36 @@ async fn update(session: Session, local: Local, Path((_, pid)): Path<(String, St
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match updated {
-        Ok(role) => redirect_with(&session, &index_path(&local), Flash::notice(format!("Role {} saved.", role.name))).await,
-        Err(Error::Invalid(errors)) => render_invalid(&form_page(&local, layout, Some(pid), form, errors.into())),
+        Ok(role) => {
+            redirect_with(
+                &session,
+                &index_path(&local),
+                Flash::notice(format!("Role {} saved.", role.name)),
+            )
+            .await
+        }
+        Err(Error::Invalid(errors)) => {
+            render_invalid(&form_page(&local, layout, Some(pid), form, errors.into()))
+        }
         Err(err) => Err(err.into()),
     }
 }
 
-async fn destroy(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, Verified(_): Verified<Empty>) -> WebResult {
+async fn destroy(
+    session: Session,
+    local: Local,
+    Path((_, pid)): Path<(String, String)>,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
     local.access.require(Permission::RolesManage)?;
     let flash = match Role::delete(&local.tenant, parse_pid(&pid)?).await {
         Ok(()) => Flash::notice("The role is deleted."),
-        Err(Error::Invalid(errors)) => Flash::alert(errors.get("role").unwrap_or("The role cannot be deleted.").to_string()),
+        Err(Error::Invalid(errors)) => Flash::alert(
+            errors
+                .get("role")
+                .unwrap_or("The role cannot be deleted.")
+                .to_string(),
+        ),
         Err(err) => return Err(err.into()),
     };
     redirect_with(&session, &index_path(&local), flash).await
@@ -83,5 +161,8 @@ pub fn routes() -> Routes {
         .add("/l/{slug}/roles", get(index).post(create))
         .add("/l/{slug}/roles/new", get(new))
         .add("/l/{slug}/roles/{pid}/edit", get(edit))
-        .add("/l/{slug}/roles/{pid}", axum::routing::put(update).delete(destroy))
+        .add(
+            "/l/{slug}/roles/{pid}",
+            axum::routing::put(update).delete(destroy),
+        )
 }

@@ -3,14 +3,22 @@ use axum::{
     response::{IntoResponse, Redirect},
     routing::get,
 };
-use loco_rs::{controller::middleware::remote_ip::RemoteIP, prelude::{AppContext, Routes}};
+use loco_rs::{
+    controller::middleware::remote_ip::RemoteIP,
+    prelude::{AppContext, Routes},
+};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{client_address, redirect_with, render, render_invalid, Empty, MaybeUser, Verified, WebResult};
+use super::{
+    client_address, redirect_with, render, render_invalid, Empty, MaybeUser, Verified, WebResult,
+};
 use crate::{
     models::{sessions::USER_ID_KEY, users, Error},
-    views::{auth::{SignIn, SignInForm}, Flash, Layout},
+    views::{
+        auth::{SignIn, SignInForm},
+        Flash, Layout,
+    },
 };
 
 /// Starts a signed-in session under a new id, so a session id planted
@@ -30,12 +38,23 @@ struct ReturnTo {
     return_to: String,
 }
 
-async fn new(MaybeUser(user): MaybeUser, Query(query): Query<ReturnTo>, layout: Layout) -> WebResult {
+async fn new(
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<ReturnTo>,
+    layout: Layout,
+) -> WebResult {
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    let form = SignInForm { return_to: query.return_to, ..SignInForm::default() };
-    render(&SignIn { layout, form, errors: Default::default() })
+    let form = SignInForm {
+        return_to: query.return_to,
+        ..SignInForm::default()
+    };
+    render(&SignIn {
+        layout,
+        form,
+        errors: Default::default(),
+    })
 }
 
 async fn create(
@@ -45,18 +64,32 @@ async fn create(
     layout: Layout,
     Verified(form): Verified<SignInForm>,
 ) -> WebResult {
-    match users::Model::authenticate(&ctx.db, &form.email, &form.password, &client_address(&ip)).await {
+    match users::Model::authenticate(&ctx.db, &form.email, &form.password, &client_address(&ip))
+        .await
+    {
         Ok(user) => {
             sign_in(&session, &user).await?;
             let to = match form.destination() {
                 Some(to) => to.to_string(),
                 None => super::home::home_path(&ctx, &user).await?,
             };
-            redirect_with(&session, &to, Flash::notice(format!("Signed in as {}.", user.name))).await
+            redirect_with(
+                &session,
+                &to,
+                Flash::notice(format!("Signed in as {}.", user.name)),
+            )
+            .await
         }
         Err(Error::Invalid(errors)) => {
-            let form = SignInForm { password: String::new(), ..form };
-            render_invalid(&SignIn { layout, form, errors: errors.into() })
+            let form = SignInForm {
+                password: String::new(),
+                ..form
+            };
+            render_invalid(&SignIn {
+                layout,
+                form,
+                errors: errors.into(),
+            })
         }
         Err(err) => Err(err.into()),
     }

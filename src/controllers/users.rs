@@ -1,14 +1,26 @@
 //! The people of a local: their roles and whether their access is enabled.
-use axum::{extract::Path, routing::{get, post}};
+use axum::{
+    extract::Path,
+    routing::{get, post},
+};
 use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebError, WebResult};
+use super::{
+    parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebError, WebResult,
+};
 use crate::{
     domain::{FieldErrors, Permission},
-    models::{memberships::{Model as Membership, Person}, roles::Model as Role, Error},
-    views::{users::{Index, RoleChangeForm, Show}, Errors, Flash, Layout},
+    models::{
+        memberships::{Model as Membership, Person},
+        roles::Model as Role,
+        Error,
+    },
+    views::{
+        users::{Index, RoleChangeForm, Show},
+        Errors, Flash, Layout,
+    },
 };
 
 async fn index(local: Local, layout: Layout) -> WebResult {
@@ -17,10 +29,20 @@ async fn index(local: Local, layout: Layout) -> WebResult {
     }
     let people = Membership::list(&local.tenant).await?;
     let can_manage = local.access.can(Permission::UsersManage);
-    render(&Index { layout: layout.within(&local.tenant, &local.access), slug: local.tenant.slug().to_string(), people, can_manage })
+    render(&Index {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        people,
+        can_manage,
+    })
 }
 
-async fn show_page(local: &Local, layout: Layout, person: Person, errors: FieldErrors) -> Result<Show, Error> {
+async fn show_page(
+    local: &Local,
+    layout: Layout,
+    person: Person,
+    errors: FieldErrors,
+) -> Result<Show, Error> {
     let roles = Role::list(&local.tenant).await?;
     Ok(Show {
         layout: layout.within(&local.tenant, &local.access),
@@ -43,9 +65,23 @@ fn person_path(local: &Local, pid: Uuid) -> String {
 
 /// Answers a change: back to the person's page, or the page again with the
 /// reason it was refused (e.g. it would remove the last admin).
-async fn after_change(session: &Session, local: &Local, layout: Layout, pid: Uuid, changed: Result<Person, Error>, notice: &str) -> WebResult {
+async fn after_change(
+    session: &Session,
+    local: &Local,
+    layout: Layout,
+    pid: Uuid,
+    changed: Result<Person, Error>,
+    notice: &str,
+) -> WebResult {
     match changed {
-        Ok(person) => redirect_with(session, &person_path(local, pid), Flash::notice(format!("{}: {notice}", person.user.name))).await,
+        Ok(person) => {
+            redirect_with(
+                session,
+                &person_path(local, pid),
+                Flash::notice(format!("{}: {notice}", person.user.name)),
+            )
+            .await
+        }
         Err(Error::Invalid(errors)) => {
             let person = Membership::find(&local.tenant, pid).await?;
             render_invalid(&show_page(local, layout, person, errors).await?)
@@ -54,30 +90,68 @@ async fn after_change(session: &Session, local: &Local, layout: Layout, pid: Uui
     }
 }
 
-async fn update(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(form): Verified<RoleChangeForm>) -> WebResult {
+async fn update(
+    session: Session,
+    local: Local,
+    Path((_, pid)): Path<(String, String)>,
+    layout: Layout,
+    Verified(form): Verified<RoleChangeForm>,
+) -> WebResult {
     local.access.require(Permission::UsersManage)?;
     let pid = parse_pid(&pid)?;
-    let changed = Membership::change_role(&local.tenant, pid, Uuid::parse_str(form.role.trim()).ok()).await;
+    let changed =
+        Membership::change_role(&local.tenant, pid, Uuid::parse_str(form.role.trim()).ok()).await;
     after_change(&session, &local, layout, pid, changed, "role changed.").await
 }
 
-async fn disable(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(_): Verified<Empty>) -> WebResult {
+async fn disable(
+    session: Session,
+    local: Local,
+    Path((_, pid)): Path<(String, String)>,
+    layout: Layout,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
     local.access.require(Permission::UsersManage)?;
     let pid = parse_pid(&pid)?;
     let changed = Membership::disable(&local.tenant, pid).await;
-    after_change(&session, &local, layout, pid, changed, "access disabled and signed out.").await
+    after_change(
+        &session,
+        &local,
+        layout,
+        pid,
+        changed,
+        "access disabled and signed out.",
+    )
+    .await
 }
 
-async fn enable(session: Session, local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout, Verified(_): Verified<Empty>) -> WebResult {
+async fn enable(
+    session: Session,
+    local: Local,
+    Path((_, pid)): Path<(String, String)>,
+    layout: Layout,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
     local.access.require(Permission::UsersManage)?;
     let pid = parse_pid(&pid)?;
     let changed = Membership::enable(&local.tenant, pid).await;
-    after_change(&session, &local, layout, pid, changed, "access enabled again.").await
+    after_change(
+        &session,
+        &local,
+        layout,
+        pid,
+        changed,
+        "access enabled again.",
+    )
+    .await
 }
 
 pub fn routes() -> Routes {
     Routes::new()
         .add("/l/{slug}/users", get(index))
         .add("/l/{slug}/users/{pid}", get(show).put(update))
-        .add("/l/{slug}/users/{pid}/disablement", post(disable).delete(enable))
+        .add(
+            "/l/{slug}/users/{pid}/disablement",
+            post(disable).delete(enable),
+        )
 }

@@ -16,11 +16,14 @@ impl Email {
             return Err("Enter an email address.".into());
         }
         if value.chars().count() > MAX_EMAIL_LEN {
-            return Err(format!("An email address has at most {MAX_EMAIL_LEN} characters."));
+            return Err(format!(
+                "An email address has at most {MAX_EMAIL_LEN} characters."
+            ));
         }
         let malformed = || "Enter an email address like name@example.org.".to_string();
         let (local, domain) = value.split_once('@').ok_or_else(malformed)?;
-        let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"@".contains(c);
+        let bad_char =
+            |c: char| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"@".contains(c);
         if local.is_empty()
             || local.len() > 64
             || local.chars().any(bad_char)
@@ -62,12 +65,24 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_trimmed() {
-        assert_eq!(Email::parse("  Ann@Example.ORG ").unwrap().as_str(), "ann@example.org");
+        assert_eq!(
+            Email::parse("  Ann@Example.ORG ").unwrap().as_str(),
+            "ann@example.org"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for raw in ["", "ann", "ann@", "@example.org", "ann@example", "a b@example.org", "ann@@x.org", "ann@-x.org"] {
+        for raw in [
+            "",
+            "ann",
+            "ann@",
+            "@example.org",
+            "ann@example",
+            "a b@example.org",
+            "ann@@x.org",
+            "ann@-x.org",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw} should be refused");
         }
         assert!(Email::parse(&format!("{}@example.org", "a".repeat(250))).is_err());

@@ -71,7 +71,12 @@ impl PermissionSet {
     /// Reads the stored form; keys that no longer exist in code are dropped.
     #[must_use]
     pub fn from_stored(stored: &str) -> Self {
-        Self(stored.split_whitespace().filter_map(Permission::from_key).collect())
+        Self(
+            stored
+                .split_whitespace()
+                .filter_map(Permission::from_key)
+                .collect(),
+        )
     }
 
     /// Parses the keys a form sent.
@@ -80,7 +85,9 @@ impl PermissionSet {
     /// When a key is not a known permission.
     pub fn parse_keys<S: AsRef<str>>(keys: &[S]) -> Result<Self, String> {
         keys.iter()
-            .map(|k| Permission::from_key(k.as_ref()).ok_or_else(|| "Unknown permission.".to_string()))
+            .map(|k| {
+                Permission::from_key(k.as_ref()).ok_or_else(|| "Unknown permission.".to_string())
+            })
             .collect::<Result<BTreeSet<_>, _>>()
             .map(Self)
     }
@@ -119,15 +126,27 @@ pub struct DefaultRole {
 pub const ADMIN_ROLE: &str = "Admin";
 
 pub const DEFAULT_ROLES: &[DefaultRole] = &[
-    DefaultRole { name: ADMIN_ROLE, permissions: PermissionSet::all },
+    DefaultRole {
+        name: ADMIN_ROLE,
+        permissions: PermissionSet::all,
+    },
     DefaultRole {
         name: "Officer",
         permissions: || {
             use Permission::*;
             PermissionSet::of(&[
-                MembersRead, MembersWrite, CasesRead, CasesWrite, DocumentsRead, DocumentsWrite,
-                EventsManage, AttendanceRecord, CommunicationsSend, NotificationsManage,
-                ReportsRead, UsersRead,
+                MembersRead,
+                MembersWrite,
+                CasesRead,
+                CasesWrite,
+                DocumentsRead,
+                DocumentsWrite,
+                EventsManage,
+                AttendanceRecord,
+                CommunicationsSend,
+                NotificationsManage,
+                ReportsRead,
+                UsersRead,
             ])
         },
     },

@@ -20,11 +20,15 @@ impl Slug {
         if value.len() < 3 || value.len() > 63 {
             return Err("Use 3 to 63 characters.".into());
         }
-        if !value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             || value.starts_with('-')
             || value.ends_with('-')
         {
-            return Err("Use lower-case letters, digits and hyphens (not at the start or end).".into());
+            return Err(
+                "Use lower-case letters, digits and hyphens (not at the start or end).".into(),
+            );
         }
         if RESERVED.contains(&value.as_str()) {
             return Err("This address is reserved; choose another.".into());
@@ -51,7 +55,16 @@ mod tests {
     #[test]
     fn slugs_accept_letters_digits_and_inner_hyphens() {
         assert_eq!(Slug::parse(" Local-1234 ").unwrap().as_str(), "local-1234");
-        for raw in ["", "ab", "-abc", "abc-", "a b c", "ops", "ünï", &"a".repeat(64)] {
+        for raw in [
+            "",
+            "ab",
+            "-abc",
+            "abc-",
+            "a b c",
+            "ops",
+            "ünï",
+            &"a".repeat(64),
+        ] {
             assert!(Slug::parse(raw).is_err(), "{raw} should be refused");
         }
     }

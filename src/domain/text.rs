@@ -46,7 +46,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(PersonName::parse("  Ann   Lee ").unwrap().as_str(), "Ann Lee");
+        assert_eq!(
+            PersonName::parse("  Ann   Lee ").unwrap().as_str(),
+            "Ann Lee"
+        );
         assert!(PersonName::parse("   ").is_err());
         assert!(RoleName::parse(&"x".repeat(61)).is_err());
     }

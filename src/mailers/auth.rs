@@ -14,14 +14,22 @@ use loco_rs::{
 use crate::{
     app::Settings,
     domain::SecretToken,
-    models::{invitations, tenants::Tenant, user_tokens::{self, Purpose}, users},
+    models::{
+        invitations,
+        tenants::Tenant,
+        user_tokens::{self, Purpose},
+        users,
+    },
 };
 
 pub struct AuthMailer;
 
 impl Mailer for AuthMailer {
     fn opts() -> MailerOpts {
-        MailerOpts { from: Settings::DEFAULT_FROM.to_string(), ..Default::default() }
+        MailerOpts {
+            from: Settings::DEFAULT_FROM.to_string(),
+            ..Default::default()
+        }
     }
 }
 
@@ -86,7 +94,6 @@ async fn deliver(ctx: &AppContext, message: Message<'_>) {
     let sent = match &settings.mail.folder {
         Some(folder) if !folder.is_empty() => write_to_folder(folder, &email).await,
         _ => AuthMailer::mail(ctx, &email).await,
-
     };
     if let Err(err) = sent {
         tracing::error!(error = %err, to = message.to, "mail could not be sent");
@@ -96,7 +103,11 @@ async fn deliver(ctx: &AppContext, message: Message<'_>) {
 async fn write_to_folder(folder: &str, email: &Email) -> loco_rs::Result<()> {
     tokio::fs::create_dir_all(folder).await?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
-    let safe_to: String = email.to.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).collect();
+    let safe_to: String = email
+        .to
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect();
     let path = std::path::Path::new(folder).join(format!("{stamp}-{safe_to}.eml"));
     let content = format!(
         "From: {}\nTo: {}\nSubject: {}\nContent-Type: text/plain; charset=utf-8\n\n{}",
@@ -118,15 +129,24 @@ pub async fn send_email_verification(ctx: &AppContext, user: &users::Model) {
             return;
         }
     };
-    deliver(ctx, Message {
-        to: &user.email,
-        subject: "Confirm your email address".to_string(),
-        greeting: format!("Hello {},", user.name),
-        body: "Please confirm that this is your email address, so that your local can reach you.".to_string(),
-        action_label: "Confirm my email",
-        action_url: format!("{}/email-verifications/{}", Settings::of(ctx).base_url, token.as_str()),
-        note: "The link works for 3 days. If you did not sign up, ignore this mail.",
-    })
+    deliver(
+        ctx,
+        Message {
+            to: &user.email,
+            subject: "Confirm your email address".to_string(),
+            greeting: format!("Hello {},", user.name),
+            body:
+                "Please confirm that this is your email address, so that your local can reach you."
+                    .to_string(),
+            action_label: "Confirm my email",
+            action_url: format!(
+                "{}/email-verifications/{}",
+                Settings::of(ctx).base_url,
+                token.as_str()
+            ),
+            note: "The link works for 3 days. If you did not sign up, ignore this mail.",
+        },
+    )
     .await;
 }
 
@@ -151,14 +171,25 @@ pub async fn send_invitation(
     role_name: &str,
     token: &SecretToken,
 ) {
-    deliver(ctx, Message {
-        to: &invitation.email,
-        subject: format!("{} invites you to {}", inviter.name, tenant.name()),
-        greeting: "Hello,".to_string(),
-        body: format!("{} invites you to join {} on Union Hall as {role_name}.", inviter.name, tenant.name()),
-        action_label: "Accept the invitation",
-        action_url: format!("{}/invitations/{}", Settings::of(ctx).base_url, token.as_str()),
-        note: "The link works once, for 7 days.",
-    })
+    deliver(
+        ctx,
+        Message {
+            to: &invitation.email,
+            subject: format!("{} invites you to {}", inviter.name, tenant.name()),
+            greeting: "Hello,".to_string(),
+            body: format!(
+                "{} invites you to join {} on Union Hall as {role_name}.",
+                inviter.name,
+                tenant.name()
+            ),
+            action_label: "Accept the invitation",
+            action_url: format!(
+                "{}/invitations/{}",
+                Settings::of(ctx).base_url,
+                token.as_str()
+            ),
+            note: "The link works once, for 7 days.",
+        },
+    )
     .await;
 }

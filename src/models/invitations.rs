@@ -56,7 +56,10 @@ pub struct Opened {
 /// by creating an account for it.
 pub enum Acceptance {
     SignedIn(users::Model),
-    NewAccount { name: PersonName, password: Password },
+    NewAccount {
+        name: PersonName,
+        password: Password,
+    },
 }
 
 impl Model {
@@ -70,13 +73,19 @@ impl Model {
     ///
     /// # Errors
     /// `Invalid` (unknown role, already a member), or a database error.
-    pub async fn create(tenant: &Tenant, by: &Access, new: NewInvitation) -> Result<(Self, String, SecretToken)> {
+    pub async fn create(
+        tenant: &Tenant,
+        by: &Access,
+        new: NewInvitation,
+    ) -> Result<(Self, String, SecretToken)> {
         let txn = tenant.begin().await?;
         let role = match new.role_pid {
             Some(pid) => roles::Model::find_by_pid(&txn, tenant, pid).await.ok(),
             None => None,
         }
-        .ok_or_else(|| Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles.")))?;
+        .ok_or_else(|| {
+            Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles."))
+        })?;
         if let Ok(user) = users::Model::find_by_email(&txn, &new.email).await {
             let member = membership_rows::Entity::find()
                 .in_tenant(tenant.id())
@@ -84,13 +93,19 @@ impl Model {
                 .one(&txn)
                 .await?;
             if member.is_some() {
-                return Err(Error::Invalid(FieldErrors::one("email", "This person is already in the local.")));
+                return Err(Error::Invalid(FieldErrors::one(
+                    "email",
+                    "This person is already in the local.",
+                )));
             }
         }
         let now = Utc::now();
         Entity::update_many()
             .in_tenant(tenant.id())
-            .col_expr(invitations::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                invitations::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(invitations::Column::Email.eq(new.email.as_str()))
             .filter(invitations::Column::AcceptedAt.is_null())
             .filter(invitations::Column::RevokedAt.is_null())
@@ -146,7 +161,10 @@ impl Model {
         let txn = tenant.begin().await?;
         let updated = Entity::update_many()
             .in_tenant(tenant.id())
-            .col_expr(invitations::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .col_expr(
+                invitations::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
             .filter(invitations::Column::Pid.eq(pid))
             .filter(invitations::Column::AcceptedAt.is_null())
             .filter(invitations::Column::RevokedAt.is_null())
@@ -162,7 +180,10 @@ impl Model {
 }
 
 /// Finds the usable invitation behind a link, inside `txn`.
-async fn find_by_link(txn: &DatabaseTransaction, token: &SecretToken) -> Result<(Model, tenant_rows::Model)> {
+async fn find_by_link(
+    txn: &DatabaseTransaction,
+    token: &SecretToken,
+) -> Result<(Model, tenant_rows::Model)> {
     let digest = token.digest();
     apply_scope(
         txn,
@@ -213,7 +234,12 @@ pub async fn open(db: &DatabaseConnection, raw: &str) -> Result<Opened> {
     let email = Email::parse(&invitation.email).map_err(|_| Error::NotFound)?;
     let account = users::Model::find_by_email(&txn, &email).await.ok();
     txn.commit().await?;
-    Ok(Opened { invitation, local, role_name, account })
+    Ok(Opened {
+        invitation,
+        local,
+        role_name,
+        account,
+    })
 }
 
 /// Accepts an invitation, once: the person joins the local with the role.
@@ -222,7 +248,11 @@ pub async fn open(db: &DatabaseConnection, raw: &str) -> Result<Opened> {
 /// `NotFound` (unknown, expired, revoked or already used link), `Suspended`,
 /// `Invalid` (signed in as someone else, or the address has an account and
 /// its owner must sign in), or a database error.
-pub async fn accept(db: &DatabaseConnection, raw: &str, acceptance: Acceptance) -> Result<(Tenant, users::Model)> {
+pub async fn accept(
+    db: &DatabaseConnection,
+    raw: &str,
+    acceptance: Acceptance,
+) -> Result<(Tenant, users::Model)> {
     let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
     let txn = db.begin().await?;
     let (invitation, local) = find_by_link(&txn, &token).await?;
@@ -235,7 +265,10 @@ pub async fn accept(db: &DatabaseConnection, raw: &str, acceptance: Acceptance) 
         Acceptance::SignedIn(_) => {
             return Err(Error::Invalid(FieldErrors::one(
                 "email",
-                format!("This invitation is for {}. Sign out, then open the link again.", invitation.email),
+                format!(
+                    "This invitation is for {}. Sign out, then open the link again.",
+                    invitation.email
+                ),
             )))
         }
         Acceptance::NewAccount { name, password } => {
@@ -247,14 +280,22 @@ pub async fn accept(db: &DatabaseConnection, raw: &str, acceptance: Acceptance) 
             }
             users::Model::create(
                 &txn,
-                users::NewUser { name, email, password, email_verified: true },
+                users::NewUser {
+                    name,
+                    email,
+                    password,
+                    email_verified: true,
+                },
             )
             .await?
         }
     };
     let used = Entity::update_many()
         .in_tenant(local.id)
-        .col_expr(invitations::Column::AcceptedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            invitations::Column::AcceptedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(invitations::Column::Id.eq(invitation.id))
         .filter(invitations::Column::AcceptedAt.is_null())
         .exec(&txn)

@@ -27,8 +27,16 @@ pub async fn ensure_allowed(db: &DatabaseConnection, email: &str, client: &str) 
             .filter(login_attempts::Column::CreatedAt.gt(since))
     };
     for (column, value, limit) in [
-        (login_attempts::Column::Email, email.to_string(), MAX_FAILURES_PER_EMAIL),
-        (login_attempts::Column::Ip, client.to_string(), MAX_FAILURES_PER_CLIENT),
+        (
+            login_attempts::Column::Email,
+            email.to_string(),
+            MAX_FAILURES_PER_EMAIL,
+        ),
+        (
+            login_attempts::Column::Ip,
+            client.to_string(),
+            MAX_FAILURES_PER_CLIENT,
+        ),
     ] {
         if failures(column, value.clone()).count(db).await? >= limit {
             let oldest = failures(column, value)
@@ -48,7 +56,12 @@ pub async fn ensure_allowed(db: &DatabaseConnection, email: &str, client: &str) 
 
 /// # Errors
 /// A database error.
-pub async fn record(db: &DatabaseConnection, email: &str, client: &str, succeeded: bool) -> Result<()> {
+pub async fn record(
+    db: &DatabaseConnection,
+    email: &str,
+    client: &str,
+    succeeded: bool,
+) -> Result<()> {
     ActiveModel {
         email: Set(email.chars().take(254).collect()),
         ip: Set(client.chars().take(64).collect()),

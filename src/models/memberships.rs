@@ -96,7 +96,12 @@ impl Person {
     }
 }
 
-pub(crate) async fn insert<C: ConnectionTrait>(db: &C, tenant_id: i32, user_id: i32, role_id: i32) -> Result<Model> {
+pub(crate) async fn insert<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: i32,
+    user_id: i32,
+    role_id: i32,
+) -> Result<Model> {
     let now = Utc::now().into();
     Ok(ActiveModel {
         pid: Set(Uuid::new_v4()),
@@ -157,7 +162,11 @@ async fn find_person<C: ConnectionTrait>(db: &C, tenant: &Tenant, pid: Uuid) -> 
         .one(db)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok(Person { membership, user, role })
+    Ok(Person {
+        membership,
+        user,
+        role,
+    })
 }
 
 impl Model {
@@ -173,13 +182,20 @@ impl Model {
             .order_by_asc(memberships::Column::Id)
             .all(&txn)
             .await?;
-        let roles = role_rows::Entity::find().in_tenant(tenant.id()).all(&txn).await?;
+        let roles = role_rows::Entity::find()
+            .in_tenant(tenant.id())
+            .all(&txn)
+            .await?;
         txn.commit().await?;
         Ok(rows
             .into_iter()
             .filter_map(|(membership, user)| {
                 let role = roles.iter().find(|r| r.id == membership.role_id)?.clone();
-                Some(Person { membership, user: user?, role })
+                Some(Person {
+                    membership,
+                    user: user?,
+                    role,
+                })
             })
             .collect())
     }
@@ -205,14 +221,20 @@ impl Model {
             Some(role_pid) => roles::Model::find_by_pid(&txn, tenant, role_pid).await.ok(),
             None => None,
         }
-        .ok_or_else(|| Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles.")))?;
+        .ok_or_else(|| {
+            Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles."))
+        })?;
         let mut row: ActiveModel = person.membership.clone().into();
         row.role_id = Set(role.id);
         row.updated_at = Set(Utc::now().into());
         let membership = row.update(&txn).await?;
         roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
         txn.commit().await?;
-        Ok(Person { membership, user: person.user, role })
+        Ok(Person {
+            membership,
+            user: person.user,
+            role,
+        })
     }
 
     /// Disables a person's access to the local and ends their sessions.
@@ -229,7 +251,10 @@ impl Model {
         roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
         txn.commit().await?;
         sessions::end_all_for_user(tenant.db(), person.user.id).await?;
-        Ok(Person { membership, ..person })
+        Ok(Person {
+            membership,
+            ..person
+        })
     }
 
     /// # Errors
@@ -242,7 +267,10 @@ impl Model {
         row.updated_at = Set(Utc::now().into());
         let membership = row.update(&txn).await?;
         txn.commit().await?;
-        Ok(Person { membership, ..person })
+        Ok(Person {
+            membership,
+            ..person
+        })
     }
 }
 
@@ -253,8 +281,20 @@ impl sea_orm::ActiveModelBehavior for ActiveModel {}
 ///
 /// # Errors
 /// `NotFound` for an unknown role, or a database error.
-pub async fn seed_membership(db: &DatabaseConnection, tenant_id: i32, user_id: i32, role_name: &str) -> Result<()> {
-    let txn = begin_scoped(db, Scope { tenant_id: Some(tenant_id), ..Scope::default() }).await?;
+pub async fn seed_membership(
+    db: &DatabaseConnection,
+    tenant_id: i32,
+    user_id: i32,
+    role_name: &str,
+) -> Result<()> {
+    let txn = begin_scoped(
+        db,
+        Scope {
+            tenant_id: Some(tenant_id),
+            ..Scope::default()
+        },
+    )
+    .await?;
     let existing = Entity::find()
         .in_tenant(tenant_id)
         .filter(memberships::Column::UserId.eq(user_id))

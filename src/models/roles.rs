@@ -9,9 +9,7 @@ use uuid::Uuid;
 
 pub use super::_entities::roles::{self, ActiveModel, Entity, Model};
 use super::{_entities::memberships, on_conflict, tenants::Tenant, Error, Result};
-use crate::domain::{
-    permission::DEFAULT_ROLES, FieldErrors, Permission, PermissionSet, RoleName,
-};
+use crate::domain::{permission::DEFAULT_ROLES, FieldErrors, Permission, PermissionSet, RoleName};
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -37,7 +35,10 @@ pub struct RoleSummary {
 
 const NAME_TAKEN: (&str, &str, &str) = ("name", "name", "A role with this name exists already.");
 
-pub(crate) async fn create_defaults(txn: &DatabaseTransaction, tenant_id: i32) -> Result<Vec<Model>> {
+pub(crate) async fn create_defaults(
+    txn: &DatabaseTransaction,
+    tenant_id: i32,
+) -> Result<Vec<Model>> {
     let mut created = Vec::with_capacity(DEFAULT_ROLES.len());
     for default in DEFAULT_ROLES {
         created.push(insert(txn, tenant_id, default.name, &(default.permissions)()).await?);
@@ -45,7 +46,12 @@ pub(crate) async fn create_defaults(txn: &DatabaseTransaction, tenant_id: i32) -
     Ok(created)
 }
 
-async fn insert<C: ConnectionTrait>(db: &C, tenant_id: i32, name: &str, permissions: &PermissionSet) -> Result<Model> {
+async fn insert<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: i32,
+    name: &str,
+    permissions: &PermissionSet,
+) -> Result<Model> {
     let now = Utc::now().into();
     ActiveModel {
         pid: Set(Uuid::new_v4()),
@@ -63,7 +69,11 @@ async fn insert<C: ConnectionTrait>(db: &C, tenant_id: i32, name: &str, permissi
 
 /// Refuses a change that would leave the local with no active person able to
 /// manage roles and users: the last admin cannot be removed.
-pub(crate) async fn ensure_an_admin_remains(txn: &DatabaseTransaction, tenant: &Tenant, field: &'static str) -> Result<()> {
+pub(crate) async fn ensure_an_admin_remains(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    field: &'static str,
+) -> Result<()> {
     let admin_roles: Vec<i32> = Entity::find()
         .in_tenant(tenant.id())
         .all(txn)
@@ -121,7 +131,11 @@ impl Model {
 
     /// # Errors
     /// `NotFound` (also for another local's role) or a database error.
-    pub async fn find_by_pid<C: ConnectionTrait>(db: &C, tenant: &Tenant, pid: Uuid) -> Result<Self> {
+    pub async fn find_by_pid<C: ConnectionTrait>(
+        db: &C,
+        tenant: &Tenant,
+        pid: Uuid,
+    ) -> Result<Self> {
         Entity::find()
             .in_tenant(tenant.id())
             .filter(roles::Column::Pid.eq(pid))
@@ -143,7 +157,13 @@ impl Model {
     /// `Invalid` when the name is taken, or a database error.
     pub async fn create(tenant: &Tenant, definition: RoleDefinition) -> Result<Self> {
         let txn = tenant.begin().await?;
-        let role = insert(&txn, tenant.id(), definition.name.as_str(), &definition.permissions).await?;
+        let role = insert(
+            &txn,
+            tenant.id(),
+            definition.name.as_str(),
+            &definition.permissions,
+        )
+        .await?;
         txn.commit().await?;
         Ok(role)
     }
@@ -157,7 +177,10 @@ impl Model {
         row.name = Set(definition.name.into_string());
         row.permissions = Set(definition.permissions.to_stored());
         row.updated_at = Set(Utc::now().into());
-        let role = row.update(&txn).await.map_err(|e| on_conflict(e, &[NAME_TAKEN]))?;
+        let role = row
+            .update(&txn)
+            .await
+            .map_err(|e| on_conflict(e, &[NAME_TAKEN]))?;
         ensure_an_admin_remains(&txn, tenant, "permissions").await?;
         txn.commit().await?;
         Ok(role)

@@ -40,7 +40,10 @@ pub(crate) struct Scope<'a> {
 /// with the scope set transaction-locally: a query that forgets its tenant
 /// filter sees nothing of other locals, and the pooled connection is clean
 /// again after commit or rollback. On SQLite it is a plain transaction.
-pub(crate) async fn begin_scoped(db: &DatabaseConnection, scope: Scope<'_>) -> Result<DatabaseTransaction> {
+pub(crate) async fn begin_scoped(
+    db: &DatabaseConnection,
+    scope: Scope<'_>,
+) -> Result<DatabaseTransaction> {
     let txn = db.begin().await?;
     apply_scope(&txn, &scope).await?;
     Ok(txn)
@@ -127,7 +130,11 @@ impl Tenant {
     ///
     /// # Errors
     /// `NotFound`, `Suspended`, `AccessDisabled`, or a database error.
-    pub async fn enter(db: &DatabaseConnection, user_id: i32, slug: &str) -> Result<(Self, Access)> {
+    pub async fn enter(
+        db: &DatabaseConnection,
+        user_id: i32,
+        slug: &str,
+    ) -> Result<(Self, Access)> {
         let local = Model::find_by_slug(db, slug).await?;
         let txn = begin_scoped(
             db,
@@ -154,7 +161,13 @@ impl Tenant {
             return Err(Error::AccessDisabled);
         }
         let access = Access::new(&membership, &role);
-        Ok((Self { local, db: db.clone() }, access))
+        Ok((
+            Self {
+                local,
+                db: db.clone(),
+            },
+            access,
+        ))
     }
 
     /// Registers a local: the tenant, its default roles and its first admin,
@@ -180,7 +193,12 @@ impl Tenant {
         }
         .insert(&txn)
         .await
-        .map_err(|e| on_conflict(e, &[("slug", "slug", "This address is taken; choose another.")]))?;
+        .map_err(|e| {
+            on_conflict(
+                e,
+                &[("slug", "slug", "This address is taken; choose another.")],
+            )
+        })?;
         apply_scope(
             &txn,
             &Scope {
@@ -200,13 +218,22 @@ impl Tenant {
         };
         super::memberships::insert(&txn, row.id, user.id, admin.id).await?;
         txn.commit().await?;
-        Ok((Self { local: row, db: db.clone() }, user))
+        Ok((
+            Self {
+                local: row,
+                db: db.clone(),
+            },
+            user,
+        ))
     }
 
     /// Builds the tenant of a row found through a capability other than a
     /// membership (an invitation link). Crate-private: only models call it.
     pub(crate) fn from_trusted(local: Model, db: &DatabaseConnection) -> Self {
-        Self { local, db: db.clone() }
+        Self {
+            local,
+            db: db.clone(),
+        }
     }
 
     /// The permissions of the default Admin role, for display.
@@ -240,7 +267,8 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn suspend(self, db: &DatabaseConnection, reason: &str) -> Result<Self> {
-        self.set_status(db, SUSPENDED, Some(reason.to_string())).await
+        self.set_status(db, SUSPENDED, Some(reason.to_string()))
+            .await
     }
 
     /// # Errors
@@ -249,7 +277,12 @@ impl Model {
         self.set_status(db, ACTIVE, None).await
     }
 
-    async fn set_status(self, db: &DatabaseConnection, status: &str, reason: Option<String>) -> Result<Self> {
+    async fn set_status(
+        self,
+        db: &DatabaseConnection,
+        status: &str,
+        reason: Option<String>,
+    ) -> Result<Self> {
         let mut row: ActiveModel = self.into();
         row.status = Set(status.to_string());
         row.status_reason = Set(reason);

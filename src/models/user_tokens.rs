@@ -37,12 +37,19 @@ impl Purpose {
 ///
 /// # Errors
 /// A database error.
-pub async fn issue(db: &DatabaseConnection, user: &users::Model, purpose: Purpose) -> Result<SecretToken> {
+pub async fn issue(
+    db: &DatabaseConnection,
+    user: &users::Model,
+    purpose: Purpose,
+) -> Result<SecretToken> {
     let token = SecretToken::generate();
     let now = Utc::now();
     let txn = db.begin().await?;
     Entity::update_many()
-        .col_expr(user_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            user_tokens::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(user_tokens::Column::UserId.eq(user.id))
         .filter(user_tokens::Column::Purpose.eq(purpose.key()))
         .filter(user_tokens::Column::UsedAt.is_null())
@@ -67,7 +74,11 @@ pub async fn issue(db: &DatabaseConnection, user: &users::Model, purpose: Purpos
 ///
 /// # Errors
 /// `NotFound` when the token is unknown, used or expired.
-pub async fn peek<C: ConnectionTrait>(db: &C, raw: &str, purpose: Purpose) -> Result<(Model, users::Model)> {
+pub async fn peek<C: ConnectionTrait>(
+    db: &C,
+    raw: &str,
+    purpose: Purpose,
+) -> Result<(Model, users::Model)> {
     let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
     let row = Entity::find()
         .filter(user_tokens::Column::TokenHash.eq(token.digest()))
@@ -85,10 +96,17 @@ pub async fn peek<C: ConnectionTrait>(db: &C, raw: &str, purpose: Purpose) -> Re
 ///
 /// # Errors
 /// `NotFound` when the token is unknown, used or expired.
-pub async fn consume<C: ConnectionTrait>(db: &C, raw: &str, purpose: Purpose) -> Result<users::Model> {
+pub async fn consume<C: ConnectionTrait>(
+    db: &C,
+    raw: &str,
+    purpose: Purpose,
+) -> Result<users::Model> {
     let (row, user) = peek(db, raw, purpose).await?;
     let updated = Entity::update_many()
-        .col_expr(user_tokens::Column::UsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .col_expr(
+            user_tokens::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
         .filter(user_tokens::Column::Id.eq(row.id))
         .filter(user_tokens::Column::UsedAt.is_null())
         .exec(db)

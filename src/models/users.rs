@@ -46,7 +46,11 @@ async fn hash_password(password: &Password) -> Result<String> {
 async fn verify_password(hash: String, candidate: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| hasher().verify_password(candidate.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                hasher()
+                    .verify_password(candidate.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -78,7 +82,11 @@ impl Model {
         .map_err(|e| {
             on_conflict(
                 e,
-                &[("email", "email", "An account with this email exists already: sign in first.")],
+                &[(
+                    "email",
+                    "email",
+                    "An account with this email exists already: sign in first.",
+                )],
             )
         })
     }
@@ -122,12 +130,17 @@ impl Model {
             Ok(email) => Self::find_by_email(db, &email).await.ok(),
             Err(_) => None,
         };
-        let hash = user.as_ref().map_or(DECOY_HASH.to_string(), |u| u.password_hash.clone());
+        let hash = user
+            .as_ref()
+            .map_or(DECOY_HASH.to_string(), |u| u.password_hash.clone());
         let matches = verify_password(hash, raw_password.to_string()).await && user.is_some();
         login_attempts::record(db, &email_key, client, matches).await?;
         match user {
             Some(user) if matches => Ok(user),
-            _ => Err(Error::Invalid(FieldErrors::one("email", "The email or password is wrong."))),
+            _ => Err(Error::Invalid(FieldErrors::one(
+                "email",
+                "The email or password is wrong.",
+            ))),
         }
     }
 

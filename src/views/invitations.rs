@@ -5,7 +5,10 @@ use uuid::Uuid;
 use super::{Errors, Layout};
 use crate::{
     domain::{Email, FieldErrors},
-    models::{invitations::{NewInvitation, Pending}, roles::RoleSummary},
+    models::{
+        invitations::{NewInvitation, Pending},
+        roles::RoleSummary,
+    },
 };
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -39,7 +42,10 @@ pub struct RoleChoice {
 
 impl From<&RoleSummary> for RoleChoice {
     fn from(s: &RoleSummary) -> Self {
-        Self { pid: s.role.pid, name: s.role.name.clone() }
+        Self {
+            pid: s.role.pid,
+            name: s.role.name.clone(),
+        }
     }
 }
 

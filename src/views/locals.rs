@@ -24,14 +24,22 @@ impl RegisterForm {
     pub fn parse_local(&self, errors: &mut FieldErrors) -> Option<NewLocal> {
         let name = errors.take("local_name", LocalName::parse(&self.local_name));
         let slug = errors.take("slug", Slug::parse(&self.slug));
-        Some(NewLocal { name: name?, slug: slug? })
+        Some(NewLocal {
+            name: name?,
+            slug: slug?,
+        })
     }
 
     pub fn parse_founder(&self, errors: &mut FieldErrors) -> Option<NewUser> {
         let name = errors.take("name", PersonName::parse(&self.name));
         let email = errors.take("email", Email::parse(&self.email));
         let password = errors.take("password", Password::parse(&self.password));
-        Some(NewUser { name: name?, email: email?, password: password?, email_verified: false })
+        Some(NewUser {
+            name: name?,
+            email: email?,
+            password: password?,
+            email_verified: false,
+        })
     }
 }
 

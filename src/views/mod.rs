@@ -31,11 +31,17 @@ pub enum FlashKind {
 
 impl Flash {
     pub fn notice(message: impl Into<String>) -> Self {
-        Self { kind: FlashKind::Notice, message: message.into() }
+        Self {
+            kind: FlashKind::Notice,
+            message: message.into(),
+        }
     }
 
     pub fn alert(message: impl Into<String>) -> Self {
-        Self { kind: FlashKind::Alert, message: message.into() }
+        Self {
+            kind: FlashKind::Alert,
+            message: message.into(),
+        }
     }
 
     #[must_use]
@@ -57,7 +63,11 @@ pub struct Viewer {
 
 impl From<&user_model::Model> for Viewer {
     fn from(user: &user_model::Model) -> Self {
-        Self { name: user.name.clone(), email: user.email.clone(), verified: user.is_email_verified() }
+        Self {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            verified: user.is_email_verified(),
+        }
     }
 }
 

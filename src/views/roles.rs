@@ -18,7 +18,11 @@ impl From<&Model> for RoleForm {
     fn from(role: &Model) -> Self {
         Self {
             name: role.name.clone(),
-            permissions: role.permission_set().iter().map(|p| p.key().to_string()).collect(),
+            permissions: role
+                .permission_set()
+                .iter()
+                .map(|p| p.key().to_string())
+                .collect(),
         }
     }
 }

@@ -27,7 +27,11 @@ pub struct RoleOption {
 
 impl From<&RoleSummary> for RoleOption {
     fn from(s: &RoleSummary) -> Self {
-        Self { id: s.role.id, pid: s.role.pid, name: s.role.name.clone() }
+        Self {
+            id: s.role.id,
+            pid: s.role.pid,
+            name: s.role.name.clone(),
+        }
     }
 }
 

@@ -17,7 +17,13 @@ async fn passwords_are_stored_as_argon2id_with_owasp_parameters() {
     let app = TestApp::start().await;
     let (_, admin) = app.local_with_admin(&unique_slug("hash")).await;
 
-    assert!(admin.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", admin.password_hash);
+    assert!(
+        admin
+            .password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        admin.password_hash
+    );
     assert!(!admin.password_hash.contains(PASSWORD));
 }
 
@@ -26,13 +32,26 @@ async fn sign_in_accepts_any_case_of_the_email_and_refuses_a_wrong_password() {
     let app = TestApp::start().await;
     let (_, admin) = app.local_with_admin(&unique_slug("case")).await;
 
-    let ok = users::Model::authenticate(&app.ctx.db, &admin.email.to_uppercase(), PASSWORD, "10.0.0.1").await;
-    let wrong = users::Model::authenticate(&app.ctx.db, &admin.email, "not the password", "10.0.0.1").await;
-    let unknown = users::Model::authenticate(&app.ctx.db, "nobody@example.org", PASSWORD, "10.0.0.1").await;
+    let ok = users::Model::authenticate(
+        &app.ctx.db,
+        &admin.email.to_uppercase(),
+        PASSWORD,
+        "10.0.0.1",
+    )
+    .await;
+    let wrong =
+        users::Model::authenticate(&app.ctx.db, &admin.email, "not the password", "10.0.0.1").await;
+    let unknown =
+        users::Model::authenticate(&app.ctx.db, "nobody@example.org", PASSWORD, "10.0.0.1").await;
 
     assert_eq!(ok.unwrap().id, admin.id);
-    let (Err(Error::Invalid(wrong)), Err(Error::Invalid(unknown))) = (wrong, unknown) else { panic!("expected refusals") };
-    assert_eq!(wrong, unknown, "a wrong password and an unknown email answer alike");
+    let (Err(Error::Invalid(wrong)), Err(Error::Invalid(unknown))) = (wrong, unknown) else {
+        panic!("expected refusals")
+    };
+    assert_eq!(
+        wrong, unknown,
+        "a wrong password and an unknown email answer alike"
+    );
 }
 
 #[tokio::test]
@@ -41,12 +60,18 @@ async fn repeated_failures_for_one_email_are_throttled_even_with_the_right_passw
     let (_, admin) = app.local_with_admin(&unique_slug("thr")).await;
     for attempt in 0..MAX_FAILURES_PER_EMAIL {
         let ip = format!("10.0.1.{attempt}");
-        assert!(matches!(users::Model::authenticate(&app.ctx.db, &admin.email, "guess", &ip).await, Err(Error::Invalid(_))));
+        assert!(matches!(
+            users::Model::authenticate(&app.ctx.db, &admin.email, "guess", &ip).await,
+            Err(Error::Invalid(_))
+        ));
     }
 
     let next = users::Model::authenticate(&app.ctx.db, &admin.email, PASSWORD, "10.0.2.1").await;
 
-    assert!(matches!(next, Err(Error::Throttled(wait)) if wait > 0 && wait <= 15 * 60), "{next:?}");
+    assert!(
+        matches!(next, Err(Error::Throttled(wait)) if wait > 0 && wait <= 15 * 60),
+        "{next:?}"
+    );
 }
 
 #[tokio::test]
@@ -54,10 +79,17 @@ async fn one_client_address_guessing_many_emails_is_throttled() {
     let app = TestApp::start().await;
     app.local_with_admin(&unique_slug("ip")).await;
     for n in 0..unionhall::models::login_attempts::MAX_FAILURES_PER_CLIENT {
-        let _ = users::Model::authenticate(&app.ctx.db, &format!("guess{n}@example.org"), "guess", "10.9.9.9").await;
+        let _ = users::Model::authenticate(
+            &app.ctx.db,
+            &format!("guess{n}@example.org"),
+            "guess",
+            "10.9.9.9",
+        )
+        .await;
     }
 
-    let next = users::Model::authenticate(&app.ctx.db, "another@example.org", "guess", "10.9.9.9").await;
+    let next =
+        users::Model::authenticate(&app.ctx.db, "another@example.org", "guess", "10.9.9.9").await;
 
     assert!(matches!(next, Err(Error::Throttled(_))));
 }
@@ -66,14 +98,21 @@ async fn one_client_address_guessing_many_emails_is_throttled() {
 async fn a_reset_token_works_once_and_a_newer_one_replaces_it() {
     let app = TestApp::start().await;
     let (_, admin) = app.local_with_admin(&unique_slug("tok")).await;
-    let first = user_tokens::issue(&app.ctx.db, &admin, Purpose::PasswordReset).await.unwrap();
-    let second = user_tokens::issue(&app.ctx.db, &admin, Purpose::PasswordReset).await.unwrap();
+    let first = user_tokens::issue(&app.ctx.db, &admin, Purpose::PasswordReset)
+        .await
+        .unwrap();
+    let second = user_tokens::issue(&app.ctx.db, &admin, Purpose::PasswordReset)
+        .await
+        .unwrap();
 
     let old = user_tokens::consume(&app.ctx.db, first.as_str(), Purpose::PasswordReset).await;
     let used = user_tokens::consume(&app.ctx.db, second.as_str(), Purpose::PasswordReset).await;
     let reused = user_tokens::consume(&app.ctx.db, second.as_str(), Purpose::PasswordReset).await;
-    let other_purpose = user_tokens::issue(&app.ctx.db, &admin, Purpose::EmailVerification).await.unwrap();
-    let crossed = user_tokens::consume(&app.ctx.db, other_purpose.as_str(), Purpose::PasswordReset).await;
+    let other_purpose = user_tokens::issue(&app.ctx.db, &admin, Purpose::EmailVerification)
+        .await
+        .unwrap();
+    let crossed =
+        user_tokens::consume(&app.ctx.db, other_purpose.as_str(), Purpose::PasswordReset).await;
 
     assert!(matches!(old, Err(Error::NotFound)));
     assert_eq!(used.unwrap().id, admin.id);
@@ -86,14 +125,31 @@ async fn a_new_password_ends_every_session_of_its_owner() {
     let app = TestApp::start().await;
     let (_, admin) = app.local_with_admin(&unique_slug("pw")).await;
     let mut client = app.client();
-    assert_eq!(client.sign_in(&admin.email, PASSWORD).await.status_code(), 303);
+    assert_eq!(
+        client.sign_in(&admin.email, PASSWORD).await.status_code(),
+        303
+    );
     let admin_id = admin.id;
-    let count = || sessions::Entity::find().filter(sessions::Column::UserId.eq(admin_id)).count(&app.ctx.db);
+    let count = || {
+        sessions::Entity::find()
+            .filter(sessions::Column::UserId.eq(admin_id))
+            .count(&app.ctx.db)
+    };
     assert_eq!(count().await.unwrap(), 1);
 
-    let admin = admin.set_password(&app.ctx.db, &Password::parse("a brand new password").unwrap()).await.unwrap();
+    let admin = admin
+        .set_password(
+            &app.ctx.db,
+            &Password::parse("a brand new password").unwrap(),
+        )
+        .await
+        .unwrap();
 
     assert_eq!(count().await.unwrap(), 0);
     assert!(admin.has_password("a brand new password").await);
-    assert_eq!(client.get("/locals").await.status_code(), 303, "the old session is signed out");
+    assert_eq!(
+        client.get("/locals").await.status_code(),
+        303,
+        "the old session is signed out"
+    );
 }

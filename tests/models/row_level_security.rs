@@ -8,7 +8,10 @@ use crate::support::{unique_slug, TestApp};
 #[tokio::test]
 async fn every_table_with_a_tenant_id_has_forced_row_level_security_and_a_policy() {
     let app = TestApp::start().await;
-    assert!(app.is_postgres(), "row-level security exists on PostgreSQL only");
+    assert!(
+        app.is_postgres(),
+        "row-level security exists on PostgreSQL only"
+    );
     let rows = app
         .ctx
         .db
@@ -24,13 +27,20 @@ async fn every_table_with_a_tenant_id_has_forced_row_level_security_and_a_policy
         .await
         .unwrap();
 
-    assert!(rows.len() >= 3, "expected the tenant-owned tables, found {}", rows.len());
+    assert!(
+        rows.len() >= 3,
+        "expected the tenant-owned tables, found {}",
+        rows.len()
+    );
     for row in rows {
         let name: String = row.try_get("", "name").unwrap();
         let enabled: bool = row.try_get("", "enabled").unwrap();
         let forced: bool = row.try_get("", "forced").unwrap();
         let policies: i64 = row.try_get("", "policies").unwrap();
-        assert!(enabled && forced, "{name} must enable and force row-level security");
+        assert!(
+            enabled && forced,
+            "{name} must enable and force row-level security"
+        );
         assert_eq!(policies, 1, "{name} must have the tenant_isolation policy");
     }
 }
@@ -38,7 +48,10 @@ async fn every_table_with_a_tenant_id_has_forced_row_level_security_and_a_policy
 #[tokio::test]
 async fn the_tenant_role_owns_nothing_and_cannot_bypass_row_level_security() {
     let app = TestApp::start().await;
-    assert!(app.is_postgres(), "row-level security exists on PostgreSQL only");
+    assert!(
+        app.is_postgres(),
+        "row-level security exists on PostgreSQL only"
+    );
     let row = app
         .ctx
         .db
@@ -60,7 +73,10 @@ async fn the_tenant_role_owns_nothing_and_cannot_bypass_row_level_security() {
 #[tokio::test]
 async fn a_query_that_forgets_its_tenant_filter_sees_only_its_own_local() {
     let app = TestApp::start().await;
-    assert!(app.is_postgres(), "row-level security exists on PostgreSQL only");
+    assert!(
+        app.is_postgres(),
+        "row-level security exists on PostgreSQL only"
+    );
     let (a, _) = app.local_with_admin(&unique_slug("rla")).await;
     let (b, _) = app.local_with_admin(&unique_slug("rlb")).await;
 
@@ -68,7 +84,10 @@ async fn a_query_that_forgets_its_tenant_filter_sees_only_its_own_local() {
     let all_roles = roles::Entity::find().all(&txn).await.unwrap();
     let all_memberships = memberships::Entity::find().all(&txn).await.unwrap();
     let who = txn
-        .query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT current_user AS who"))
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT current_user AS who",
+        ))
         .await
         .unwrap()
         .unwrap()
@@ -81,13 +100,19 @@ async fn a_query_that_forgets_its_tenant_filter_sees_only_its_own_local() {
     assert!(all_roles.iter().all(|r| r.tenant_id == a.id()));
     assert!(all_memberships.iter().all(|m| m.tenant_id == a.id()));
     let superuser_view = roles::Entity::find().all(&app.ctx.db).await.unwrap();
-    assert!(superuser_view.iter().any(|r| r.tenant_id == b.id()), "local B's rows exist; RLS hid them");
+    assert!(
+        superuser_view.iter().any(|r| r.tenant_id == b.id()),
+        "local B's rows exist; RLS hid them"
+    );
 }
 
 #[tokio::test]
 async fn writing_a_row_of_another_local_is_refused_by_the_database() {
     let app = TestApp::start().await;
-    assert!(app.is_postgres(), "row-level security exists on PostgreSQL only");
+    assert!(
+        app.is_postgres(),
+        "row-level security exists on PostgreSQL only"
+    );
     let (a, _) = app.local_with_admin(&unique_slug("wra")).await;
     let (b, _) = app.local_with_admin(&unique_slug("wrb")).await;
 
@@ -119,17 +144,25 @@ async fn writing_a_row_of_another_local_is_refused_by_the_database() {
 #[tokio::test]
 async fn a_transaction_with_no_tenant_sees_no_tenant_rows_and_settings_do_not_leak() {
     let app = TestApp::start().await;
-    assert!(app.is_postgres(), "row-level security exists on PostgreSQL only");
+    assert!(
+        app.is_postgres(),
+        "row-level security exists on PostgreSQL only"
+    );
     let (a, _) = app.local_with_admin(&unique_slug("none")).await;
     let txn = a.begin().await.unwrap();
     txn.commit().await.unwrap();
 
     let txn = app.ctx.db.begin().await.unwrap();
-    txn.execute_unprepared("SET LOCAL ROLE app_tenant").await.unwrap();
+    txn.execute_unprepared("SET LOCAL ROLE app_tenant")
+        .await
+        .unwrap();
     let roles_seen = roles::Entity::find().all(&txn).await.unwrap();
     let invitations_seen = invitations::Entity::find().all(&txn).await.unwrap();
     let setting = txn
-        .query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT coalesce(current_setting('app.tenant_id', true), '') AS t"))
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT coalesce(current_setting('app.tenant_id', true), '') AS t",
+        ))
         .await
         .unwrap()
         .unwrap()
@@ -139,5 +172,8 @@ async fn a_transaction_with_no_tenant_sees_no_tenant_rows_and_settings_do_not_le
 
     assert!(roles_seen.is_empty());
     assert!(invitations_seen.is_empty());
-    assert_eq!(setting, "", "a tenant set in an earlier transaction must not survive it");
+    assert_eq!(
+        setting, "",
+        "a tenant set in an earlier transaction must not survive it"
+    );
 }

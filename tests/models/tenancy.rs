@@ -1,7 +1,10 @@
 //! Locals, roles and memberships through the models. Runs on PostgreSQL and,
 //! with `DATABASE_URL=sqlite://…`, on SQLite.
 use unionhall::{
-    domain::{permission::ADMIN_ROLE, Email, LocalName, Password, PersonName, Permission, PermissionSet, RoleName, Slug},
+    domain::{
+        permission::ADMIN_ROLE, Email, LocalName, Password, Permission, PermissionSet, PersonName,
+        RoleName, Slug,
+    },
     models::{
         invitations::{self, Acceptance, NewInvitation},
         memberships::{self, Model as Membership},
@@ -38,7 +41,10 @@ async fn a_taken_slug_is_a_field_error_and_creates_nothing() {
 
     let result = Tenant::register(
         &app.ctx.db,
-        NewLocal { name: LocalName::parse("Another").unwrap(), slug: Slug::parse(&slug).unwrap() },
+        NewLocal {
+            name: LocalName::parse("Another").unwrap(),
+            slug: Slug::parse(&slug).unwrap(),
+        },
         Founder::New(NewUser {
             name: PersonName::parse("Second").unwrap(),
             email: Email::parse(&email).unwrap(),
@@ -52,8 +58,13 @@ async fn a_taken_slug_is_a_field_error_and_creates_nothing() {
         Err(Error::Invalid(errors)) => assert!(errors.get("slug").is_some()),
         other => panic!("expected a slug error, got {other:?}"),
     }
-    let nobody = unionhall::models::users::Model::find_by_email(&app.ctx.db, &Email::parse(&email).unwrap()).await;
-    assert!(matches!(nobody, Err(Error::NotFound)), "the transaction must leave no user behind");
+    let nobody =
+        unionhall::models::users::Model::find_by_email(&app.ctx.db, &Email::parse(&email).unwrap())
+            .await;
+    assert!(
+        matches!(nobody, Err(Error::NotFound)),
+        "the transaction must leave no user behind"
+    );
 }
 
 #[tokio::test]
@@ -76,8 +87,16 @@ async fn a_suspended_local_refuses_its_people_and_reactivation_lets_them_back() 
     let slug = unique_slug("susp");
     let (tenant, admin) = app.local_with_admin(&slug).await;
 
-    let local = tenant.model().clone().suspend(&app.ctx.db, "unpaid").await.unwrap();
-    assert!(matches!(Tenant::enter(&app.ctx.db, admin.id, &slug).await, Err(Error::Suspended(_))));
+    let local = tenant
+        .model()
+        .clone()
+        .suspend(&app.ctx.db, "unpaid")
+        .await
+        .unwrap();
+    assert!(matches!(
+        Tenant::enter(&app.ctx.db, admin.id, &slug).await,
+        Err(Error::Suspended(_))
+    ));
 
     local.reactivate(&app.ctx.db).await.unwrap();
     assert!(Tenant::enter(&app.ctx.db, admin.id, &slug).await.is_ok());
@@ -90,20 +109,41 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_stripped_of_admin_rights()
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
     let roles = Role::list(&tenant).await.unwrap();
-    let admin_role = roles.iter().find(|r| r.role.name == "Admin").unwrap().role.clone();
-    let member_role = roles.iter().find(|r| r.role.name == "Member").unwrap().role.clone();
+    let admin_role = roles
+        .iter()
+        .find(|r| r.role.name == "Admin")
+        .unwrap()
+        .role
+        .clone();
+    let member_role = roles
+        .iter()
+        .find(|r| r.role.name == "Member")
+        .unwrap()
+        .role
+        .clone();
 
-    let demoted = Membership::change_role(&tenant, access.membership_pid(), Some(member_role.pid)).await;
+    let demoted =
+        Membership::change_role(&tenant, access.membership_pid(), Some(member_role.pid)).await;
     let disabled = Membership::disable(&tenant, access.membership_pid()).await;
     let stripped = Role::update(
         &tenant,
         admin_role.pid,
-        RoleDefinition { name: RoleName::parse("Admin").unwrap(), permissions: PermissionSet::of(&[Permission::MembersRead]) },
+        RoleDefinition {
+            name: RoleName::parse("Admin").unwrap(),
+            permissions: PermissionSet::of(&[Permission::MembersRead]),
+        },
     )
     .await;
 
-    for result in [demoted.map(|_| ()), disabled.map(|_| ()), stripped.map(|_| ())] {
-        assert!(matches!(result, Err(Error::Invalid(_))), "expected a refusal, got {result:?}");
+    for result in [
+        demoted.map(|_| ()),
+        disabled.map(|_| ()),
+        stripped.map(|_| ()),
+    ] {
+        assert!(
+            matches!(result, Err(Error::Invalid(_))),
+            "expected a refusal, got {result:?}"
+        );
     }
     let (_, still) = app.enter(&admin, &slug).await;
     assert_eq!(still.role_name(), "Admin");
@@ -117,9 +157,17 @@ async fn a_second_admin_makes_demoting_the_first_possible() {
     let (tenant, admin) = app.local_with_admin(&slug).await;
     app.person_with_role(&tenant, "Admin").await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let member_role = Role::list(&tenant).await.unwrap().into_iter().find(|r| r.role.name == "Member").unwrap().role;
+    let member_role = Role::list(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.role.name == "Member")
+        .unwrap()
+        .role;
 
-    let person = Membership::change_role(&tenant, access.membership_pid(), Some(member_role.pid)).await.unwrap();
+    let person = Membership::change_role(&tenant, access.membership_pid(), Some(member_role.pid))
+        .await
+        .unwrap();
 
     assert_eq!(person.role.name, "Member");
 }
@@ -129,10 +177,23 @@ async fn a_role_held_by_people_cannot_be_deleted_and_an_unused_one_can() {
     let app = TestApp::start().await;
     let (tenant, _) = app.local_with_admin(&unique_slug("del")).await;
     let roles = Role::list(&tenant).await.unwrap();
-    let admin_role = roles.iter().find(|r| r.role.name == "Admin").unwrap().role.pid;
-    let steward = roles.iter().find(|r| r.role.name == "Steward").unwrap().role.pid;
+    let admin_role = roles
+        .iter()
+        .find(|r| r.role.name == "Admin")
+        .unwrap()
+        .role
+        .pid;
+    let steward = roles
+        .iter()
+        .find(|r| r.role.name == "Steward")
+        .unwrap()
+        .role
+        .pid;
 
-    assert!(matches!(Role::delete(&tenant, admin_role).await, Err(Error::Invalid(_))));
+    assert!(matches!(
+        Role::delete(&tenant, admin_role).await,
+        Err(Error::Invalid(_))
+    ));
     Role::delete(&tenant, steward).await.unwrap();
 
     assert_eq!(Role::list(&tenant).await.unwrap().len(), 3);
@@ -143,7 +204,10 @@ async fn role_names_are_unique_within_a_local_only() {
     let app = TestApp::start().await;
     let (a, _) = app.local_with_admin(&unique_slug("ua")).await;
     let (b, _) = app.local_with_admin(&unique_slug("ub")).await;
-    let treasurer = || RoleDefinition { name: RoleName::parse("Treasurer").unwrap(), permissions: PermissionSet::of(&[Permission::BillingManage]) };
+    let treasurer = || RoleDefinition {
+        name: RoleName::parse("Treasurer").unwrap(),
+        permissions: PermissionSet::of(&[Permission::BillingManage]),
+    };
 
     Role::create(&a, treasurer()).await.unwrap();
     let again = Role::create(&a, treasurer()).await;
@@ -159,14 +223,32 @@ async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
     let slug = unique_slug("inv");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let steward = Role::list(&tenant).await.unwrap().into_iter().find(|r| r.role.name == "Steward").unwrap().role;
+    let steward = Role::list(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.role.name == "Steward")
+        .unwrap()
+        .role;
     let email = unique_email("invitee");
-    let (_, _, token) = invitations::Model::create(&tenant, &access, NewInvitation { email: Email::parse(&email).unwrap(), role_pid: Some(steward.pid) })
+    let (_, _, token) = invitations::Model::create(
+        &tenant,
+        &access,
+        NewInvitation {
+            email: Email::parse(&email).unwrap(),
+            role_pid: Some(steward.pid),
+        },
+    )
+    .await
+    .unwrap();
+    let new_account = || Acceptance::NewAccount {
+        name: PersonName::parse("Ivy Invitee").unwrap(),
+        password: Password::parse(PASSWORD).unwrap(),
+    };
+
+    let (joined, user) = invitations::accept(&app.ctx.db, token.as_str(), new_account())
         .await
         .unwrap();
-    let new_account = || Acceptance::NewAccount { name: PersonName::parse("Ivy Invitee").unwrap(), password: Password::parse(PASSWORD).unwrap() };
-
-    let (joined, user) = invitations::accept(&app.ctx.db, token.as_str(), new_account()).await.unwrap();
     let again = invitations::accept(&app.ctx.db, token.as_str(), new_account()).await;
 
     assert_eq!(joined.slug(), slug);
@@ -183,19 +265,48 @@ async fn a_revoked_or_expired_invitation_no_longer_opens() {
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
     let role = Role::list(&tenant).await.unwrap()[1].role.pid;
-    let (revoked, _, revoked_token) = invitations::Model::create(&tenant, &access, NewInvitation { email: Email::parse(&unique_email("r")).unwrap(), role_pid: Some(role) }).await.unwrap();
-    let (expiring, _, expired_token) = invitations::Model::create(&tenant, &access, NewInvitation { email: Email::parse(&unique_email("e")).unwrap(), role_pid: Some(role) }).await.unwrap();
+    let (revoked, _, revoked_token) = invitations::Model::create(
+        &tenant,
+        &access,
+        NewInvitation {
+            email: Email::parse(&unique_email("r")).unwrap(),
+            role_pid: Some(role),
+        },
+    )
+    .await
+    .unwrap();
+    let (expiring, _, expired_token) = invitations::Model::create(
+        &tenant,
+        &access,
+        NewInvitation {
+            email: Email::parse(&unique_email("e")).unwrap(),
+            role_pid: Some(role),
+        },
+    )
+    .await
+    .unwrap();
 
-    invitations::Model::revoke(&tenant, revoked.pid).await.unwrap();
+    invitations::Model::revoke(&tenant, revoked.pid)
+        .await
+        .unwrap();
     let txn = tenant.begin().await.unwrap();
     let mut row: invitations::ActiveModel = expiring.into();
     row.expires_at = Set((chrono::Utc::now() - chrono::Duration::minutes(1)).into());
     row.update(&txn).await.unwrap();
     txn.commit().await.unwrap();
 
-    assert!(matches!(invitations::open(&app.ctx.db, revoked_token.as_str()).await, Err(Error::NotFound)));
-    assert!(matches!(invitations::open(&app.ctx.db, expired_token.as_str()).await, Err(Error::NotFound)));
-    assert!(matches!(invitations::open(&app.ctx.db, "not-a-token").await, Err(Error::NotFound)));
+    assert!(matches!(
+        invitations::open(&app.ctx.db, revoked_token.as_str()).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        invitations::open(&app.ctx.db, expired_token.as_str()).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        invitations::open(&app.ctx.db, "not-a-token").await,
+        Err(Error::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -206,7 +317,10 @@ async fn a_person_sees_the_locals_they_belong_to_and_no_others() {
     let second_slug = unique_slug("second");
     Tenant::register(
         &app.ctx.db,
-        NewLocal { name: LocalName::parse("Second").unwrap(), slug: Slug::parse(&second_slug).unwrap() },
+        NewLocal {
+            name: LocalName::parse("Second").unwrap(),
+            slug: Slug::parse(&second_slug).unwrap(),
+        },
         Founder::Existing(admin.clone()),
     )
     .await
@@ -219,5 +333,7 @@ async fn a_person_sees_the_locals_they_belong_to_and_no_others() {
     let mut expected = vec![a.slug(), second_slug.as_str()];
     expected.sort_unstable();
     assert_eq!(slugs, expected);
-    assert!(tenants::Model::find_by_slug(&app.ctx.db, &second_slug).await.is_ok());
+    assert!(tenants::Model::find_by_slug(&app.ctx.db, &second_slug)
+        .await
+        .is_ok());
 }

@@ -16,12 +16,23 @@ async fn registering_a_local_signs_in_its_admin_and_mails_an_email_confirmation(
     assert!(page.text().contains("signed in as <strong>Admin</strong>"));
     assert!(page.text().contains("is registered. Welcome!"));
     let mail = sink().wait_for(&email, 1).await;
-    let link = mail.link("email-verifications").expect("a confirmation link");
+    let link = mail
+        .link("email-verifications")
+        .expect("a confirmation link");
     assert_eq!(browser.get(&link).await.status_code(), 200);
     assert_eq!(browser.submit(&link, &[]).await.status_code(), 303);
-    let user = users::Model::find_by_email(&app.ctx.db, &unionhall::domain::Email::parse(&email).unwrap()).await.unwrap();
+    let user = users::Model::find_by_email(
+        &app.ctx.db,
+        &unionhall::domain::Email::parse(&email).unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(user.is_email_verified());
-    assert_eq!(browser.submit(&link, &[]).await.status_code(), 404, "a confirmation link works once");
+    assert_eq!(
+        browser.submit(&link, &[]).await.status_code(),
+        404,
+        "a confirmation link works once"
+    );
 }
 
 #[tokio::test]
@@ -31,17 +42,34 @@ async fn bad_registration_input_re_renders_the_form_with_a_message_per_field_and
     let long = "x".repeat(200);
 
     let response = browser
-        .submit("/locals", &[("local_name", ""), ("slug", "Bad Slug!"), ("name", &long), ("email", "not-an-email"), ("password", "short")])
+        .submit(
+            "/locals",
+            &[
+                ("local_name", ""),
+                ("slug", "Bad Slug!"),
+                ("name", &long),
+                ("email", "not-an-email"),
+                ("password", "short"),
+            ],
+        )
         .await;
 
     assert_eq!(response.status_code(), 422);
     let html = response.text();
-    for message in ["Enter the name of your local.", "Use lower-case letters", "Use at most 120 characters.", "Enter an email address like", "Use at least 10 characters."] {
+    for message in [
+        "Enter the name of your local.",
+        "Use lower-case letters",
+        "Use at most 120 characters.",
+        "Enter an email address like",
+        "Use at least 10 characters.",
+    ] {
         assert!(html.contains(message), "missing {message:?}");
     }
     assert!(html.contains("value=\"not-an-email\""), "the input is kept");
     assert!(html.contains("aria-invalid=\"true\""));
-    assert!(tenants::Model::find_by_slug(&app.ctx.db, "bad-slug").await.is_err());
+    assert!(tenants::Model::find_by_slug(&app.ctx.db, "bad-slug")
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -53,16 +81,36 @@ async fn a_duplicate_slug_or_email_is_a_field_error() {
     let mut second = app.client();
 
     let same_slug = second
-        .submit("/locals", &[("local_name", "Other"), ("slug", &slug), ("name", "Other Person"), ("email", &unique_email("o")), ("password", PASSWORD)])
+        .submit(
+            "/locals",
+            &[
+                ("local_name", "Other"),
+                ("slug", &slug),
+                ("name", "Other Person"),
+                ("email", &unique_email("o")),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
     let same_email = second
-        .submit("/locals", &[("local_name", "Other"), ("slug", &unique_slug("free")), ("name", "Other Person"), ("email", &email.to_uppercase()), ("password", PASSWORD)])
+        .submit(
+            "/locals",
+            &[
+                ("local_name", "Other"),
+                ("slug", &unique_slug("free")),
+                ("name", "Other Person"),
+                ("email", &email.to_uppercase()),
+                ("password", PASSWORD),
+            ],
+        )
         .await;
 
     assert_eq!(same_slug.status_code(), 422);
     assert!(same_slug.text().contains("This address is taken"));
     assert_eq!(same_email.status_code(), 422);
-    assert!(same_email.text().contains("An account with this email exists already"));
+    assert!(same_email
+        .text()
+        .contains("An account with this email exists already"));
 }
 
 #[tokio::test]
@@ -73,13 +121,21 @@ async fn a_signed_in_person_registers_a_second_local_and_switches_between_them()
     let second = unique_slug("two");
     browser.register_local(&first).await;
 
-    let response = browser.submit("/locals", &[("local_name", "The Second Local"), ("slug", &second)]).await;
+    let response = browser
+        .submit(
+            "/locals",
+            &[("local_name", "The Second Local"), ("slug", &second)],
+        )
+        .await;
     assert_eq!(location(&response), format!("/l/{second}"));
 
     let list = browser.get("/locals").await.text();
     assert!(list.contains(&format!("/l/{first}")) && list.contains(&format!("/l/{second}")));
     assert_eq!(browser.get(&format!("/l/{first}")).await.status_code(), 200);
-    assert_eq!(browser.get(&format!("/l/{second}")).await.status_code(), 200);
+    assert_eq!(
+        browser.get(&format!("/l/{second}")).await.status_code(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -89,14 +145,26 @@ async fn people_of_a_suspended_local_see_a_clear_page_and_change_nothing() {
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
-    tenant.model().clone().suspend(&app.ctx.db, "unpaid").await.unwrap();
+    tenant
+        .model()
+        .clone()
+        .suspend(&app.ctx.db, "unpaid")
+        .await
+        .unwrap();
 
     let page = browser.get(&format!("/l/{slug}")).await;
-    let create = browser.submit(&format!("/l/{slug}/roles"), &[("name", "Sneaky"), ("permissions", "members.read")]).await;
+    let create = browser
+        .submit(
+            &format!("/l/{slug}/roles"),
+            &[("name", "Sneaky"), ("permissions", "members.read")],
+        )
+        .await;
 
     assert_eq!(page.status_code(), 403);
     assert!(page.text().contains("This local is suspended"));
     assert_eq!(create.status_code(), 403);
-    let roles = unionhall::models::roles::Model::list(&tenant).await.unwrap();
+    let roles = unionhall::models::roles::Model::list(&tenant)
+        .await
+        .unwrap();
     assert!(roles.iter().all(|r| r.role.name != "Sneaky"));
 }

@@ -47,8 +47,18 @@ async fn roles_without_the_permission_cannot_change_roles_or_invite() {
         let mut browser = app.client();
         browser.sign_in(&user.email, PASSWORD).await;
 
-        let create = browser.submit(&format!("/l/{slug}/roles"), &[("name", "Mine"), ("permissions", "roles.manage")]).await;
-        let invite = browser.submit(&format!("/l/{slug}/invitations"), &[("email", "friend@example.org"), ("role", &steward_role)]).await;
+        let create = browser
+            .submit(
+                &format!("/l/{slug}/roles"),
+                &[("name", "Mine"), ("permissions", "roles.manage")],
+            )
+            .await;
+        let invite = browser
+            .submit(
+                &format!("/l/{slug}/invitations"),
+                &[("email", "friend@example.org"), ("role", &steward_role)],
+            )
+            .await;
 
         assert_eq!(create.status_code(), 403, "{role}");
         assert_eq!(invite.status_code(), 403, "{role}");

@@ -11,12 +11,34 @@ async fn a_form_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothin
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
 
-    let missing = browser.submit_without_token(&format!("/l/{slug}/roles"), &[("name", "NoToken")]).await;
-    let wrong = browser
-        .submit_without_token(&format!("/l/{slug}/roles"), &[("name", "WrongToken"), ("authenticity_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")])
+    let missing = browser
+        .submit_without_token(&format!("/l/{slug}/roles"), &[("name", "NoToken")])
         .await;
-    let garbage = browser.submit_without_token(&format!("/l/{slug}/roles"), &[("name", "Garbage"), ("authenticity_token", "%%%")]).await;
-    let sign_in = app.client().submit_without_token("/session", &[("email", &admin.email), ("password", PASSWORD)]).await;
+    let wrong = browser
+        .submit_without_token(
+            &format!("/l/{slug}/roles"),
+            &[
+                ("name", "WrongToken"),
+                (
+                    "authenticity_token",
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                ),
+            ],
+        )
+        .await;
+    let garbage = browser
+        .submit_without_token(
+            &format!("/l/{slug}/roles"),
+            &[("name", "Garbage"), ("authenticity_token", "%%%")],
+        )
+        .await;
+    let sign_in = app
+        .client()
+        .submit_without_token(
+            "/session",
+            &[("email", &admin.email), ("password", PASSWORD)],
+        )
+        .await;
 
     for response in [&missing, &wrong, &garbage, &sign_in] {
         assert_eq!(response.status_code(), 403);
@@ -31,14 +53,29 @@ async fn pages_carry_security_headers_and_a_strict_content_security_policy() {
 
     let response = app.client().get("/").await;
 
-    let csp = response.header("content-security-policy").to_str().unwrap().to_string();
-    assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'") && csp.contains("style-src 'self'"));
+    let csp = response
+        .header("content-security-policy")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'self'")
+            && csp.contains("script-src 'self'")
+            && csp.contains("style-src 'self'")
+    );
     assert!(!csp.contains("unsafe-inline"));
     assert!(csp.contains("frame-ancestors 'none'"));
     assert_eq!(response.header("x-content-type-options"), "nosniff");
     assert_eq!(response.header("x-frame-options"), "deny");
-    assert!(response.maybe_header("x-request-id").is_some(), "every response names its request");
-    let cookie = response.iter_headers_by_name("set-cookie").filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("unionhall_csrf=")).expect("CSRF cookie");
+    assert!(
+        response.maybe_header("x-request-id").is_some(),
+        "every response names its request"
+    );
+    let cookie = response
+        .iter_headers_by_name("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("unionhall_csrf="))
+        .expect("CSRF cookie");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
 }
 
@@ -53,7 +90,11 @@ async fn a_get_never_changes_state() {
     let sign_out_by_get = browser.get("/session?_method=delete").await;
 
     assert_eq!(sign_out_by_get.status_code(), 405);
-    assert_eq!(browser.get(&format!("/l/{slug}")).await.status_code(), 200, "still signed in");
+    assert_eq!(
+        browser.get(&format!("/l/{slug}")).await.status_code(),
+        200,
+        "still signed in"
+    );
 }
 
 #[tokio::test]
@@ -65,16 +106,46 @@ async fn hostile_or_malformed_requests_get_clear_4xx_answers_never_500() {
     browser.sign_in(&admin.email, PASSWORD).await;
     let token = browser.token().await;
 
-    let json_body = browser.server.post(&format!("/l/{slug}/roles")).json(&serde_json::json!({"name": "x"})).await;
-    let huge = browser.server.post(&format!("/l/{slug}/roles")).form(&[("authenticity_token", token.as_str()), ("name", &"x".repeat(200_000))]).await;
-    let bad_pid = browser.get(&format!("/l/{slug}/roles/not-a-uuid/edit")).await;
-    let unknown_pid = browser.get(&format!("/l/{slug}/users/00000000-0000-0000-0000-000000000000")).await;
+    let json_body = browser
+        .server
+        .post(&format!("/l/{slug}/roles"))
+        .json(&serde_json::json!({"name": "x"}))
+        .await;
+    let huge = browser
+        .server
+        .post(&format!("/l/{slug}/roles"))
+        .form(&[
+            ("authenticity_token", token.as_str()),
+            ("name", &"x".repeat(200_000)),
+        ])
+        .await;
+    let bad_pid = browser
+        .get(&format!("/l/{slug}/roles/not-a-uuid/edit"))
+        .await;
+    let unknown_pid = browser
+        .get(&format!(
+            "/l/{slug}/users/00000000-0000-0000-0000-000000000000"
+        ))
+        .await;
     let weird_slug = browser.get("/l/%00%27%22/roles").await;
     let bad_token = browser.get("/password-resets/'%20OR%201=1").await;
-    let bad_utf8 = browser.submit(&format!("/l/{slug}/roles"), &[("name", "\u{0}\u{202e}evil"), ("permissions", "\u{1F600}")]).await;
+    let bad_utf8 = browser
+        .submit(
+            &format!("/l/{slug}/roles"),
+            &[("name", "\u{0}\u{202e}evil"), ("permissions", "\u{1F600}")],
+        )
+        .await;
 
-    assert!(json_body.status_code().is_client_error(), "{}", json_body.status_code());
-    assert!(huge.status_code().is_client_error(), "{}", huge.status_code());
+    assert!(
+        json_body.status_code().is_client_error(),
+        "{}",
+        json_body.status_code()
+    );
+    assert!(
+        huge.status_code().is_client_error(),
+        "{}",
+        huge.status_code()
+    );
     assert_eq!(bad_pid.status_code(), 404);
     assert_eq!(unknown_pid.status_code(), 404);
     assert_eq!(weird_slug.status_code(), 404);

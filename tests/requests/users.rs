@@ -13,19 +13,46 @@ async fn disabling_a_person_signs_them_out_and_keeps_them_out_until_enabled() {
     admin_browser.sign_in(&admin.email, PASSWORD).await;
     let mut officer_browser = app.client();
     officer_browser.sign_in(&officer.email, PASSWORD).await;
-    let pid = Membership::list(&tenant).await.unwrap().into_iter().find(|p| p.user.id == officer.id).unwrap().membership.pid;
+    let pid = Membership::list(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.user.id == officer.id)
+        .unwrap()
+        .membership
+        .pid;
 
-    let disabled = admin_browser.submit(&format!("/l/{slug}/users/{pid}/disablement"), &[]).await;
+    let disabled = admin_browser
+        .submit(&format!("/l/{slug}/users/{pid}/disablement"), &[])
+        .await;
 
     assert_eq!(location(&disabled), format!("/l/{slug}/users/{pid}"));
-    assert_eq!(officer_browser.get(&format!("/l/{slug}")).await.status_code(), 303, "their session ended");
+    assert_eq!(
+        officer_browser
+            .get(&format!("/l/{slug}"))
+            .await
+            .status_code(),
+        303,
+        "their session ended"
+    );
     officer_browser.sign_in(&officer.email, PASSWORD).await;
     let refused = officer_browser.get(&format!("/l/{slug}")).await;
     assert_eq!(refused.status_code(), 403);
     assert!(refused.text().contains("Your access is disabled"));
 
-    admin_browser.submit(&format!("/l/{slug}/users/{pid}/disablement?_method=delete"), &[]).await;
-    assert_eq!(officer_browser.get(&format!("/l/{slug}")).await.status_code(), 200);
+    admin_browser
+        .submit(
+            &format!("/l/{slug}/users/{pid}/disablement?_method=delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        officer_browser
+            .get(&format!("/l/{slug}"))
+            .await
+            .status_code(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -37,18 +64,58 @@ async fn an_admin_changes_a_role_but_cannot_demote_the_last_admin() {
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
     let people = Membership::list(&tenant).await.unwrap();
-    let steward_pid = people.iter().find(|p| p.user.id == steward.id).unwrap().membership.pid;
-    let admin_pid = people.iter().find(|p| p.user.id == admin.id).unwrap().membership.pid;
+    let steward_pid = people
+        .iter()
+        .find(|p| p.user.id == steward.id)
+        .unwrap()
+        .membership
+        .pid;
+    let admin_pid = people
+        .iter()
+        .find(|p| p.user.id == admin.id)
+        .unwrap()
+        .membership
+        .pid;
     let roles = Role::list(&tenant).await.unwrap();
-    let officer_role = roles.iter().find(|r| r.role.name == "Officer").unwrap().role.pid.to_string();
+    let officer_role = roles
+        .iter()
+        .find(|r| r.role.name == "Officer")
+        .unwrap()
+        .role
+        .pid
+        .to_string();
 
-    let promoted = browser.submit(&format!("/l/{slug}/users/{steward_pid}?_method=put"), &[("role", &officer_role)]).await;
-    let demoted = browser.submit(&format!("/l/{slug}/users/{admin_pid}?_method=put"), &[("role", &officer_role)]).await;
-    let self_disabled = browser.submit(&format!("/l/{slug}/users/{admin_pid}/disablement"), &[]).await;
-    let bogus = browser.submit(&format!("/l/{slug}/users/{steward_pid}?_method=put"), &[("role", "not-a-role")]).await;
+    let promoted = browser
+        .submit(
+            &format!("/l/{slug}/users/{steward_pid}?_method=put"),
+            &[("role", &officer_role)],
+        )
+        .await;
+    let demoted = browser
+        .submit(
+            &format!("/l/{slug}/users/{admin_pid}?_method=put"),
+            &[("role", &officer_role)],
+        )
+        .await;
+    let self_disabled = browser
+        .submit(&format!("/l/{slug}/users/{admin_pid}/disablement"), &[])
+        .await;
+    let bogus = browser
+        .submit(
+            &format!("/l/{slug}/users/{steward_pid}?_method=put"),
+            &[("role", "not-a-role")],
+        )
+        .await;
 
     assert_eq!(promoted.status_code(), 303);
-    assert_eq!(Membership::find(&tenant, steward_pid).await.unwrap().role.name, "Officer");
+    assert_eq!(
+        Membership::find(&tenant, steward_pid)
+            .await
+            .unwrap()
+            .role
+            .name,
+        "Officer"
+    );
     assert_eq!(demoted.status_code(), 422);
     assert!(demoted.text().contains("without an admin"));
     assert_eq!(self_disabled.status_code(), 422);

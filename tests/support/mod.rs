@@ -27,12 +27,18 @@ pub const PASSWORD: &str = "correct horse battery";
 /// A unique, readable email address for this test run.
 #[must_use]
 pub fn unique_email(who: &str) -> String {
-    format!("{who}-{}@example.org", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{who}-{}@example.org",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 #[must_use]
 pub fn unique_slug(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 pub struct TestApp {
@@ -48,7 +54,9 @@ impl TestApp {
     /// names SQLite. Migrations run at boot.
     pub async fn start() -> Self {
         smtp::sink();
-        let mut config = App::load_config(&Environment::Test).await.expect("test config");
+        let mut config = App::load_config(&Environment::Test)
+            .await
+            .expect("test config");
         let uri = config.database.uri.clone();
         let mut postgres = None;
         let mut sqlite_dir = None;
@@ -58,19 +66,31 @@ impl TestApp {
             url.set_path("/postgres");
             let root = url.to_string();
             let admin = Database::connect(&root).await.expect("connect to postgres");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
             admin.close().await.ok();
             url.set_path(&format!("/{name}"));
             config.database.uri = url.to_string();
             postgres = Some((root, name));
         } else {
-            let dir = std::env::temp_dir().join(format!("uh-test-{}", uuid::Uuid::new_v4().simple()));
+            let dir =
+                std::env::temp_dir().join(format!("uh-test-{}", uuid::Uuid::new_v4().simple()));
             std::fs::create_dir_all(&dir).expect("temp dir");
-            config.database.uri = format!("sqlite://{}?mode=rwc", dir.join("test.sqlite").display());
+            config.database.uri =
+                format!("sqlite://{}?mode=rwc", dir.join("test.sqlite").display());
             sqlite_dir = Some(dir);
         }
-        let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config).await.expect("boot the app");
-        Self { ctx: boot.app_context, router: boot.router.expect("router"), postgres, sqlite_dir }
+        let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config)
+            .await
+            .expect("boot the app");
+        Self {
+            ctx: boot.app_context,
+            router: boot.router.expect("router"),
+            postgres,
+            sqlite_dir,
+        }
     }
 
     #[must_use]
@@ -81,9 +101,14 @@ impl TestApp {
     /// A new browser: its own cookie jar.
     #[must_use]
     pub fn client(&self) -> Client {
-        let config = TestServerConfig { save_cookies: true, ..TestServerConfig::default() };
+        let config = TestServerConfig {
+            save_cookies: true,
+            ..TestServerConfig::default()
+        };
         let server = TestServer::new_with_config(
-            self.router.clone().into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .clone()
+                .into_make_service_with_connect_info::<SocketAddr>(),
             config,
         )
         .expect("test server");
@@ -92,14 +117,19 @@ impl TestApp {
 
     /// Registers a local with a new admin directly through the models.
     pub async fn local_with_admin(&self, slug: &str) -> (Tenant, users::Model) {
-        let local = NewLocal { name: LocalName::parse(&format!("Local {slug}")).unwrap(), slug: Slug::parse(slug).unwrap() };
+        let local = NewLocal {
+            name: LocalName::parse(&format!("Local {slug}")).unwrap(),
+            slug: Slug::parse(slug).unwrap(),
+        };
         let admin = NewUser {
             name: PersonName::parse("Ada Admin").unwrap(),
             email: Email::parse(&unique_email("admin")).unwrap(),
             password: Password::parse(PASSWORD).unwrap(),
             email_verified: true,
         };
-        Tenant::register(&self.ctx.db, local, Founder::New(admin)).await.expect("register local")
+        Tenant::register(&self.ctx.db, local, Founder::New(admin))
+            .await
+            .expect("register local")
     }
 
     /// A new person holding `role` in the tenant's local.
@@ -123,7 +153,9 @@ impl TestApp {
 
     /// Enters a local as `user` (the same check requests go through).
     pub async fn enter(&self, user: &users::Model, slug: &str) -> (Tenant, Access) {
-        Tenant::enter(&self.ctx.db, user.id, slug).await.expect("enter local")
+        Tenant::enter(&self.ctx.db, user.id, slug)
+            .await
+            .expect("enter local")
     }
 }
 
@@ -134,7 +166,11 @@ impl Drop for TestApp {
                 let rt = tokio::runtime::Runtime::new().expect("cleanup runtime");
                 rt.block_on(async {
                     if let Ok(admin) = Database::connect(&root).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await;
                         admin.close().await.ok();
                     }
                 });
@@ -162,7 +198,15 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
     let marker = "value=\"";
     let start = html[tag_start..tag_end].find(marker)? + tag_start + marker.len();
     let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&#43;", "+").replace("&#x2B;", "+").replace("&#61;", "=").replace("&#x3D;", "=").replace("&#47;", "/").replace("&#x2F;", "/"))
+    Some(
+        html[start..end]
+            .replace("&#43;", "+")
+            .replace("&#x2B;", "+")
+            .replace("&#61;", "=")
+            .replace("&#x3D;", "=")
+            .replace("&#47;", "/")
+            .replace("&#x2F;", "/"),
+    )
 }
 
 impl Client {
@@ -184,7 +228,10 @@ impl Client {
     /// Submits a form as a browser would, with the CSRF token.
     pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
         let token = self.token().await;
-        let mut all: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        let mut all: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
         all.push(("authenticity_token".into(), token));
         self.server.post(path).form(&all).await
     }
@@ -195,7 +242,8 @@ impl Client {
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> TestResponse {
-        self.submit("/session", &[("email", email), ("password", password)]).await
+        self.submit("/session", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn sign_out(&mut self) -> TestResponse {
@@ -208,10 +256,21 @@ impl Client {
         let response = self
             .submit(
                 "/locals",
-                &[("local_name", &format!("Local {slug}")), ("slug", slug), ("name", "Frances Founder"), ("email", &email), ("password", PASSWORD)],
+                &[
+                    ("local_name", &format!("Local {slug}")),
+                    ("slug", slug),
+                    ("name", "Frances Founder"),
+                    ("email", &email),
+                    ("password", PASSWORD),
+                ],
             )
             .await;
-        assert_eq!(response.status_code(), 303, "registration failed: {}", response.text());
+        assert_eq!(
+            response.status_code(),
+            303,
+            "registration failed: {}",
+            response.text()
+        );
         email
     }
 }
@@ -219,5 +278,9 @@ impl Client {
 /// The `Location` of a redirect.
 #[must_use]
 pub fn location(response: &TestResponse) -> String {
-    response.header("location").to_str().unwrap_or_default().to_string()
+    response
+        .header("location")
+        .to_str()
+        .unwrap_or_default()
+        .to_string()
 }

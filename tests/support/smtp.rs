@@ -29,7 +29,9 @@ impl Mail {
         let body = self.body();
         let start = body.find(&format!("/{kind}/"))?;
         let rest = &body[start..];
-        let end = rest.find(|c: char| c.is_whitespace() || c == '"' || c == '<').unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .unwrap_or(rest.len());
         Some(rest[..end].to_string())
     }
 }
@@ -49,12 +51,19 @@ pub fn sink() -> &'static SmtpSink {
         let (tx, rx) = std::sync::mpsc::channel();
         let store = mails.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("smtp runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("smtp runtime");
             rt.block_on(async move {
                 let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
-                tx.send(listener.local_addr().expect("addr").port()).expect("send port");
+                tx.send(listener.local_addr().expect("addr").port())
+                    .expect("send port");
                 loop {
-                    let Ok((socket, _)) = listener.accept().await else { continue };
+                    let Ok((socket, _)) = listener.accept().await else {
+                        continue;
+                    };
                     let store = store.clone();
                     tokio::spawn(async move {
                         let _ = serve(socket, store).await;
@@ -83,17 +92,27 @@ async fn serve(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Mail>>>) -> s
         let upper = line.to_ascii_uppercase();
         let reply: &[u8] = if upper.starts_with("EHLO") {
             b"250-test-sink\r\n250 8BITMIME\r\n"
-        } else if upper.starts_with("HELO") || upper.starts_with("MAIL FROM") || upper.starts_with("NOOP") {
+        } else if upper.starts_with("HELO")
+            || upper.starts_with("MAIL FROM")
+            || upper.starts_with("NOOP")
+        {
             b"250 OK\r\n"
         } else if upper.starts_with("RSET") {
             to.clear();
             b"250 OK\r\n"
         } else if upper.starts_with("RCPT TO") {
-            let addr = line[8..].trim().trim_start_matches(':').trim().trim_matches(|c| c == '<' || c == '>').to_lowercase();
+            let addr = line[8..]
+                .trim()
+                .trim_start_matches(':')
+                .trim()
+                .trim_matches(|c| c == '<' || c == '>')
+                .to_lowercase();
             to.push(addr);
             b"250 OK\r\n"
         } else if upper.starts_with("DATA") {
-            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
             let mut data = String::new();
             loop {
                 line.clear();
@@ -103,9 +122,16 @@ async fn serve(socket: tokio::net::TcpStream, store: Arc<Mutex<Vec<Mail>>>) -> s
                 if line == ".\r\n" || line == ".\n" {
                     break;
                 }
-                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+                data.push_str(
+                    line.strip_prefix('.')
+                        .filter(|_| line.starts_with(".."))
+                        .unwrap_or(&line),
+                );
             }
-            store.lock().expect("mail store").push(Mail { to: std::mem::take(&mut to), data });
+            store.lock().expect("mail store").push(Mail {
+                to: std::mem::take(&mut to),
+                data,
+            });
             b"250 OK queued\r\n"
         } else if upper.starts_with("QUIT") {
             write.write_all(b"221 Bye\r\n").await?;
@@ -121,7 +147,13 @@ impl SmtpSink {
     #[must_use]
     pub fn mails_to(&self, address: &str) -> Vec<Mail> {
         let address = address.to_lowercase();
-        self.mails.lock().expect("mail store").iter().filter(|m| m.to.contains(&address)).cloned().collect()
+        self.mails
+            .lock()
+            .expect("mail store")
+            .iter()
+            .filter(|m| m.to.contains(&address))
+            .cloned()
+            .collect()
     }
 
     /// Waits (a few seconds at most) for the n-th mail to an address.
