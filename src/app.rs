@@ -149,6 +149,11 @@ impl Hooks for App {
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 
+    /// Unknown addresses get the app's own "Page not found" page, inside every middleware.
+    async fn before_routes(_ctx: &AppContext) -> Result<axum::Router<AppContext>> {
+        Ok(axum::Router::new().fallback(|| async { controllers::WebError::NotFound }))
+    }
+
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
         Ok(vec![])
     }

@@ -1,6 +1,9 @@
 //! Short required texts: names of people, locals and roles.
 
 fn required(raw: &str, what: &str, max: usize) -> Result<String, String> {
+    if raw.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err("Remove the invisible control characters.".into());
+    }
     let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if value.is_empty() {
         return Err(format!("Enter {what}."));
@@ -52,5 +55,6 @@ mod tests {
         );
         assert!(PersonName::parse("   ").is_err());
         assert!(RoleName::parse(&"x".repeat(61)).is_err());
+        assert!(LocalName::parse("Local\u{0}1").is_err());
     }
 }

@@ -153,3 +153,26 @@ async fn a_new_password_ends_every_session_of_its_owner() {
         "the old session is signed out"
     );
 }
+
+#[tokio::test]
+async fn an_expired_reset_token_no_longer_works() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = TestApp::start().await;
+    let (_, admin) = app.local_with_admin(&unique_slug("old")).await;
+    let token = user_tokens::issue(&app.ctx.db, &admin, Purpose::PasswordReset)
+        .await
+        .unwrap();
+    let row = user_tokens::Entity::find()
+        .filter(user_tokens::user_tokens::Column::TokenHash.eq(token.digest()))
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row: user_tokens::ActiveModel = row.into();
+    row.expires_at = Set((chrono::Utc::now() - chrono::Duration::seconds(1)).into());
+    row.update(&app.ctx.db).await.unwrap();
+
+    let result = user_tokens::consume(&app.ctx.db, token.as_str(), Purpose::PasswordReset).await;
+
+    assert!(matches!(result, Err(Error::NotFound)));
+}

@@ -151,6 +151,23 @@ async fn hostile_or_malformed_requests_get_clear_4xx_answers_never_500() {
     assert_eq!(weird_slug.status_code(), 404);
     assert_eq!(bad_token.status_code(), 404);
     assert_eq!(bad_utf8.status_code(), 422);
+    assert!(bad_utf8
+        .text()
+        .contains("Remove the invisible control characters."));
+    let nul_registration = app
+        .client()
+        .submit(
+            "/locals",
+            &[
+                ("local_name", "Nul\u{0}Local"),
+                ("slug", "nul-local"),
+                ("name", "N\u{0}"),
+                ("email", "nul@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(nul_registration.status_code(), 422);
 }
 
 #[tokio::test]
@@ -161,4 +178,14 @@ async fn operations_endpoints_answer() {
     assert_eq!(client.get("/_ping").await.status_code(), 200);
     assert_eq!(client.get("/_health").await.status_code(), 200);
     assert_eq!(client.get("/_readiness").await.status_code(), 200);
+}
+
+#[tokio::test]
+async fn an_unknown_address_gets_the_app_s_own_not_found_page() {
+    let app = TestApp::start().await;
+
+    let response = app.client().get("/no/such/page").await;
+
+    assert_eq!(response.status_code(), 404);
+    assert!(response.text().contains("Page not found"));
 }
