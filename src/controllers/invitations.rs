@@ -1,12 +1,12 @@
 //! A local's admins invite people by email with a role.
 use axum::{
-    extract::{Path, State},
+    extract::State,
     routing::{delete, get},
 };
 use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
-use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebResult};
+use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
     domain::Permission,
     mailers::auth as mail,
@@ -85,11 +85,11 @@ async fn create(
 async fn destroy(
     session: Session,
     local: Local,
-    Path((_, pid)): Path<(String, String)>,
+    Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
     local.access.require(Permission::UsersManage)?;
-    Invitation::revoke(&local.tenant, parse_pid(&pid)?).await?;
+    Invitation::revoke(&local.tenant, pid).await?;
     let to = format!("/l/{}/invitations", local.tenant.slug());
     redirect_with(
         &session,

@@ -331,10 +331,21 @@ pub fn client_address(ip: &loco_rs::controller::middleware::remote_ip::RemoteIP)
     }
 }
 
-/// A `pid` from a path; anything but a UUID is simply not found.
-///
-/// # Errors
-/// `NotFound` for a malformed id.
-pub fn parse_pid(raw: &str) -> Result<uuid::Uuid, WebError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
+/// The `{pid}` of a path. Anything but a UUID is simply not found.
+pub struct Pid(pub uuid::Uuid);
+
+impl FromRequestParts<AppContext> for Pid {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, WebError> {
+        let params = RawPathParams::from_request_parts(parts, ctx)
+            .await
+            .map_err(|_| WebError::NotFound)?;
+        params
+            .iter()
+            .find(|(k, _)| *k == "pid")
+            .and_then(|(_, v)| uuid::Uuid::parse_str(v).ok())
+            .map(Self)
+            .ok_or(WebError::NotFound)
+    }
 }

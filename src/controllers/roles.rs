@@ -1,10 +1,10 @@
 //! Admins define the local's roles: a name and a set of permissions.
-use axum::{extract::Path, routing::get};
+use axum::routing::get;
 use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebResult};
+use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
     domain::Permission,
     models::{
@@ -95,9 +95,9 @@ async fn create(
     }
 }
 
-async fn edit(local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout) -> WebResult {
+async fn edit(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
     local.access.require(Permission::RolesManage)?;
-    let role = Role::find(&local.tenant, parse_pid(&pid)?).await?;
+    let role = Role::find(&local.tenant, pid).await?;
     render(&form_page(
         &local,
         layout,
@@ -110,12 +110,11 @@ async fn edit(local: Local, Path((_, pid)): Path<(String, String)>, layout: Layo
 async fn update(
     session: Session,
     local: Local,
-    Path((_, pid)): Path<(String, String)>,
+    Pid(pid): Pid,
     layout: Layout,
     Verified(form): Verified<RoleForm>,
 ) -> WebResult {
     local.access.require(Permission::RolesManage)?;
-    let pid = parse_pid(&pid)?;
     let updated = match RoleDefinition::try_from(&form) {
         Ok(definition) => Role::update(&local.tenant, pid, definition).await,
         Err(errors) => Err(Error::Invalid(errors)),
@@ -139,11 +138,11 @@ async fn update(
 async fn destroy(
     session: Session,
     local: Local,
-    Path((_, pid)): Path<(String, String)>,
+    Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
     local.access.require(Permission::RolesManage)?;
-    let flash = match Role::delete(&local.tenant, parse_pid(&pid)?).await {
+    let flash = match Role::delete(&local.tenant, pid).await {
         Ok(()) => Flash::notice("The role is deleted."),
         Err(Error::Invalid(errors)) => Flash::alert(
             errors

@@ -1,14 +1,11 @@
 //! The people of a local: their roles and whether their access is enabled.
-use axum::{
-    extract::Path,
-    routing::{get, post},
-};
+use axum::routing::{get, post};
 use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    parse_pid, redirect_with, render, render_invalid, Empty, Local, Verified, WebError, WebResult,
+    redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebError, WebResult,
 };
 use crate::{
     domain::{FieldErrors, Permission},
@@ -53,9 +50,9 @@ async fn show_page(
     })
 }
 
-async fn show(local: Local, Path((_, pid)): Path<(String, String)>, layout: Layout) -> WebResult {
+async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
     local.access.require(Permission::UsersManage)?;
-    let person = Membership::find(&local.tenant, parse_pid(&pid)?).await?;
+    let person = Membership::find(&local.tenant, pid).await?;
     render(&show_page(&local, layout, person, FieldErrors::new()).await?)
 }
 
@@ -93,12 +90,11 @@ async fn after_change(
 async fn update(
     session: Session,
     local: Local,
-    Path((_, pid)): Path<(String, String)>,
+    Pid(pid): Pid,
     layout: Layout,
     Verified(form): Verified<RoleChangeForm>,
 ) -> WebResult {
     local.access.require(Permission::UsersManage)?;
-    let pid = parse_pid(&pid)?;
     let changed =
         Membership::change_role(&local.tenant, pid, Uuid::parse_str(form.role.trim()).ok()).await;
     after_change(&session, &local, layout, pid, changed, "role changed.").await
@@ -107,12 +103,11 @@ async fn update(
 async fn disable(
     session: Session,
     local: Local,
-    Path((_, pid)): Path<(String, String)>,
+    Pid(pid): Pid,
     layout: Layout,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
     local.access.require(Permission::UsersManage)?;
-    let pid = parse_pid(&pid)?;
     let changed = Membership::disable(&local.tenant, pid).await;
     after_change(
         &session,
@@ -128,12 +123,11 @@ async fn disable(
 async fn enable(
     session: Session,
     local: Local,
-    Path((_, pid)): Path<(String, String)>,
+    Pid(pid): Pid,
     layout: Layout,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
     local.access.require(Permission::UsersManage)?;
-    let pid = parse_pid(&pid)?;
     let changed = Membership::enable(&local.tenant, pid).await;
     after_change(
         &session,

@@ -263,28 +263,8 @@ async fn a_revoked_or_expired_invitation_no_longer_opens() {
     let app = TestApp::start().await;
     let slug = unique_slug("exp");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let role = Role::list(&tenant).await.unwrap()[1].role.pid;
-    let (revoked, _, revoked_token) = invitations::Model::create(
-        &tenant,
-        &access,
-        NewInvitation {
-            email: Email::parse(&unique_email("r")).unwrap(),
-            role_pid: Some(role),
-        },
-    )
-    .await
-    .unwrap();
-    let (expiring, _, expired_token) = invitations::Model::create(
-        &tenant,
-        &access,
-        NewInvitation {
-            email: Email::parse(&unique_email("e")).unwrap(),
-            role_pid: Some(role),
-        },
-    )
-    .await
-    .unwrap();
+    let (revoked, revoked_token) = app.invite(&tenant, &admin, "Officer").await;
+    let (expiring, expired_token) = app.invite(&tenant, &admin, "Officer").await;
 
     invitations::Model::revoke(&tenant, revoked.pid)
         .await

@@ -1,15 +1,10 @@
 //! Every tenant-owned resource, reached by a person of another local: 404,
 //! exactly as for a missing row, and nothing changes (STYLE.md 14).
-use unionhall::{
-    domain::{Email, Permission},
-    models::{
-        invitations::{Model as Invitation, NewInvitation},
-        memberships::Model as Membership,
-        roles::Model as Role,
-    },
+use unionhall::models::{
+    invitations::Model as Invitation, memberships::Model as Membership, roles::Model as Role,
 };
 
-use crate::support::{unique_email, unique_slug, Client, TestApp, PASSWORD};
+use crate::support::{unique_slug, Client, TestApp, PASSWORD};
 
 struct Fixture {
     _app: TestApp,
@@ -45,17 +40,7 @@ async fn fixture() -> Fixture {
         .unwrap()
         .membership
         .pid;
-    let (_, access_a) = app.enter(&admin_a, &slug_a).await;
-    let (invitation, _, _) = Invitation::create(
-        &tenant_a,
-        &access_a,
-        NewInvitation {
-            email: Email::parse(&unique_email("inv")).unwrap(),
-            role_pid: Some(role_a),
-        },
-    )
-    .await
-    .unwrap();
+    let (invitation, _) = app.invite(&tenant_a, &admin_a, "Steward").await;
     let mut admin_b = app.client();
     admin_b.sign_in(&admin_b_user.email, PASSWORD).await;
     Fixture {
@@ -197,5 +182,4 @@ async fn changing_or_deleting_local_a_rows_from_local_b_answers_404_and_changes_
         .unwrap()
         .iter()
         .all(|r| r.role.name != "Planted"));
-    let _ = Permission::ALL;
 }

@@ -151,6 +151,35 @@ impl TestApp {
         user
     }
 
+    /// A pending invitation of a new address with the named role; returns it and its link secret.
+    pub async fn invite(
+        &self,
+        tenant: &Tenant,
+        by: &users::Model,
+        role: &str,
+    ) -> (
+        unionhall::models::invitations::Model,
+        unionhall::domain::SecretToken,
+    ) {
+        let (_, access) = self.enter(by, tenant.slug()).await;
+        let role = unionhall::models::roles::Model::list(tenant)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.role.name == role)
+            .expect("role exists")
+            .role;
+        let new = unionhall::models::invitations::NewInvitation {
+            email: Email::parse(&unique_email("invitee")).unwrap(),
+            role_pid: Some(role.pid),
+        };
+        let (invitation, _, token) =
+            unionhall::models::invitations::Model::create(tenant, &access, new)
+                .await
+                .expect("invite");
+        (invitation, token)
+    }
+
     /// Enters a local as `user` (the same check requests go through).
     pub async fn enter(&self, user: &users::Model, slug: &str) -> (Tenant, Access) {
         Tenant::enter(&self.ctx.db, user.id, slug)
