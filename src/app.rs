@@ -213,6 +213,7 @@ impl Hooks for App {
 
     fn register_tasks(tasks: &mut Tasks) {
         tasks.register(tasks::demo_seed::DemoSeed);
+        tasks.register(tasks::prune::Prune);
         // tasks-inject (do not remove)
     }
 

@@ -75,3 +75,16 @@ pub async fn record(
 }
 
 impl sea_orm::ActiveModelBehavior for ActiveModel {}
+
+/// Deletes attempts older than the throttling window; returns how many.
+///
+/// # Errors
+/// A database error.
+pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64> {
+    let before = Utc::now() - Duration::minutes(WINDOW_MINUTES);
+    Ok(Entity::delete_many()
+        .filter(login_attempts::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -140,3 +140,15 @@ pub async fn end_all_for_user(db: &DatabaseConnection, user_id: i32) -> Result<(
 }
 
 impl sea_orm::ActiveModelBehavior for ActiveModel {}
+
+/// Deletes sessions past their expiry; returns how many.
+///
+/// # Errors
+/// A database error.
+pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64> {
+    Ok(Entity::delete_many()
+        .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

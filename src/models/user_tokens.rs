@@ -119,3 +119,20 @@ pub async fn consume<C: ConnectionTrait>(
 }
 
 impl sea_orm::ActiveModelBehavior for ActiveModel {}
+
+/// Deletes tokens that were used or have expired; returns how many.
+///
+/// # Errors
+/// A database error.
+pub async fn delete_spent(db: &DatabaseConnection) -> Result<u64> {
+    use sea_orm::Condition;
+    Ok(Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(user_tokens::Column::UsedAt.is_not_null())
+                .add(user_tokens::Column::ExpiresAt.lte(Utc::now())),
+        )
+        .exec(db)
+        .await?
+        .rows_affected)
+}

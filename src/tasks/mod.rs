@@ -1,1 +1,2 @@
 pub mod demo_seed;
+pub mod prune;

@@ -176,3 +176,33 @@ async fn an_expired_reset_token_no_longer_works() {
 
     assert!(matches!(result, Err(Error::NotFound)));
 }
+
+#[tokio::test]
+async fn pruning_deletes_spent_tokens_and_expired_sessions_but_keeps_live_ones() {
+    let app = TestApp::start().await;
+    let (_, admin) = app.local_with_admin(&unique_slug("prune")).await;
+    let live = user_tokens::issue(&app.ctx.db, &admin, Purpose::EmailVerification)
+        .await
+        .unwrap();
+    let spent = user_tokens::issue(&app.ctx.db, &admin, Purpose::PasswordReset)
+        .await
+        .unwrap();
+    user_tokens::consume(&app.ctx.db, spent.as_str(), Purpose::PasswordReset)
+        .await
+        .unwrap();
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+
+    let pruned = user_tokens::delete_spent(&app.ctx.db).await.unwrap();
+    let sessions_pruned = unionhall::models::sessions::delete_expired(&app.ctx.db)
+        .await
+        .unwrap();
+
+    assert_eq!(pruned, 1);
+    assert_eq!(sessions_pruned, 0, "a live session stays");
+    assert!(
+        user_tokens::peek(&app.ctx.db, live.as_str(), Purpose::EmailVerification)
+            .await
+            .is_ok()
+    );
+}

@@ -168,3 +168,21 @@ async fn people_of_a_suspended_local_see_a_clear_page_and_change_nothing() {
         .unwrap();
     assert!(roles.iter().all(|r| r.role.name != "Sneaky"));
 }
+
+#[tokio::test]
+async fn an_unconfirmed_person_can_have_the_confirmation_mail_sent_again() {
+    let app = TestApp::start().await;
+    let mut browser = app.client();
+    let email = browser.register_local(&unique_slug("resend")).await;
+    sink().wait_for(&email, 1).await;
+
+    let account = browser.get("/account").await.text();
+    let resent = browser.submit("/email-verifications", &[]).await;
+
+    assert!(account.contains("not confirmed"));
+    assert_eq!(location(&resent), "/account");
+    let second = sink().wait_for(&email, 2).await;
+    let link = second.link("email-verifications").unwrap();
+    assert_eq!(browser.submit(&link, &[]).await.status_code(), 303);
+    assert!(browser.get("/account").await.text().contains(">confirmed<"));
+}
