@@ -44,6 +44,27 @@ pub struct Settings {
     #[serde(default = "default_session_minutes")]
     pub session_minutes: i64,
     pub mail: MailSettings,
+    #[serde(default)]
+    pub api: ApiSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiSettings {
+    /// Requests a token may make per minute (per web process).
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_minute: u32,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: default_requests_per_minute(),
+        }
+    }
+}
+
+fn default_requests_per_minute() -> u32 {
+    300
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +191,13 @@ impl Hooks for App {
             .add_route(controllers::invitations::routes())
             .add_route(controllers::roles::routes())
             .add_route(controllers::users::routes())
+            .add_route(controllers::tokens::routes())
+            .add_route(controllers::api::docs::routes())
+            .add_route(controllers::api::me::routes())
+            .add_route(controllers::api::roles::routes())
+            .add_route(controllers::api::users::routes())
+            .add_route(controllers::api::invitations::routes())
+            .add_route(controllers::api::tokens::routes())
     }
 
     /// Sessions and CSRF wrap every route; method override runs before routing.
@@ -218,6 +246,7 @@ impl Hooks for App {
     }
 
     async fn truncate(ctx: &AppContext) -> Result<()> {
+        truncate_table(&ctx.db, _entities::api_tokens::Entity).await?;
         truncate_table(&ctx.db, _entities::login_attempts::Entity).await?;
         truncate_table(&ctx.db, _entities::sessions::Entity).await?;
         truncate_table(&ctx.db, _entities::user_tokens::Entity).await?;

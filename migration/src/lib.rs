@@ -6,6 +6,7 @@ pub mod rls;
 
 mod m20261126_000001_foundation;
 mod m20261126_000002_row_level_security;
+mod m20261126_000003_api_tokens;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_row_level_security::Migration),
+            Box::new(m20261126_000003_api_tokens::Migration),
             // inject-above (do not remove this comment)
         ]
     }

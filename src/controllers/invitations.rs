@@ -75,7 +75,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
             render_invalid(&page(&local, layout, form, errors.into()).await?)
         }
         Err(err) => Err(err.into()),

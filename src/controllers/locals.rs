@@ -63,7 +63,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
             let form = RegisterForm {
                 password: String::new(),
                 ..form

@@ -3,6 +3,7 @@
 //! uses: the signed-in person, the current local, CSRF-checked forms, and
 //! the page layout.
 pub mod account;
+pub mod api;
 pub mod email_verifications;
 pub mod home;
 pub mod invitation_links;
@@ -11,6 +12,7 @@ pub mod locals;
 pub mod password_resets;
 pub mod roles;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 use askama::Template;
@@ -60,7 +62,7 @@ impl From<models::Error> for WebError {
             models::Error::Suspended(name) => Self::Suspended(name),
             models::Error::AccessDisabled => Self::AccessDisabled,
             models::Error::Throttled(wait) => Self::Throttled(wait),
-            models::Error::Invalid(errors) => Self::BadRequest(
+            models::Error::Invalid(errors) | models::Error::Conflict(errors) => Self::BadRequest(
                 errors
                     .iter()
                     .map(|(_, m)| m.to_string())

@@ -12,5 +12,5 @@ pub use field_errors::FieldErrors;
 pub use password::Password;
 pub use permission::{Permission, PermissionSet};
 pub use slug::Slug;
-pub use text::{LocalName, PersonName, RoleName};
+pub use text::{LocalName, PersonName, RoleName, TokenName};
 pub use token::SecretToken;

@@ -42,6 +42,7 @@ macro_rules! text_type {
 text_type!(PersonName, "your name", 120);
 text_type!(LocalName, "the name of your local", 120);
 text_type!(RoleName, "a name for the role", 60);
+text_type!(TokenName, "a name for the token", 80);
 
 #[cfg(test)]
 mod tests {

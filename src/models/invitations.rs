@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ use super::{
     memberships::Access,
     roles,
     tenants::{apply_scope, Scope, Tenant},
-    users, Error, Result,
+    users, Error, Result, Window,
 };
 use crate::domain::{Email, FieldErrors, Password, PersonName, SecretToken};
 
@@ -135,14 +135,21 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn pending(tenant: &Tenant) -> Result<Vec<Pending>> {
+        Self::pending_window(tenant, Window::all()).await
+    }
+
+    /// # Errors
+    /// A database error.
+    pub async fn pending_window(tenant: &Tenant, window: Window) -> Result<Vec<Pending>> {
         let txn = tenant.begin().await?;
-        let rows = Entity::find()
+        let pending = Entity::find()
             .in_tenant(tenant.id())
             .filter(invitations::Column::AcceptedAt.is_null())
             .filter(invitations::Column::RevokedAt.is_null())
-            .filter(invitations::Column::ExpiresAt.gt(Utc::now()))
+            .filter(invitations::Column::ExpiresAt.gt(Utc::now()));
+        let rows = window
+            .apply(pending, invitations::Column::Id)
             .find_also_related(role_rows::Entity)
-            .order_by_desc(invitations::Column::CreatedAt)
             .all(&txn)
             .await?;
         txn.commit().await?;

@@ -13,7 +13,7 @@ use super::{
     _entities::{roles as role_rows, tenants as tenant_rows, users as user_rows},
     roles, sessions,
     tenants::{begin_scoped, Scope, Tenant},
-    Error, Result,
+    Error, Result, Window,
 };
 use crate::domain::{FieldErrors, Permission, PermissionSet};
 
@@ -175,11 +175,19 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn list(tenant: &Tenant) -> Result<Vec<Person>> {
+        Self::list_window(tenant, Window::all()).await
+    }
+
+    /// # Errors
+    /// A database error.
+    pub async fn list_window(tenant: &Tenant, window: Window) -> Result<Vec<Person>> {
         let txn = tenant.begin().await?;
-        let rows = Entity::find()
-            .in_tenant(tenant.id())
+        let rows = window
+            .apply(
+                Entity::find().in_tenant(tenant.id()),
+                memberships::Column::Id,
+            )
             .find_also_related(user_rows::Entity)
-            .order_by_asc(memberships::Column::Id)
             .all(&txn)
             .await?;
         let roles = role_rows::Entity::find()

@@ -1,6 +1,7 @@
 //! Models: every query of the app lives here. Tenant-owned models take a
 //! [`tenants::Tenant`]; code without one cannot reach a local's data.
 pub mod _entities;
+pub mod api_tokens;
 pub mod invitations;
 pub mod login_attempts;
 pub mod memberships;
@@ -20,6 +21,10 @@ pub enum Error {
     /// The input broke a rule; the messages name the fields.
     #[error("invalid input")]
     Invalid(FieldErrors),
+    /// The input duplicates something that must be unique (a slug, an email,
+    /// a role name); the messages name the fields.
+    #[error("conflict")]
+    Conflict(FieldErrors),
     /// Missing, or another local's: the two are indistinguishable on purpose.
     #[error("not found")]
     NotFound,
@@ -42,6 +47,47 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A keyset window over a collection ordered by id: rows after `after`, at
+/// most `limit` of them (no deep OFFSET, whatever the page).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub after: Option<i32>,
+    pub limit: Option<u64>,
+}
+
+impl Window {
+    #[must_use]
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// One more row than a page holds, to know whether a next page exists.
+    #[must_use]
+    pub fn page(after: Option<i32>, limit: u64) -> Self {
+        Self {
+            after,
+            limit: Some(limit + 1),
+        }
+    }
+
+    pub(crate) fn apply<E, C>(self, query: sea_orm::Select<E>, id: C) -> sea_orm::Select<E>
+    where
+        E: sea_orm::EntityTrait,
+        C: sea_orm::ColumnTrait,
+    {
+        use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+        let query = query.order_by_asc(id);
+        let query = match self.after {
+            Some(after) => query.filter(id.gt(after)),
+            None => query,
+        };
+        match self.limit {
+            Some(limit) => query.limit(limit),
+            None => query,
+        }
+    }
+}
 
 impl From<FieldErrors> for Error {
     fn from(errors: FieldErrors) -> Self {
@@ -67,7 +113,7 @@ pub(crate) fn on_conflict(err: DbErr, fields: &[(&str, &'static str, &str)]) -> 
     if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
         for (needle, field, text) in fields {
             if message.contains(needle) {
-                return Error::Invalid(FieldErrors::one(field, *text));
+                return Error::Conflict(FieldErrors::one(field, *text));
             }
         }
     }

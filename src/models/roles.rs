@@ -3,12 +3,12 @@ use chrono::Utc;
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
 pub use super::_entities::roles::{self, ActiveModel, Entity, Model};
-use super::{_entities::memberships, on_conflict, tenants::Tenant, Error, Result};
+use super::{_entities::memberships, on_conflict, tenants::Tenant, Error, Result, Window};
 use crate::domain::{permission::DEFAULT_ROLES, FieldErrors, Permission, PermissionSet, RoleName};
 
 impl TenantEntity for Entity {
@@ -114,10 +114,15 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn list(tenant: &Tenant) -> Result<Vec<RoleSummary>> {
+        Self::list_window(tenant, Window::all()).await
+    }
+
+    /// # Errors
+    /// A database error.
+    pub async fn list_window(tenant: &Tenant, window: Window) -> Result<Vec<RoleSummary>> {
         let txn = tenant.begin().await?;
-        let roles = Entity::find()
-            .in_tenant(tenant.id())
-            .order_by_asc(roles::Column::Id)
+        let roles = window
+            .apply(Entity::find().in_tenant(tenant.id()), roles::Column::Id)
             .all(&txn)
             .await?;
         let mut summaries = Vec::with_capacity(roles.len());
@@ -151,6 +156,18 @@ impl Model {
         let role = Self::find_by_pid(&txn, tenant, pid).await?;
         txn.commit().await?;
         Ok(role)
+    }
+
+    /// One role with the number of people holding it.
+    ///
+    /// # Errors
+    /// `NotFound` (also for another local's role) or a database error.
+    pub async fn summary(tenant: &Tenant, pid: Uuid) -> Result<RoleSummary> {
+        let txn = tenant.begin().await?;
+        let role = Self::find_by_pid(&txn, tenant, pid).await?;
+        let holders = role.find_related(memberships::Entity).count(&txn).await?;
+        txn.commit().await?;
+        Ok(RoleSummary { role, holders })
     }
 
     /// # Errors

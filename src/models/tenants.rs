@@ -34,6 +34,7 @@ pub(crate) struct Scope<'a> {
     pub tenant_id: Option<i32>,
     pub user_id: Option<i32>,
     pub invitation_digest: Option<&'a str>,
+    pub api_token_digest: Option<&'a str>,
 }
 
 /// Starts a transaction that, on PostgreSQL, runs as the restricted role
@@ -55,12 +56,14 @@ pub(crate) async fn apply_scope(txn: &DatabaseTransaction, scope: &Scope<'_>) ->
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
-             set_config('app.user_id', $3, true), set_config('app.invitation_token', $4, true)",
+             set_config('app.user_id', $3, true), set_config('app.invitation_token', $4, true), \
+             set_config('app.api_token', $5, true)",
             [
                 migration::rls::TENANT_ROLE.into(),
                 text(scope.tenant_id).into(),
                 text(scope.user_id).into(),
                 scope.invitation_digest.unwrap_or_default().into(),
+                scope.api_token_digest.unwrap_or_default().into(),
             ],
         ))
         .await?;

@@ -1,12 +1,14 @@
 //! Typed pages: one askama struct per page (STYLE.md 7), all rendered inside
 //! `assets/views/layouts/app.html` through the shared [`Layout`].
 pub mod account;
+pub mod api;
 pub mod auth;
 pub mod errors;
 pub mod home;
 pub mod invitations;
 pub mod locals;
 pub mod roles;
+pub mod tokens;
 pub mod users;
 
 use serde::{Deserialize, Serialize};

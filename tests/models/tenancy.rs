@@ -55,7 +55,7 @@ async fn a_taken_slug_is_a_field_error_and_creates_nothing() {
     .await;
 
     match result {
-        Err(Error::Invalid(errors)) => assert!(errors.get("slug").is_some()),
+        Err(Error::Conflict(errors)) => assert!(errors.get("slug").is_some()),
         other => panic!("expected a slug error, got {other:?}"),
     }
     let nobody =
@@ -213,7 +213,7 @@ async fn role_names_are_unique_within_a_local_only() {
     let again = Role::create(&a, treasurer()).await;
     let elsewhere = Role::create(&b, treasurer()).await;
 
-    assert!(matches!(again, Err(Error::Invalid(ref e)) if e.get("name").is_some()));
+    assert!(matches!(again, Err(Error::Conflict(ref e)) if e.get("name").is_some()));
     assert!(elsewhere.is_ok());
 }
 

@@ -1,4 +1,6 @@
 mod accounts;
+mod api;
+mod api_tokens;
 mod cross_tenant;
 mod invitations;
 mod locals;

@@ -53,10 +53,16 @@ impl TestApp {
     /// a new PostgreSQL database, or a new SQLite file when `DATABASE_URL`
     /// names SQLite. Migrations run at boot.
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Boots with a change to the test configuration.
+    pub async fn start_with(change: impl FnOnce(&mut loco_rs::config::Config)) -> Self {
         smtp::sink();
         let mut config = App::load_config(&Environment::Test)
             .await
             .expect("test config");
+        change(&mut config);
         let uri = config.database.uri.clone();
         let mut postgres = None;
         let mut sqlite_dir = None;
@@ -178,6 +184,19 @@ impl TestApp {
                 .await
                 .expect("invite");
         (invitation, token)
+    }
+
+    /// A personal API token of `user` in the tenant's local; returns its secret.
+    pub async fn token(&self, tenant: &Tenant, user: &users::Model) -> String {
+        let (_, access) = self.enter(user, tenant.slug()).await;
+        let new = unionhall::models::api_tokens::NewToken {
+            name: unionhall::domain::TokenName::parse("test script").unwrap(),
+            expires_in_days: None,
+        };
+        unionhall::models::api_tokens::Model::create(tenant, &access, new)
+            .await
+            .expect("token")
+            .1
     }
 
     /// Enters a local as `user` (the same check requests go through).

@@ -2,6 +2,7 @@
 
 pub mod prelude;
 
+pub mod api_tokens;
 pub mod invitations;
 pub mod login_attempts;
 pub mod memberships;

@@ -1,0 +1,103 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, and a
+//! readable reference page (Redoc, from the npm registry, served locally).
+use axum::{
+    http::header,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+    Json,
+};
+use loco_rs::prelude::Routes;
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    IntoParams, Modify, OpenApi,
+};
+
+use super::{invitations, me, roles, tokens, users};
+use crate::views::api;
+
+/// `?limit=&cursor=` of every collection.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1–100 (default 50).
+    pub limit: Option<u64>,
+    /// The `cursor` from the previous page's `next` link.
+    pub cursor: Option<String>,
+}
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A personal API token (`uh_…`), created under Tokens in a local.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Union Hall API",
+        version = "1",
+        description = "Everything a local's staff do in the browser, for scripts and integrations. \
+            Authenticate with a personal token: `Authorization: Bearer uh_…`. A token is bound to one \
+            local and acts with its owner's current role there. Errors are JSON `{\"error\": {code, \
+            message, details}}`. Collections are pages with a `next` link (keyset cursors)."
+    ),
+    paths(
+        me::me, me::locals, me::permissions,
+        roles::index, roles::create, roles::show, roles::update, roles::destroy,
+        users::index, users::show, users::update, users::disable, users::enable,
+        invitations::index, invitations::create, invitations::destroy,
+        tokens::index, tokens::create, tokens::destroy,
+    ),
+    components(schemas(api::ErrorBody, api::ErrorDetail)),
+    modifiers(&BearerToken),
+    tags(
+        (name = "account", description = "Who the token acts for"),
+        (name = "roles", description = "Roles and permissions of a local"),
+        (name = "users", description = "People with access to a local"),
+        (name = "invitations", description = "Inviting people into a local"),
+        (name = "tokens", description = "Personal API tokens"),
+    )
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// Redoc needs inline styles and a blob worker: this page alone gets a
+/// looser style policy; scripts still come only from this site.
+async fn reference() -> Response {
+    let page = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>API reference · Union Hall</title></head>
+<body><redoc spec-url="/api/v1/openapi.json"></redoc>
+<script src="/static/vendor/redoc.standalone.js"></script></body></html>"#;
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             font-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+        )],
+        Html(page),
+    )
+        .into_response()
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/api/v1/openapi.json", get(openapi))
+        .add("/api/v1/docs", get(reference))
+}

@@ -1,0 +1,103 @@
+//! Invitations through the API (same model calls as `controllers::invitations`).
+use axum::{
+    extract::State,
+    http::StatusCode,
+    routing::{delete, get},
+    Json,
+};
+use loco_rs::prelude::{AppContext, Routes};
+
+use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, PageParams};
+use crate::{
+    domain::{Email, FieldErrors, Permission},
+    mailers::auth as mail,
+    models::{
+        invitations::{Model as InvitationModel, NewInvitation, Pending},
+        users, Window,
+    },
+    views::api::{ErrorBody, Invitation, InvitationInput, Page},
+};
+
+#[utoipa::path(get, path = "/api/v1/locals/{slug}/invitations", tag = "invitations",
+    description = "Invitations not yet accepted, revoked or expired.",
+    params(("slug" = String, Path, description = "The local's slug"), super::docs::PageQuery),
+    responses((status = 200, body = Page<Invitation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn index(
+    State(ctx): State<AppContext>,
+    local: ApiLocal,
+    params: PageParams,
+) -> ApiResult<Json<Page<Invitation>>> {
+    local.access.require(Permission::UsersManage)?;
+    let rows =
+        InvitationModel::pending_window(&local.tenant, Window::page(params.after, params.limit))
+            .await?;
+    let path = format!("/api/v1/locals/{}/invitations", local.tenant.slug());
+    Ok(Json(page(
+        &ctx,
+        &path,
+        params,
+        rows,
+        |p| p.invitation.id,
+        |p| Invitation::from(p),
+    )?))
+}
+
+#[utoipa::path(post, path = "/api/v1/locals/{slug}/invitations", tag = "invitations",
+    description = "Invites an address with a role and mails it a single-use link (7 days).",
+    params(("slug" = String, Path, description = "The local's slug")),
+    request_body = InvitationInput,
+    responses((status = 201, body = Invitation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn create(
+    State(ctx): State<AppContext>,
+    local: ApiLocal,
+    ApiJson(input): ApiJson<InvitationInput>,
+) -> ApiResult<(StatusCode, Json<Invitation>)> {
+    local.access.require(Permission::UsersManage)?;
+    let mut errors = FieldErrors::new();
+    let email = errors.take("email", Email::parse(&input.email));
+    let role_pid = uuid::Uuid::parse_str(input.role.trim()).ok();
+    if role_pid.is_none() {
+        errors.add("role", "Choose one of the local's roles.");
+    }
+    let new = match email {
+        Some(email) if errors.is_empty() => NewInvitation { email, role_pid },
+        _ => return Err(ApiError::Invalid(errors)),
+    };
+    let (invitation, role_name, token) =
+        InvitationModel::create(&local.tenant, &local.access, new).await?;
+    let inviter = users::Model::find_by_id(&ctx.db, local.access.user_id()).await?;
+    mail::send_invitation(
+        &ctx,
+        &local.tenant,
+        &inviter,
+        &invitation,
+        &role_name,
+        &token,
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invitation::from(&Pending {
+            invitation,
+            role_name,
+        })),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/locals/{slug}/invitations/{pid}", tag = "invitations",
+    params(("slug" = String, Path, description = "The local's slug"), ("pid" = uuid::Uuid, Path, description = "The invitation")),
+    responses((status = 204, description = "Revoked; the link no longer works"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn destroy(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<StatusCode> {
+    local.access.require(Permission::UsersManage)?;
+    InvitationModel::revoke(&local.tenant, pid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/api/v1/locals/{slug}/invitations", get(index).post(create))
+        .add("/api/v1/locals/{slug}/invitations/{pid}", delete(destroy))
+}

@@ -1,0 +1,448 @@
+//! The JSON API, `/api/v1`: the same models, permission check and tenant
+//! scoping as the HTML; errors are JSON with a stable code (see
+//! [`ApiError`]); collections use signed keyset cursors; each token is rate
+//! limited. The OpenAPI 3.1 document is generated from the handlers.
+pub mod docs;
+pub mod invitations;
+pub mod me;
+pub mod roles;
+pub mod tokens;
+pub mod users;
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, RawPathParams, RawQuery, Request},
+    http::{header, request::Parts, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use hmac::{Hmac, Mac};
+use loco_rs::app::AppContext;
+use serde::de::DeserializeOwned;
+use sha2::Sha256;
+
+use crate::{
+    app::Settings,
+    domain::FieldErrors,
+    models::{
+        self, _entities::tenants as tenant_rows, api_tokens, memberships::Access, tenants::Tenant,
+    },
+    views::api::{ErrorBody, ErrorDetail},
+};
+
+/// Every way an API call can fail, with its status and stable code.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    MissingToken,
+    InvalidToken,
+    Forbidden,
+    Suspended(String),
+    NotFound,
+    Conflict(FieldErrors),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Invalid(FieldErrors),
+    InvalidParameter(&'static str, String),
+    RateLimited(u64),
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<models::Error> for ApiError {
+    fn from(err: models::Error) -> Self {
+        match err {
+            models::Error::Invalid(errors) => Self::Invalid(errors),
+            models::Error::Conflict(errors) => Self::Conflict(errors),
+            models::Error::NotFound => Self::NotFound,
+            models::Error::Forbidden => Self::Forbidden,
+            models::Error::Suspended(name) => Self::Suspended(name),
+            models::Error::AccessDisabled => Self::InvalidToken,
+            models::Error::Throttled(wait) => Self::RateLimited(wait),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+fn details(errors: &FieldErrors) -> BTreeMap<String, String> {
+    errors
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message, details) = match self {
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, BTreeMap::new()),
+            Self::MissingToken => (
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "Send a personal API token as `Authorization: Bearer <token>`.".into(),
+                BTreeMap::new(),
+            ),
+            Self::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The token is unknown, revoked or expired, or its owner's access was disabled."
+                    .into(),
+                BTreeMap::new(),
+            ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "The token owner's role in this local does not allow this.".into(),
+                BTreeMap::new(),
+            ),
+            Self::Suspended(name) => (
+                StatusCode::FORBIDDEN,
+                "local_suspended",
+                format!("{name} is suspended; nothing can change in it."),
+                BTreeMap::new(),
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "There is nothing here, or the token has no access to it.".into(),
+                BTreeMap::new(),
+            ),
+            Self::Conflict(e) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                "This duplicates something that must be unique.".into(),
+                details(&e),
+            ),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("Request bodies are limited to {MAX_BODY_BYTES} bytes."),
+                BTreeMap::new(),
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send JSON with `Content-Type: application/json`.".into(),
+                BTreeMap::new(),
+            ),
+            Self::Invalid(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Some fields are not valid.".into(),
+                details(&e),
+            ),
+            Self::InvalidParameter(name, m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                m.clone(),
+                BTreeMap::from([(name.to_string(), m)]),
+            ),
+            Self::RateLimited(wait) => {
+                let body = ErrorBody {
+                    error: ErrorDetail {
+                        code: "rate_limited".into(),
+                        message: format!("Too many requests; retry after {wait} s."),
+                        details: BTreeMap::new(),
+                    },
+                };
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, wait.to_string())],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            Self::Internal(detail) => {
+                tracing::error!(error = %detail, "api request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong; nothing was changed.".into(),
+                    BTreeMap::new(),
+                )
+            }
+        };
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: code.into(),
+                    message,
+                    details,
+                },
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// Fixed one-minute windows per token, in this process (keyed by the
+/// token's pid; windows older than a minute are dropped as they are met).
+fn rate_limit(token: uuid::Uuid, per_minute: u32) -> ApiResult<()> {
+    static WINDOWS: OnceLock<Mutex<HashMap<uuid::Uuid, (Instant, u32)>>> = OnceLock::new();
+    let mut windows = WINDOWS
+        .get_or_init(Default::default)
+        .lock()
+        .map_err(|_| ApiError::Internal("rate limiter poisoned".into()))?;
+    let now = Instant::now();
+    let window = windows.entry(token).or_insert((now, 0));
+    if now.duration_since(window.0) >= Duration::from_secs(60) {
+        *window = (now, 0);
+    }
+    let (started, count) = *window;
+    if windows.len() > 10_000 {
+        windows.retain(|_, (at, _)| now.duration_since(*at) < Duration::from_secs(60));
+    }
+    let window = windows.entry(token).or_insert((started, count));
+    window.1 += 1;
+    if window.1 > per_minute {
+        let wait = 60u64
+            .saturating_sub(now.duration_since(window.0).as_secs())
+            .max(1);
+        return Err(ApiError::RateLimited(wait));
+    }
+    Ok(())
+}
+
+/// The local an API call acts in, through a personal token: the token's
+/// owner must still hold an enabled role there. Built like the HTML's
+/// `Local` — a `Tenant` from a membership check — so scoping is the same.
+pub struct ApiLocal {
+    pub tenant: Tenant,
+    pub access: Access,
+    pub token: api_tokens::Model,
+}
+
+impl FromRequestParts<AppContext> for ApiLocal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
+        let raw = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(ApiError::MissingToken)?;
+        let token = api_tokens::authenticate(&ctx.db, raw)
+            .await
+            .map_err(|e| match e {
+                models::Error::NotFound => ApiError::InvalidToken,
+                other => other.into(),
+            })?;
+        rate_limit(token.pid, Settings::of(ctx).api.requests_per_minute)?;
+        let params = RawPathParams::from_request_parts(parts, ctx)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let slug = match params.iter().find(|(k, _)| *k == "slug") {
+            Some((_, slug)) => slug.to_string(),
+            None => {
+                tenant_rows::Entity::find_by_id(token.tenant_id)
+                    .one(&ctx.db)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?
+                    .ok_or(ApiError::InvalidToken)?
+                    .slug
+            }
+        };
+        let (tenant, access) = Tenant::enter(&ctx.db, token.user_id, &slug)
+            .await
+            .map_err(|e| match e {
+                models::Error::NotFound => ApiError::NotFound,
+                other => other.into(),
+            })?;
+        // A token works in its own local only; elsewhere the local is not found.
+        if tenant.id() != token.tenant_id {
+            return Err(ApiError::NotFound);
+        }
+        Ok(Self {
+            tenant,
+            access,
+            token,
+        })
+    }
+}
+
+use sea_orm::EntityTrait;
+
+/// The `{pid}` of an API path; anything but a UUID is not found.
+pub struct ApiPid(pub uuid::Uuid);
+
+impl FromRequestParts<AppContext> for ApiPid {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, ctx)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        params
+            .iter()
+            .find(|(k, _)| *k == "pid")
+            .and_then(|(_, v)| uuid::Uuid::parse_str(v).ok())
+            .map(Self)
+            .ok_or(ApiError::NotFound)
+    }
+}
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON request body: `application/json`, at most [`MAX_BODY_BYTES`],
+/// well-formed, and with no unknown fields.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppContext> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _ctx: &AppContext) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| match e.classify() {
+                serde_json::error::Category::Data => {
+                    ApiError::Invalid(FieldErrors::one("body", e.to_string()))
+                }
+                _ => ApiError::BadRequest(format!("The body is not valid JSON: {e}")),
+            })
+    }
+}
+
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// `?limit=&cursor=`: a keyset position, signed so a tampered cursor is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct PageParams {
+    pub after: Option<i32>,
+    pub limit: u64,
+}
+
+fn cursor_mac(ctx: &AppContext) -> ApiResult<Hmac<Sha256>> {
+    Hmac::<Sha256>::new_from_slice(Settings::of(ctx).secret_key.as_bytes())
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// An opaque cursor for "after this row".
+///
+/// # Errors
+/// Never in practice (HMAC accepts any key length).
+pub fn encode_cursor(ctx: &AppContext, after: i32) -> ApiResult<String> {
+    let mut mac = cursor_mac(ctx)?;
+    mac.update(&after.to_be_bytes());
+    let tag = mac.finalize().into_bytes();
+    Ok(format!(
+        "{}{}",
+        hex::encode(after.to_be_bytes()),
+        hex::encode(&tag[..12])
+    ))
+}
+
+fn decode_cursor(ctx: &AppContext, raw: &str) -> ApiResult<i32> {
+    let invalid =
+        || ApiError::InvalidParameter("cursor", "The cursor is not one this API gave out.".into());
+    let bytes = hex::decode(raw).map_err(|_| invalid())?;
+    if bytes.len() != 16 {
+        return Err(invalid());
+    }
+    let (id, tag) = bytes.split_at(4);
+    let mut mac = cursor_mac(ctx)?;
+    mac.update(id);
+    mac.verify_truncated_left(tag).map_err(|_| invalid())?;
+    Ok(i32::from_be_bytes(id.try_into().map_err(|_| invalid())?))
+}
+
+impl FromRequestParts<AppContext> for PageParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
+        let RawQuery(query) = RawQuery::from_request_parts(parts, ctx)
+            .await
+            .map_err(|_| ApiError::BadRequest("bad query".into()))?;
+        let pairs: Vec<(String, String)> =
+            serde_html_form::from_str(query.as_deref().unwrap_or_default())
+                .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))?;
+        let mut params = Self {
+            after: None,
+            limit: DEFAULT_PAGE_SIZE,
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "limit" => {
+                    params.limit = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|l| (1..=MAX_PAGE_SIZE).contains(l))
+                        .ok_or_else(|| {
+                            ApiError::InvalidParameter(
+                                "limit",
+                                format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}."),
+                            )
+                        })?;
+                }
+                "cursor" => params.after = Some(decode_cursor(ctx, &value)?),
+                _ => {}
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// Builds a page from `limit + 1` rows fetched after the cursor.
+///
+/// # Errors
+/// Never in practice.
+pub fn page<R, T>(
+    ctx: &AppContext,
+    path: &str,
+    params: PageParams,
+    mut rows: Vec<R>,
+    id: impl Fn(&R) -> i32,
+    to: impl Fn(&R) -> T,
+) -> ApiResult<crate::views::api::Page<T>>
+where
+    T: utoipa::ToSchema,
+{
+    let limit = usize::try_from(params.limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(format!(
+            "{path}?limit={}&cursor={}",
+            params.limit,
+            encode_cursor(ctx, id(last))?
+        )),
+        _ => None,
+    };
+    Ok(crate::views::api::Page {
+        items: rows.iter().map(to).collect(),
+        next,
+    })
+}
