@@ -242,6 +242,7 @@ impl Hooks for App {
     fn register_tasks(tasks: &mut Tasks) {
         tasks.register(tasks::demo_seed::DemoSeed);
         tasks.register(tasks::prune::Prune);
+        tasks.register(tasks::api_token::ApiToken);
         // tasks-inject (do not remove)
     }
 

@@ -97,7 +97,7 @@ async fn accept(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             let opened = invitations::open(&ctx.db, &token)
                 .await
                 .map_err(link_error)?;

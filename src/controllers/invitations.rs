@@ -75,7 +75,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             render_invalid(&page(&local, layout, form, errors.into()).await?)
         }
         Err(err) => Err(err.into()),

@@ -63,7 +63,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             let form = RegisterForm {
                 password: String::new(),
                 ..form

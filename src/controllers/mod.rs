@@ -62,7 +62,9 @@ impl From<models::Error> for WebError {
             models::Error::Suspended(name) => Self::Suspended(name),
             models::Error::AccessDisabled => Self::AccessDisabled,
             models::Error::Throttled(wait) => Self::Throttled(wait),
-            models::Error::Invalid(errors) | models::Error::Conflict(errors) => Self::BadRequest(
+            models::Error::Invalid(errors)
+            | models::Error::Conflict(errors)
+            | models::Error::UnknownReference(errors) => Self::BadRequest(
                 errors
                     .iter()
                     .map(|(_, m)| m.to_string())

@@ -88,7 +88,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             render_invalid(&form_page(&local, layout, None, form, errors.into()))
         }
         Err(err) => Err(err.into()),
@@ -128,7 +128,7 @@ async fn update(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             render_invalid(&form_page(&local, layout, Some(pid), form, errors.into()))
         }
         Err(err) => Err(err.into()),
@@ -144,12 +144,14 @@ async fn destroy(
     local.access.require(Permission::RolesManage)?;
     let flash = match Role::delete(&local.tenant, pid).await {
         Ok(()) => Flash::notice("The role is deleted."),
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => Flash::alert(
-            errors
-                .get("role")
-                .unwrap_or("The role cannot be deleted.")
-                .to_string(),
-        ),
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
+            Flash::alert(
+                errors
+                    .get("role")
+                    .unwrap_or("The role cannot be deleted.")
+                    .to_string(),
+            )
+        }
         Err(err) => return Err(err.into()),
     };
     redirect_with(&session, &index_path(&local), flash).await

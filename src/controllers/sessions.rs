@@ -80,7 +80,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             let form = SignInForm {
                 password: String::new(),
                 ..form

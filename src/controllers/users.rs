@@ -79,7 +79,7 @@ async fn after_change(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
             let person = Membership::find(&local.tenant, pid).await?;
             render_invalid(&show_page(local, layout, person, errors).await?)
         }

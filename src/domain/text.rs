@@ -4,12 +4,13 @@ fn required(raw: &str, what: &str, max: usize) -> Result<String, String> {
     if raw.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err("Remove the invisible control characters.".into());
     }
+    // Counted as typed, so the limit is the one the API schema states.
+    if raw.chars().count() > max {
+        return Err(format!("Use at most {max} characters."));
+    }
     let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if value.is_empty() {
         return Err(format!("Enter {what}."));
-    }
-    if value.chars().count() > max {
-        return Err(format!("Use at most {max} characters."));
     }
     Ok(value)
 }

@@ -84,7 +84,7 @@ impl Model {
             None => None,
         }
         .ok_or_else(|| {
-            Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles."))
+            Error::UnknownReference(FieldErrors::one("role", "Choose one of the local's roles."))
         })?;
         if let Ok(user) = users::Model::find_by_email(&txn, &new.email).await {
             let member = membership_rows::Entity::find()
@@ -93,7 +93,7 @@ impl Model {
                 .one(&txn)
                 .await?;
             if member.is_some() {
-                return Err(Error::Invalid(FieldErrors::one(
+                return Err(Error::Conflict(FieldErrors::one(
                     "email",
                     "This person is already in the local.",
                 )));

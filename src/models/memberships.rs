@@ -230,7 +230,7 @@ impl Model {
             None => None,
         }
         .ok_or_else(|| {
-            Error::Invalid(FieldErrors::one("role", "Choose one of the local's roles."))
+            Error::UnknownReference(FieldErrors::one("role", "Choose one of the local's roles."))
         })?;
         let mut row: ActiveModel = person.membership.clone().into();
         row.role_id = Set(role.id);

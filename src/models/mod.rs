@@ -22,9 +22,13 @@ pub enum Error {
     #[error("invalid input")]
     Invalid(FieldErrors),
     /// The input duplicates something that must be unique (a slug, an email,
-    /// a role name); the messages name the fields.
+    /// a role name), or the change conflicts with the current state (it would
+    /// remove the last admin; the role is still held); messages name fields.
     #[error("conflict")]
     Conflict(FieldErrors),
+    /// The input names a row (e.g. a role) that does not exist in this local.
+    #[error("unknown reference")]
+    UnknownReference(FieldErrors),
     /// Missing, or another local's: the two are indistinguishable on purpose.
     #[error("not found")]
     NotFound,

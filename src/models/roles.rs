@@ -89,7 +89,7 @@ pub(crate) async fn ensure_an_admin_remains(
         .count(txn)
         .await?;
     if admins == 0 {
-        return Err(Error::Invalid(FieldErrors::one(
+        return Err(Error::Conflict(FieldErrors::one(
             field,
             "This would leave the local without an admin. Make someone else an admin first.",
         )));
@@ -212,7 +212,7 @@ impl Model {
         let role = Self::find_by_pid(&txn, tenant, pid).await?;
         let holders = role.find_related(memberships::Entity).count(&txn).await?;
         if holders > 0 {
-            return Err(Error::Invalid(FieldErrors::one(
+            return Err(Error::Conflict(FieldErrors::one(
                 "role",
                 format!("{holders} people hold this role. Give them another role first."),
             )));

@@ -1,2 +1,3 @@
+pub mod api_token;
 pub mod demo_seed;
 pub mod prune;

@@ -119,10 +119,32 @@ impl From<&RoleSummary> for Role {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
+    )]
     pub name: String,
     /// Permission keys, see `GET /api/v1/permissions`.
     #[serde(default)]
+    #[schema(schema_with = permission_keys)]
     pub permissions: Vec<String>,
+}
+
+/// The permission keys as a JSON Schema enum, from the list in code.
+fn permission_keys() -> utoipa::openapi::Array {
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type};
+    let keys: Vec<&str> = crate::domain::Permission::ALL
+        .iter()
+        .map(|p| p.key())
+        .collect();
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(keys)),
+        )
+        .build()
 }
 
 /// A person with access to the local.
@@ -154,6 +176,7 @@ impl From<&PersonRow> for Person {
 #[serde(deny_unknown_fields)]
 pub struct PersonInput {
     /// The pid of one of the local's roles.
+    #[schema(format = Uuid, value_type = String)]
     pub role: String,
 }
 
@@ -179,8 +202,10 @@ impl From<&Pending> for Invitation {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationInput {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// The pid of one of the local's roles.
+    #[schema(format = Uuid, value_type = String)]
     pub role: String,
 }
 
@@ -221,7 +246,34 @@ pub struct NewToken {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
+    #[schema(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
+    )]
     pub name: String,
     /// Days until the token expires (1–366); absent: never.
-    pub expires_in_days: Option<u32>,
+    #[schema(minimum = 1, maximum = 366, value_type = Option<u32>)]
+    pub expires_in_days: Option<serde_json::Number>,
+}
+
+impl TokenInput {
+    /// The lifetime in whole days; JSON Schema counts `30.0` as an integer too.
+    ///
+    /// # Errors
+    /// A message when it is not a whole number of days.
+    pub fn days(&self) -> Result<Option<u32>, String> {
+        let Some(n) = &self.expires_in_days else {
+            return Ok(None);
+        };
+        let whole = n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+                .map(|f| f as u64)
+        });
+        whole
+            .and_then(|d| u32::try_from(d).ok())
+            .map(Some)
+            .ok_or_else(|| "Give a whole number of days.".to_string())
+    }
 }

@@ -141,7 +141,7 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_stripped_of_admin_rights()
         stripped.map(|_| ()),
     ] {
         assert!(
-            matches!(result, Err(Error::Invalid(_))),
+            matches!(result, Err(Error::Conflict(_))),
             "expected a refusal, got {result:?}"
         );
     }
@@ -192,7 +192,7 @@ async fn a_role_held_by_people_cannot_be_deleted_and_an_unused_one_can() {
 
     assert!(matches!(
         Role::delete(&tenant, admin_role).await,
-        Err(Error::Invalid(_))
+        Err(Error::Conflict(_))
     ));
     Role::delete(&tenant, steward).await.unwrap();
 

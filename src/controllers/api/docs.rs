@@ -20,8 +20,10 @@ use crate::views::api;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `cursor` from the previous page's `next` link.
+    #[param(pattern = "^[0-9a-f]{32}$")]
     pub cursor: Option<String>,
 }
 

@@ -57,9 +57,10 @@ pub async fn create(
     local.access.require(Permission::UsersManage)?;
     let mut errors = FieldErrors::new();
     let email = errors.take("email", Email::parse(&input.email));
+    // The schema requires a UUID; a well-formed one of no role is not found.
     let role_pid = uuid::Uuid::parse_str(input.role.trim()).ok();
     if role_pid.is_none() {
-        errors.add("role", "Choose one of the local's roles.");
+        errors.add("role", "Give the pid of one of the local's roles.");
     }
     let new = match email {
         Some(email) if errors.is_empty() => NewInvitation { email, role_pid },

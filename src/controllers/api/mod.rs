@@ -44,11 +44,15 @@ pub enum ApiError {
     Forbidden,
     Suspended(String),
     NotFound,
+    /// A referenced row (e.g. a role) does not exist in this local.
+    UnknownReference(FieldErrors),
     Conflict(FieldErrors),
     PayloadTooLarge,
     UnsupportedMediaType,
     Invalid(FieldErrors),
     InvalidParameter(&'static str, String),
+    /// A cursor this API did not give out: the page it names does not exist.
+    InvalidCursor,
     RateLimited(u64),
     Internal(String),
 }
@@ -61,6 +65,7 @@ impl From<models::Error> for ApiError {
             models::Error::Invalid(errors) => Self::Invalid(errors),
             models::Error::Conflict(errors) => Self::Conflict(errors),
             models::Error::NotFound => Self::NotFound,
+            models::Error::UnknownReference(errors) => Self::UnknownReference(errors),
             models::Error::Forbidden => Self::Forbidden,
             models::Error::Suspended(name) => Self::Suspended(name),
             models::Error::AccessDisabled => Self::InvalidToken,
@@ -112,10 +117,16 @@ impl IntoResponse for ApiError {
                 "There is nothing here, or the token has no access to it.".into(),
                 BTreeMap::new(),
             ),
+            Self::UnknownReference(e) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "A record the request refers to does not exist in this local.".into(),
+                details(&e),
+            ),
             Self::Conflict(e) => (
                 StatusCode::CONFLICT,
                 "conflict",
-                "This duplicates something that must be unique.".into(),
+                "This conflicts with existing data (a duplicate, or the last admin).".into(),
                 details(&e),
             ),
             Self::PayloadTooLarge => (
@@ -141,6 +152,12 @@ impl IntoResponse for ApiError {
                 "validation_failed",
                 m.clone(),
                 BTreeMap::from([(name.to_string(), m)]),
+            ),
+            Self::InvalidCursor => (
+                StatusCode::NOT_FOUND,
+                "invalid_cursor",
+                "The cursor is not one this API gave out for this collection; start again from the first page.".into(),
+                BTreeMap::from([("cursor".to_string(), "Unknown cursor.".to_string())]),
             ),
             Self::RateLimited(wait) => {
                 let body = ErrorBody {
@@ -366,8 +383,7 @@ pub fn encode_cursor(ctx: &AppContext, after: i32) -> ApiResult<String> {
 }
 
 fn decode_cursor(ctx: &AppContext, raw: &str) -> ApiResult<i32> {
-    let invalid =
-        || ApiError::InvalidParameter("cursor", "The cursor is not one this API gave out.".into());
+    let invalid = || ApiError::InvalidCursor;
     let bytes = hex::decode(raw).map_err(|_| invalid())?;
     if bytes.len() != 16 {
         return Err(invalid());

@@ -81,7 +81,10 @@ pub async fn create(
     local: ApiLocal,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> ApiResult<(StatusCode, Json<NewToken>)> {
-    let new = parse_new_token(&input.name, input.expires_in_days).map_err(ApiError::Invalid)?;
+    let days = input
+        .days()
+        .map_err(|m| ApiError::Invalid(FieldErrors::one("expires_in_days", m)))?;
+    let new = parse_new_token(&input.name, days).map_err(ApiError::Invalid)?;
     let (token, secret) = TokenModel::create(&local.tenant, &local.access, new).await?;
     Ok((
         StatusCode::CREATED,
