@@ -81,6 +81,15 @@ impl Access {
     }
 }
 
+/// Which people of a local to list.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    /// Only holders of this role (its pid).
+    pub role: Option<Uuid>,
+    /// Only people whose access is disabled (`true`) or enabled (`false`).
+    pub disabled: Option<bool>,
+}
+
 /// One row of a local's people page.
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -175,18 +184,35 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn list(tenant: &Tenant) -> Result<Vec<Person>> {
-        Self::list_window(tenant, Window::all()).await
+        Self::list_window(tenant, Window::all(), &PeopleFilter::default()).await
     }
 
     /// # Errors
     /// A database error.
-    pub async fn list_window(tenant: &Tenant, window: Window) -> Result<Vec<Person>> {
+    pub async fn list_window(
+        tenant: &Tenant,
+        window: Window,
+        filter: &PeopleFilter,
+    ) -> Result<Vec<Person>> {
         let txn = tenant.begin().await?;
+        let mut query = Entity::find().in_tenant(tenant.id());
+        if let Some(role_pid) = filter.role {
+            // An unknown role matches no one, as any unmatched filter does.
+            let role_id = role_rows::Entity::find()
+                .in_tenant(tenant.id())
+                .filter(role_rows::Column::Pid.eq(role_pid))
+                .one(&txn)
+                .await?
+                .map_or(-1, |r| r.id);
+            query = query.filter(memberships::Column::RoleId.eq(role_id));
+        }
+        query = match filter.disabled {
+            Some(true) => query.filter(memberships::Column::DisabledAt.is_not_null()),
+            Some(false) => query.filter(memberships::Column::DisabledAt.is_null()),
+            None => query,
+        };
         let rows = window
-            .apply(
-                Entity::find().in_tenant(tenant.id()),
-                memberships::Column::Id,
-            )
+            .apply(query, memberships::Column::Id)
             .find_also_related(user_rows::Entity)
             .all(&txn)
             .await?;

@@ -58,6 +58,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Window {
     pub after: Option<i32>,
     pub limit: Option<u64>,
+    /// Newest first (descending ids) instead of oldest first.
+    pub newest_first: bool,
 }
 
 impl Window {
@@ -68,10 +70,11 @@ impl Window {
 
     /// One more row than a page holds, to know whether a next page exists.
     #[must_use]
-    pub fn page(after: Option<i32>, limit: u64) -> Self {
+    pub fn page(after: Option<i32>, limit: u64, newest_first: bool) -> Self {
         Self {
             after,
             limit: Some(limit + 1),
+            newest_first,
         }
     }
 
@@ -81,10 +84,11 @@ impl Window {
         C: sea_orm::ColumnTrait,
     {
         use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
-        let query = query.order_by_asc(id);
-        let query = match self.after {
-            Some(after) => query.filter(id.gt(after)),
-            None => query,
+        let query = match (self.newest_first, self.after) {
+            (false, Some(after)) => query.order_by_asc(id).filter(id.gt(after)),
+            (false, None) => query.order_by_asc(id),
+            (true, Some(after)) => query.order_by_desc(id).filter(id.lt(after)),
+            (true, None) => query.order_by_desc(id),
         };
         match self.limit {
             Some(limit) => query.limit(limit),

@@ -433,3 +433,85 @@ async fn the_openapi_document_lists_every_api_route_with_its_security_and_errors
     let docs = app.client().get("/api/v1/docs").await;
     assert!(docs.text().contains("/static/vendor/redoc.standalone.js"));
 }
+
+#[tokio::test]
+async fn collections_filter_and_sort_and_their_next_links_keep_the_filters() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("filter");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    for _ in 0..3 {
+        app.person_with_role(&tenant, "Steward").await;
+    }
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let people = unionhall::models::memberships::Model::list(&tenant)
+        .await
+        .unwrap();
+    let officer_pid = people
+        .iter()
+        .find(|p| p.user.id == officer.id)
+        .unwrap()
+        .membership
+        .pid;
+    unionhall::models::memberships::Model::disable(&tenant, officer_pid)
+        .await
+        .unwrap();
+    let steward_role = Role::list(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.role.name == "Steward")
+        .unwrap()
+        .role
+        .pid;
+    let token = app.token(&tenant, &admin).await;
+    let api = app.client().server;
+    let users = format!("/api/v1/locals/{slug}/users");
+    let get = |url: String| {
+        let api = &api;
+        let token = token.clone();
+        async move { api.get(&url).authorization_bearer(&token).await }
+    };
+
+    let disabled: Value = get(format!("{users}?status=disabled")).await.json();
+    let stewards_page: Value = get(format!("{users}?role={steward_role}&limit=2"))
+        .await
+        .json();
+    let next = stewards_page["next"].as_str().unwrap().to_string();
+    let stewards_rest: Value = get(next.clone()).await.json();
+    let newest: Value = get(format!("{users}?sort=-created&limit=2")).await.json();
+    let oldest: Value = get(format!("{users}?limit=2")).await.json();
+    let nobody: Value = get(format!("{users}?role={}", uuid::Uuid::new_v4()))
+        .await
+        .json();
+
+    assert_eq!(disabled["items"].as_array().unwrap().len(), 1);
+    assert_eq!(disabled["items"][0]["pid"], officer_pid.to_string());
+    assert!(next.contains(&format!("role={steward_role}")), "{next}");
+    let stewards: Vec<&Value> = stewards_page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(stewards_rest["items"].as_array().unwrap())
+        .collect();
+    assert_eq!(stewards.len(), 3);
+    assert!(stewards.iter().all(|p| p["role"] == "Steward"));
+    assert_eq!(
+        newest["items"][0]["pid"],
+        officer_pid.to_string(),
+        "newest first"
+    );
+    assert_eq!(
+        oldest["items"][0]["email"], admin.email,
+        "oldest first by default"
+    );
+    assert!(newest["next"].as_str().unwrap().contains("sort=-created"));
+    assert!(nobody["items"].as_array().unwrap().is_empty());
+    for bad in ["sort=name", "status=gone", "role=admin"] {
+        let response = get(format!("{users}?{bad}")).await;
+        assert_eq!(
+            (response.status_code().as_u16(), code(&response)),
+            (422, "validation_failed".into()),
+            "{bad}"
+        );
+    }
+}

@@ -25,6 +25,21 @@ pub struct PageQuery {
     /// The `cursor` from the previous page's `next` link.
     #[param(pattern = "^[0-9a-f]{32}$")]
     pub cursor: Option<String>,
+    /// `created` (oldest first, the default) or `-created` (newest first).
+    #[param(pattern = "^-?created$")]
+    pub sort: Option<String>,
+}
+
+/// Filters of `GET …/users`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// Only holders of this role (its pid).
+    #[param(format = Uuid, value_type = Option<String>)]
+    pub role: Option<String>,
+    /// `active` or `disabled`.
+    #[param(pattern = "^(active|disabled)$")]
+    pub status: Option<String>,
 }
 
 struct BearerToken;

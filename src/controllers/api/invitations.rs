@@ -7,13 +7,13 @@ use axum::{
 };
 use loco_rs::prelude::{AppContext, Routes};
 
-use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, PageParams};
+use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::{Email, FieldErrors, Permission},
     mailers::auth as mail,
     models::{
         invitations::{Model as InvitationModel, NewInvitation, Pending},
-        users, Window,
+        users,
     },
     views::api::{ErrorBody, Invitation, InvitationInput, Page},
 };
@@ -26,16 +26,16 @@ use crate::{
 pub async fn index(
     State(ctx): State<AppContext>,
     local: ApiLocal,
+    filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Invitation>>> {
     local.access.require(Permission::UsersManage)?;
-    let rows =
-        InvitationModel::pending_window(&local.tenant, Window::page(params.after, params.limit))
-            .await?;
+    let rows = InvitationModel::pending_window(&local.tenant, params.window()).await?;
     let path = format!("/api/v1/locals/{}/invitations", local.tenant.slug());
     Ok(Json(page(
         &ctx,
         &path,
+        &filters,
         params,
         rows,
         |p| p.invitation.id,

@@ -360,6 +360,50 @@ pub const MAX_PAGE_SIZE: u64 = 100;
 pub struct PageParams {
     pub after: Option<i32>,
     pub limit: u64,
+    pub newest_first: bool,
+}
+
+impl PageParams {
+    #[must_use]
+    pub fn window(self) -> crate::models::Window {
+        crate::models::Window::page(self.after, self.limit, self.newest_first)
+    }
+}
+
+/// The query's filters (everything but paging), kept in `next` links.
+#[derive(Debug, Clone, Default)]
+pub struct Filters(pub Vec<(String, String)>);
+
+impl Filters {
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FromRequestParts<AppContext> for Filters {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
+        let pairs = query_pairs(parts, ctx).await?;
+        Ok(Self(
+            pairs
+                .into_iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "limit" | "cursor" | "sort"))
+                .collect(),
+        ))
+    }
+}
+
+async fn query_pairs(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Vec<(String, String)>> {
+    let RawQuery(query) = RawQuery::from_request_parts(parts, ctx)
+        .await
+        .map_err(|_| ApiError::BadRequest("bad query".into()))?;
+    serde_html_form::from_str(query.as_deref().unwrap_or_default())
+        .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))
 }
 
 fn cursor_mac(ctx: &AppContext) -> ApiResult<Hmac<Sha256>> {
@@ -399,17 +443,12 @@ impl FromRequestParts<AppContext> for PageParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
-        let RawQuery(query) = RawQuery::from_request_parts(parts, ctx)
-            .await
-            .map_err(|_| ApiError::BadRequest("bad query".into()))?;
-        let pairs: Vec<(String, String)> =
-            serde_html_form::from_str(query.as_deref().unwrap_or_default())
-                .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))?;
         let mut params = Self {
             after: None,
             limit: DEFAULT_PAGE_SIZE,
+            newest_first: false,
         };
-        for (key, value) in pairs {
+        for (key, value) in query_pairs(parts, ctx).await? {
             match key.as_str() {
                 "limit" => {
                     params.limit = value
@@ -422,6 +461,18 @@ impl FromRequestParts<AppContext> for PageParams {
                                 format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}."),
                             )
                         })?;
+                }
+                "sort" => {
+                    params.newest_first =
+                        match value.as_str() {
+                            "created" => false,
+                            "-created" => true,
+                            _ => return Err(ApiError::InvalidParameter(
+                                "sort",
+                                "sort is `created` (oldest first) or `-created` (newest first)."
+                                    .into(),
+                            )),
+                        };
                 }
                 "cursor" => params.after = Some(decode_cursor(ctx, &value)?),
                 _ => {}
@@ -438,6 +489,7 @@ impl FromRequestParts<AppContext> for PageParams {
 pub fn page<R, T>(
     ctx: &AppContext,
     path: &str,
+    filters: &Filters,
     params: PageParams,
     mut rows: Vec<R>,
     id: impl Fn(&R) -> i32,
@@ -450,11 +502,17 @@ where
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next = match (more, rows.last()) {
-        (true, Some(last)) => Some(format!(
-            "{path}?limit={}&cursor={}",
-            params.limit,
-            encode_cursor(ctx, id(last))?
-        )),
+        (true, Some(last)) => {
+            let mut query = filters.0.clone();
+            query.push(("limit".into(), params.limit.to_string()));
+            if params.newest_first {
+                query.push(("sort".into(), "-created".into()));
+            }
+            query.push(("cursor".into(), encode_cursor(ctx, id(last))?));
+            let query = serde_html_form::to_string(&query)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Some(format!("{path}?{query}"))
+        }
         _ => None,
     };
     Ok(crate::views::api::Page {

@@ -2,13 +2,10 @@
 use axum::{extract::State, http::StatusCode, routing::get, Json};
 use loco_rs::prelude::{AppContext, Routes};
 
-use super::{page, ApiJson, ApiLocal, ApiPid, ApiResult, PageParams};
+use super::{page, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::{FieldErrors, Permission, PermissionSet, RoleName},
-    models::{
-        roles::{Model as RoleModel, RoleDefinition},
-        Window,
-    },
+    models::roles::{Model as RoleModel, RoleDefinition},
     views::api::{ErrorBody, Page, Role, RoleInput},
 };
 
@@ -29,15 +26,16 @@ fn definition(input: &RoleInput) -> Result<RoleDefinition, FieldErrors> {
 pub async fn index(
     State(ctx): State<AppContext>,
     local: ApiLocal,
+    filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Role>>> {
     local.access.require(Permission::RolesManage)?;
-    let rows =
-        RoleModel::list_window(&local.tenant, Window::page(params.after, params.limit)).await?;
+    let rows = RoleModel::list_window(&local.tenant, params.window()).await?;
     let path = format!("/api/v1/locals/{}/roles", local.tenant.slug());
     Ok(Json(page(
         &ctx,
         &path,
+        &filters,
         params,
         rows,
         |r| r.role.id,

@@ -7,13 +7,10 @@ use axum::{
 };
 use loco_rs::prelude::{AppContext, Routes};
 
-use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, PageParams};
+use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::{FieldErrors, TokenName},
-    models::{
-        api_tokens::{self, Model as TokenModel, NewToken as NewTokenModel},
-        Window,
-    },
+    models::api_tokens::{self, Model as TokenModel, NewToken as NewTokenModel},
     views::api::{ErrorBody, NewToken, Page, Token, TokenInput},
 };
 
@@ -53,18 +50,15 @@ pub fn parse_new_token(
 pub async fn index(
     State(ctx): State<AppContext>,
     local: ApiLocal,
+    filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Token>>> {
-    let rows = TokenModel::list(
-        &local.tenant,
-        &local.access,
-        Window::page(params.after, params.limit),
-    )
-    .await?;
+    let rows = TokenModel::list(&local.tenant, &local.access, params.window()).await?;
     let path = format!("/api/v1/locals/{}/tokens", local.tenant.slug());
     Ok(Json(page(
         &ctx,
         &path,
+        &filters,
         params,
         rows,
         |t| t.id,

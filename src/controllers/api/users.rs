@@ -7,31 +7,58 @@ use axum::{
 };
 use loco_rs::prelude::{AppContext, Routes};
 
-use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, PageParams};
+use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::Permission,
-    models::{memberships::Model as Membership, Window},
+    models::memberships::{Model as Membership, PeopleFilter},
     views::api::{ErrorBody, Page, Person, PersonInput},
 };
 
+/// `?role=<role pid>&status=active|disabled`.
+fn people_filter(filters: &Filters) -> ApiResult<PeopleFilter> {
+    let role = match filters.get("role") {
+        Some(raw) => Some(uuid::Uuid::parse_str(raw).map_err(|_| {
+            ApiError::InvalidParameter(
+                "role",
+                "role is the pid of one of the local's roles.".into(),
+            )
+        })?),
+        None => None,
+    };
+    let disabled = match filters.get("status") {
+        Some("active") => Some(false),
+        Some("disabled") => Some(true),
+        Some(_) => {
+            return Err(ApiError::InvalidParameter(
+                "status",
+                "status is `active` or `disabled`.".into(),
+            ))
+        }
+        None => None,
+    };
+    Ok(PeopleFilter { role, disabled })
+}
+
 #[utoipa::path(get, path = "/api/v1/locals/{slug}/users", tag = "users",
-    params(("slug" = String, Path, description = "The local's slug"), super::docs::PageQuery),
+    params(("slug" = String, Path, description = "The local's slug"), super::docs::PageQuery, super::docs::PeopleQuery),
     responses((status = 200, body = Page<Person>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn index(
     State(ctx): State<AppContext>,
     local: ApiLocal,
+    filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Person>>> {
     if !(local.access.can(Permission::UsersRead) || local.access.can(Permission::UsersManage)) {
         return Err(ApiError::Forbidden);
     }
-    let rows =
-        Membership::list_window(&local.tenant, Window::page(params.after, params.limit)).await?;
+    let filter = people_filter(&filters)?;
+    let rows = Membership::list_window(&local.tenant, params.window(), &filter).await?;
     let path = format!("/api/v1/locals/{}/users", local.tenant.slug());
     Ok(Json(page(
         &ctx,
         &path,
+        &filters,
         params,
         rows,
         |p| p.membership.id,
