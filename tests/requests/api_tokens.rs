@@ -211,3 +211,27 @@ async fn missing_malformed_or_unknown_tokens_get_401_with_a_json_error() {
         assert_eq!(response.json::<Value>()["error"]["code"], code);
     }
 }
+
+#[tokio::test]
+async fn a_token_of_a_suspended_local_can_read_nothing_and_says_why() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("susp");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let token = app.token(&tenant, &admin).await;
+    tenant
+        .model()
+        .clone()
+        .suspend(&app.ctx.db, "unpaid")
+        .await
+        .unwrap();
+
+    let response = app
+        .client()
+        .server
+        .get(&format!("/api/v1/locals/{slug}/roles"))
+        .authorization_bearer(&token)
+        .await;
+
+    assert_eq!(response.status_code(), 403);
+    assert_eq!(response.json::<Value>()["error"]["code"], "local_suspended");
+}
