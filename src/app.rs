@@ -192,6 +192,7 @@ impl Hooks for App {
             .add_route(controllers::roles::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::tokens::routes())
+            .add_route(controllers::ops::routes())
             .add_route(controllers::api::docs::routes())
             .add_route(controllers::api::me::routes())
             .add_route(controllers::api::roles::routes())
@@ -243,10 +244,13 @@ impl Hooks for App {
         tasks.register(tasks::demo_seed::DemoSeed);
         tasks.register(tasks::prune::Prune);
         tasks.register(tasks::api_token::ApiToken);
+        tasks.register(tasks::create_operator::CreateOperator);
+        tasks.register(tasks::create_local::CreateLocal);
         // tasks-inject (do not remove)
     }
 
     async fn truncate(ctx: &AppContext) -> Result<()> {
+        truncate_table(&ctx.db, _entities::operator_actions::Entity).await?;
         truncate_table(&ctx.db, _entities::api_tokens::Entity).await?;
         truncate_table(&ctx.db, _entities::login_attempts::Entity).await?;
         truncate_table(&ctx.db, _entities::sessions::Entity).await?;

@@ -7,6 +7,7 @@ pub mod rls;
 mod m20261126_000001_foundation;
 mod m20261126_000002_row_level_security;
 mod m20261126_000003_api_tokens;
+mod m20261126_000004_operators;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_row_level_security::Migration),
             Box::new(m20261126_000003_api_tokens::Migration),
+            Box::new(m20261126_000004_operators::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -32,6 +32,7 @@ pub async fn home_path(ctx: &AppContext, user: &users::Model) -> Result<String, 
     let locals = memberships::locals_of(&ctx.db, user.id).await?;
     Ok(match locals.as_slice() {
         [only] => format!("/l/{}", only.slug),
+        [] if user.operator_since.is_some() => "/ops".to_string(),
         _ => "/locals".to_string(),
     })
 }

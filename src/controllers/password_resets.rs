@@ -63,7 +63,7 @@ async fn edit(
     Path(token): Path<String>,
     layout: Layout,
 ) -> WebResult {
-    let (_, user) = user_tokens::peek(&ctx.db, &token, Purpose::PasswordReset)
+    let (_, user) = user_tokens::peek(&ctx.db, &token, user_tokens::SETS_PASSWORD)
         .await
         .map_err(link_error)?;
     render(&ResetPassword {
@@ -81,7 +81,7 @@ async fn update(
     layout: Layout,
     Verified(form): Verified<PasswordForm>,
 ) -> WebResult {
-    let (_, user) = user_tokens::peek(&ctx.db, &token, Purpose::PasswordReset)
+    let (_, user) = user_tokens::peek(&ctx.db, &token, user_tokens::SETS_PASSWORD)
         .await
         .map_err(link_error)?;
     let password = match Password::parse(&form.password) {
@@ -96,7 +96,7 @@ async fn update(
             });
         }
     };
-    let user = user_tokens::consume(&ctx.db, &token, Purpose::PasswordReset)
+    let user = user_tokens::consume(&ctx.db, &token, user_tokens::SETS_PASSWORD)
         .await
         .map_err(link_error)?;
     let user = user

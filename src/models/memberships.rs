@@ -2,6 +2,7 @@
 //! disabled their access (tenant-owned).
 use chrono::Utc;
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder,
@@ -112,7 +113,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     role_id: i32,
 ) -> Result<Model> {
     let now = Utc::now().into();
-    Ok(ActiveModel {
+    let membership = ActiveModel {
         pid: Set(Uuid::new_v4()),
         user_id: Set(user_id),
         role_id: Set(role_id),
@@ -122,7 +123,16 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     }
     .set_tenant(tenant_id)?
     .insert(db)
-    .await?)
+    .await?;
+    tenant_rows::Entity::update_many()
+        .col_expr(
+            tenant_rows::Column::UsersCount,
+            sea_orm::sea_query::Expr::col(tenant_rows::Column::UsersCount).add(1),
+        )
+        .filter(tenant_rows::Column::Id.eq(tenant_id))
+        .exec(db)
+        .await?;
+    Ok(membership)
 }
 
 /// The locals a person may enter, for the local switcher.

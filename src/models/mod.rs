@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod invitations;
 pub mod login_attempts;
 pub mod memberships;
+pub mod operators;
 pub mod roles;
 pub mod sessions;
 pub mod tenants;

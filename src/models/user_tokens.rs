@@ -14,6 +14,8 @@ use crate::domain::SecretToken;
 pub enum Purpose {
     PasswordReset,
     EmailVerification,
+    /// The first password of an account provisioned from the command line.
+    AccountSetup,
 }
 
 impl Purpose {
@@ -21,6 +23,7 @@ impl Purpose {
         match self {
             Self::PasswordReset => "password_reset",
             Self::EmailVerification => "email_verification",
+            Self::AccountSetup => "account_setup",
         }
     }
 
@@ -28,9 +31,29 @@ impl Purpose {
         match self {
             Self::PasswordReset => Duration::hours(1),
             Self::EmailVerification => Duration::days(3),
+            Self::AccountSetup => Duration::days(7),
         }
     }
 }
+
+/// One purpose or several (a password may be set by a reset link or by an
+/// account-setup link).
+pub struct Purposes(Vec<Purpose>);
+
+impl From<Purpose> for Purposes {
+    fn from(purpose: Purpose) -> Self {
+        Self(vec![purpose])
+    }
+}
+
+impl From<&[Purpose]> for Purposes {
+    fn from(purposes: &[Purpose]) -> Self {
+        Self(purposes.to_vec())
+    }
+}
+
+/// The links that let their bearer choose a password.
+pub const SETS_PASSWORD: &[Purpose] = &[Purpose::PasswordReset, Purpose::AccountSetup];
 
 /// Issues a new token for `user`; earlier unused tokens of the same purpose
 /// stop working, so only the newest link counts.
@@ -77,12 +100,13 @@ pub async fn issue(
 pub async fn peek<C: ConnectionTrait>(
     db: &C,
     raw: &str,
-    purpose: Purpose,
+    purpose: impl Into<Purposes>,
 ) -> Result<(Model, users::Model)> {
+    let purposes: Vec<&str> = purpose.into().0.iter().map(|p| p.key()).collect();
     let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
     let row = Entity::find()
         .filter(user_tokens::Column::TokenHash.eq(token.digest()))
-        .filter(user_tokens::Column::Purpose.eq(purpose.key()))
+        .filter(user_tokens::Column::Purpose.is_in(purposes))
         .filter(user_tokens::Column::UsedAt.is_null())
         .filter(user_tokens::Column::ExpiresAt.gt(Utc::now()))
         .one(db)
@@ -99,7 +123,7 @@ pub async fn peek<C: ConnectionTrait>(
 pub async fn consume<C: ConnectionTrait>(
     db: &C,
     raw: &str,
-    purpose: Purpose,
+    purpose: impl Into<Purposes>,
 ) -> Result<users::Model> {
     let (row, user) = peek(db, raw, purpose).await?;
     let updated = Entity::update_many()

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod home;
 pub mod invitations;
 pub mod locals;
+pub mod ops;
 pub mod roles;
 pub mod tokens;
 pub mod users;
@@ -61,6 +62,7 @@ pub struct Viewer {
     pub name: String,
     pub email: String,
     pub verified: bool,
+    pub operator: bool,
 }
 
 impl From<&user_model::Model> for Viewer {
@@ -69,6 +71,7 @@ impl From<&user_model::Model> for Viewer {
             name: user.name.clone(),
             email: user.email.clone(),
             verified: user.is_email_verified(),
+            operator: user.operator_since.is_some(),
         }
     }
 }

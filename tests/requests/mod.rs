@@ -4,6 +4,7 @@ mod api_tokens;
 mod cross_tenant;
 mod invitations;
 mod locals;
+mod ops;
 mod permissions;
 mod roles;
 mod security;

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod invitations;
 pub mod login_attempts;
 pub mod memberships;
+pub mod operator_actions;
 pub mod roles;
 pub mod sessions;
 pub mod tenants;

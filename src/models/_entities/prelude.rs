@@ -4,6 +4,7 @@ pub use super::api_tokens::Entity as ApiTokens;
 pub use super::invitations::Entity as Invitations;
 pub use super::login_attempts::Entity as LoginAttempts;
 pub use super::memberships::Entity as Memberships;
+pub use super::operator_actions::Entity as OperatorActions;
 pub use super::roles::Entity as Roles;
 pub use super::sessions::Entity as Sessions;
 pub use super::tenants::Entity as Tenants;

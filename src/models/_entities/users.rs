@@ -15,6 +15,7 @@ pub struct Model {
     pub name: String,
     pub password_hash: String,
     pub email_verified_at: Option<DateTimeWithTimeZone>,
+    pub operator_since: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }
