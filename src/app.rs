@@ -193,6 +193,7 @@ impl Hooks for App {
             .add_route(controllers::users::routes())
             .add_route(controllers::tokens::routes())
             .add_route(controllers::ops::routes())
+            .add_route(controllers::metrics::routes())
             .add_route(controllers::api::docs::routes())
             .add_route(controllers::api::me::routes())
             .add_route(controllers::api::roles::routes())
@@ -227,7 +228,12 @@ impl Hooks for App {
             .with_cookie_same_site(axum_csrf::SameSite::Lax)
             .with_cookie_path("/")
             .with_lifetime(time::Duration::minutes(settings.session_minutes));
+        crate::initializers::metrics::handle();
+        // Router::layer wraps each route, so the metrics see the route template.
         let inner = router
+            .layer(axum::middleware::from_fn(
+                crate::initializers::metrics::track,
+            ))
             .layer(axum::middleware::from_fn(csrf_cookie))
             .layer(CsrfLayer::new(csrf))
             .layer(sessions);

@@ -9,6 +9,7 @@ pub mod home;
 pub mod invitation_links;
 pub mod invitations;
 pub mod locals;
+pub mod metrics;
 pub mod ops;
 pub mod password_resets;
 pub mod roles;

@@ -189,3 +189,38 @@ async fn an_unknown_address_gets_the_app_s_own_not_found_page() {
     assert_eq!(response.status_code(), 404);
     assert!(response.text().contains("Page not found"));
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_never_by_tenant() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("metrics");
+    let (_, admin) = app.local_with_admin(&slug).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    browser.get(&format!("/l/{slug}/roles")).await;
+    browser.get("/no/such/page").await;
+
+    let metrics = app.client().get("/metrics").await;
+
+    assert_eq!(metrics.status_code(), 200);
+    let text = metrics.text();
+    assert!(
+        text.contains(r#"http_requests_total{method="GET",route="/l/{slug}/roles",status="200"}"#),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+    assert!(text.contains(r#"route="unmatched""#));
+    assert!(!text.contains(&slug), "no tenant in any label");
+    assert!(!text.contains(&admin.email));
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_unreachable() {
+    let app = TestApp::start().await;
+    let client = app.client();
+    assert_eq!(client.get("/_readiness").await.status_code(), 200);
+
+    app.ctx.db.close_by_ref().await.unwrap();
+
+    assert_eq!(client.get("/_readiness").await.status_code(), 503);
+}
