@@ -31,10 +31,8 @@ pub async fn index(
 ) -> ApiResult<Json<Page<Invitation>>> {
     local.access.require(Permission::UsersManage)?;
     let rows = InvitationModel::pending_window(&local.tenant, params.window()).await?;
-    let path = format!("/api/v1/locals/{}/invitations", local.tenant.slug());
     Ok(Json(page(
         &ctx,
-        &path,
         &filters,
         params,
         rows,

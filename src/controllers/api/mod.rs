@@ -370,14 +370,18 @@ impl PageParams {
     }
 }
 
-/// The query's filters (everything but paging), kept in `next` links.
+/// The collection's path and its query's filters (everything but paging),
+/// kept in `next` links.
 #[derive(Debug, Clone, Default)]
-pub struct Filters(pub Vec<(String, String)>);
+pub struct Filters {
+    path: String,
+    pairs: Vec<(String, String)>,
+}
 
 impl Filters {
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
+        self.pairs
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
@@ -388,13 +392,15 @@ impl FromRequestParts<AppContext> for Filters {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, ApiError> {
-        let pairs = query_pairs(parts, ctx).await?;
-        Ok(Self(
-            pairs
-                .into_iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "limit" | "cursor" | "sort"))
-                .collect(),
-        ))
+        let pairs = query_pairs(parts, ctx)
+            .await?
+            .into_iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "limit" | "cursor" | "sort"))
+            .collect();
+        Ok(Self {
+            path: parts.uri.path().to_string(),
+            pairs,
+        })
     }
 }
 
@@ -488,7 +494,6 @@ impl FromRequestParts<AppContext> for PageParams {
 /// Never in practice.
 pub fn page<R, T>(
     ctx: &AppContext,
-    path: &str,
     filters: &Filters,
     params: PageParams,
     mut rows: Vec<R>,
@@ -503,7 +508,7 @@ where
     rows.truncate(limit);
     let next = match (more, rows.last()) {
         (true, Some(last)) => {
-            let mut query = filters.0.clone();
+            let mut query = filters.pairs.clone();
             query.push(("limit".into(), params.limit.to_string()));
             if params.newest_first {
                 query.push(("sort".into(), "-created".into()));
@@ -511,7 +516,7 @@ where
             query.push(("cursor".into(), encode_cursor(ctx, id(last))?));
             let query = serde_html_form::to_string(&query)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Some(format!("{path}?{query}"))
+            Some(format!("{}?{query}", filters.path))
         }
         _ => None,
     };

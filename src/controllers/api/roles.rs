@@ -31,10 +31,8 @@ pub async fn index(
 ) -> ApiResult<Json<Page<Role>>> {
     local.access.require(Permission::RolesManage)?;
     let rows = RoleModel::list_window(&local.tenant, params.window()).await?;
-    let path = format!("/api/v1/locals/{}/roles", local.tenant.slug());
     Ok(Json(page(
         &ctx,
-        &path,
         &filters,
         params,
         rows,

@@ -54,10 +54,8 @@ pub async fn index(
     params: PageParams,
 ) -> ApiResult<Json<Page<Token>>> {
     let rows = TokenModel::list(&local.tenant, &local.access, params.window()).await?;
-    let path = format!("/api/v1/locals/{}/tokens", local.tenant.slug());
     Ok(Json(page(
         &ctx,
-        &path,
         &filters,
         params,
         rows,

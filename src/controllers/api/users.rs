@@ -54,10 +54,8 @@ pub async fn index(
     }
     let filter = people_filter(&filters)?;
     let rows = Membership::list_window(&local.tenant, params.window(), &filter).await?;
-    let path = format!("/api/v1/locals/{}/users", local.tenant.slug());
     Ok(Json(page(
         &ctx,
-        &path,
         &filters,
         params,
         rows,
