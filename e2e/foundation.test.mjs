@@ -146,6 +146,35 @@ test('the API reference renders the OpenAPI document', async () => {
   await context.close();
 });
 
+test('an operator sets a password by link, lands in the console and suspends a local', async (t) => {
+  const link = process.env.E2E_OPERATOR_LINK;
+  if (!link) return t.skip('bin/test provides E2E_OPERATOR_LINK');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const password = 'operator e2e password';
+  await page.goto(link);
+  await page.getByLabel(/New password/).fill(password);
+  await page.getByRole('button', { name: 'Save the new password' }).click();
+  await page.getByLabel('Email').fill('operator@e2e.example.org');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}/ops/locals`);
+  await expectAccessible(page, 'operations: locals');
+  await page.getByRole('link', { name: `Browser Workers ${run}` }).click();
+  await expectAccessible(page, 'operations: a local');
+  await page.getByLabel(/Reason/).fill('E2E check');
+  await page.getByRole('button', { name: 'Suspend the local' }).click();
+  await page.getByText('is suspended.').waitFor();
+  await page.getByLabel(/Reason/).fill('E2E done');
+  await page.getByRole('button', { name: 'Reactivate the local' }).click();
+  await page.getByText('is reactivated.').waitFor();
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  assert.match(await page.locator('main').innerText(), /suspend_local[\s\S]*E2E check/);
+  await expectAccessible(page, 'operations: audit log');
+  await shot(page, '07-ops-audit');
+  await context.close();
+});
+
 test('the pages fit a phone screen without sideways scrolling', async () => {
   const context = await browser.newContext({ viewport: { width: 375, height: 740 } });
   const page = await context.newPage();
