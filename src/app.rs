@@ -104,10 +104,13 @@ impl Settings {
         Ok(settings)
     }
 
-    /// The settings of a running app (validated at boot).
+    /// The settings of a running app (validated at boot, kept in the
+    /// context's shared store by `after_context`).
     #[must_use]
     pub fn of(ctx: &AppContext) -> Self {
-        Self::from_config(&ctx.config).expect("settings were validated at boot")
+        ctx.shared_store.get::<Self>().unwrap_or_else(|| {
+            Self::from_config(&ctx.config).expect("settings were validated at boot")
+        })
     }
 }
 
@@ -173,6 +176,11 @@ impl Hooks for App {
     /// Unknown addresses get the app's own "Page not found" page, inside every middleware.
     async fn before_routes(_ctx: &AppContext) -> Result<axum::Router<AppContext>> {
         Ok(axum::Router::new().fallback(|| async { controllers::WebError::NotFound }))
+    }
+
+    async fn after_context(ctx: AppContext) -> Result<AppContext> {
+        ctx.shared_store.insert(Settings::from_config(&ctx.config)?);
+        Ok(ctx)
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {

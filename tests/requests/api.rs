@@ -32,6 +32,10 @@ async fn roles_can_be_managed_through_the_api_with_the_same_rules_as_the_html() 
         .await;
     assert_eq!(created.status_code(), 201);
     let pid = created.json::<Value>()["pid"].as_str().unwrap().to_string();
+    assert_eq!(
+        created.header("location"),
+        format!("{roles}/{pid}").as_str()
+    );
     let updated = api.put(&format!("{roles}/{pid}")).authorization_bearer(&token).json(&json!({"name": "Financial Secretary", "permissions": ["billing.manage", "reports.read"]})).await;
     assert_eq!(updated.status_code(), 200);
     assert_eq!(

@@ -1,5 +1,10 @@
 //! Roles of a local through the API (same model calls as `controllers::roles`).
-use axum::{extract::State, http::StatusCode, routing::get, Json};
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    routing::get,
+    Json,
+};
 use loco_rs::prelude::{AppContext, Routes};
 
 use super::{page, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
@@ -44,23 +49,21 @@ pub async fn index(
 #[utoipa::path(post, path = "/api/v1/locals/{slug}/roles", tag = "roles",
     params(("slug" = String, Path, description = "The local's slug")),
     request_body = RoleInput,
-    responses((status = 201, body = Role), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 201, body = Role, headers(("Location" = String, description = "The new role's URL"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn create(
     local: ApiLocal,
     ApiJson(input): ApiJson<RoleInput>,
-) -> ApiResult<(StatusCode, Json<Role>)> {
+) -> ApiResult<(StatusCode, [(header::HeaderName, String); 1], Json<Role>)> {
     local.access.require(Permission::RolesManage)?;
-    let role = RoleModel::create(
-        &local.tenant,
-        definition(&input).map_err(super::ApiError::Invalid)?,
-    )
-    .await?;
+    let definition = definition(&input).map_err(super::ApiError::Invalid)?;
+    let role = RoleModel::create(&local.tenant, definition).await?;
+    let location = format!("/api/v1/locals/{}/roles/{}", local.tenant.slug(), role.pid);
+    let summary = RoleModel::summary(&local.tenant, role.pid).await?;
     Ok((
         StatusCode::CREATED,
-        Json(Role::from(
-            &RoleModel::summary(&local.tenant, role.pid).await?,
-        )),
+        [(header::LOCATION, location)],
+        Json(Role::from(&summary)),
     ))
 }
 
