@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 pub mod rls;
+pub mod schema;
 
 mod m20261126_000001_foundation;
 mod m20261126_000002_row_level_security;

@@ -5,65 +5,54 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
+use crate::schema::{col, fk, id, index, now_tz, tz_null};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let col = |name: &str| ColumnDef::new(Alias::new(name));
         m.alter_table(
             Table::alter()
                 .table(Alias::new("users"))
-                .add_column(col("operator_since").timestamp_with_time_zone().null())
+                .add_column(tz_null("operator_since"))
                 .to_owned(),
         )
         .await?;
         m.create_table(
             Table::create()
                 .table(Alias::new("operator_actions"))
-                .col(
-                    col("id")
-                        .integer()
-                        .not_null()
-                        .auto_increment()
-                        .primary_key(),
-                )
+                .col(id())
                 .col(col("operator_id").integer().null())
                 .col(col("local_id").integer().null())
                 .col(col("action").string_len(40).not_null())
                 .col(col("reason").text().not_null().default(""))
-                .col(
-                    col("created_at")
-                        .timestamp_with_time_zone()
-                        .not_null()
-                        .default(Expr::current_timestamp()),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_operator_actions_operator")
-                        .from(Alias::new("operator_actions"), Alias::new("operator_id"))
-                        .to(Alias::new("users"), Alias::new("id"))
-                        .on_delete(ForeignKeyAction::SetNull),
-                )
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_operator_actions_local")
-                        .from(Alias::new("operator_actions"), Alias::new("local_id"))
-                        .to(Alias::new("tenants"), Alias::new("id"))
-                        .on_delete(ForeignKeyAction::SetNull),
-                )
+                .col(now_tz("created_at"))
+                .foreign_key(&mut fk(
+                    "fk_operator_actions_operator",
+                    "operator_actions",
+                    &["operator_id"],
+                    "users",
+                    &["id"],
+                    ForeignKeyAction::SetNull,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_operator_actions_local",
+                    "operator_actions",
+                    &["local_id"],
+                    "tenants",
+                    &["id"],
+                    ForeignKeyAction::SetNull,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_operator_actions_local")
-                .table(Alias::new("operator_actions"))
-                .col(Alias::new("local_id"))
-                .col(Alias::new("id"))
-                .to_owned(),
-        )
+        m.create_index(index(
+            "ix_operator_actions_local",
+            "operator_actions",
+            &["local_id", "id"],
+        ))
         .await?;
         // Operators see counts, never a local's rows: keep the count on the local.
         m.alter_table(
@@ -86,14 +75,8 @@ impl MigrationTrait for Migration {
         } else {
             m.get_connection().execute_unprepared(backfill).await?;
         }
-        m.create_index(
-            Index::create()
-                .name("ix_tenants_name")
-                .table(Alias::new("tenants"))
-                .col(Alias::new("name"))
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(index("ix_tenants_name", "tenants", &["name"]))
+            .await?;
         Ok(())
     }
 
