@@ -26,6 +26,7 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     controllers,
+    workers::{self, JobSettings, Jobs, Running},
     models::{_entities, sessions::DatabaseStore},
     tasks,
 };
@@ -46,6 +47,8 @@ pub struct Settings {
     pub mail: MailSettings,
     #[serde(default)]
     pub api: ApiSettings,
+    #[serde(default)]
+    pub jobs: JobSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,6 +151,33 @@ async fn csrf_cookie(req: Request, next: Next) -> Response {
     }
 }
 
+/// The workers running in this process, if any (stopped at shutdown).
+#[derive(Clone, Default)]
+struct RunningWorkers(std::sync::Arc<tokio::sync::Mutex<Option<Running>>>);
+
+/// Starts job workers in this process (also used by tests, which boot the
+/// app without Loco's start command).
+///
+/// # Errors
+/// A schedule that does not parse.
+pub async fn start_workers(ctx: &AppContext) -> Result<()> {
+    let running = workers::runtime::start(ctx, Settings::of(ctx).jobs).await?;
+    let slot = ctx.shared_store.get::<RunningWorkers>().unwrap_or_default();
+    if let Some(previous) = slot.0.lock().await.replace(running) {
+        previous.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Stops this process's workers gracefully (no-op when none run).
+pub async fn stop_workers(ctx: &AppContext) {
+    if let Some(slot) = ctx.shared_store.get::<RunningWorkers>() {
+        if let Some(running) = slot.0.lock().await.take() {
+            running.shutdown().await;
+        }
+    }
+}
+
 pub struct App;
 
 #[async_trait]
@@ -179,8 +209,30 @@ impl Hooks for App {
     }
 
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
-        ctx.shared_store.insert(Settings::from_config(&ctx.config)?);
+        let settings = Settings::from_config(&ctx.config)?;
+        let backend = workers::connect(&settings.jobs).await?;
+        ctx.shared_store.insert(Jobs::new(ctx.db.clone(), backend));
+        ctx.shared_store.insert(settings);
+        ctx.shared_store.insert(RunningWorkers::default());
         Ok(ctx)
+    }
+
+    /// Starts this process's job workers when its role includes them: a
+    /// worker process (`start --worker`), or any process on the embedded
+    /// backend (its queue lives in the process that enqueues).
+    async fn before_run(ctx: &AppContext) -> Result<()> {
+        let settings = Settings::of(ctx).jobs;
+        let role = workers::ProcessRole::current();
+        if role.runs_workers(&settings) {
+            start_workers(ctx).await?;
+        }
+        Ok(())
+    }
+
+    /// SIGTERM / Ctrl-C: workers stop taking jobs and finish (or hand back)
+    /// the ones they hold, within the grace period.
+    async fn on_shutdown(ctx: &AppContext) {
+        stop_workers(ctx).await;
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {

@@ -6,3 +6,4 @@ pub mod mailers;
 pub mod models;
 pub mod tasks;
 pub mod views;
+pub mod workers;

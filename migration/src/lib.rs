@@ -9,6 +9,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_row_level_security;
 mod m20261126_000003_api_tokens;
 mod m20261126_000004_operators;
+mod m20261126_000005_jobs;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_row_level_security::Migration),
             Box::new(m20261126_000003_api_tokens::Migration),
             Box::new(m20261126_000004_operators::Migration),
+            Box::new(m20261126_000005_jobs::Migration),
             // inject-above (do not remove this comment)
         ]
     }

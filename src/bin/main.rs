@@ -1,8 +1,10 @@
 use loco_rs::cli;
 use migration::Migrator;
-use unionhall::app::App;
+use unionhall::{app::App, workers::ProcessRole};
 
 #[tokio::main]
 async fn main() -> loco_rs::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    ProcessRole::set(ProcessRole::from_args(&args));
     cli::main::<App, Migrator>().await
 }

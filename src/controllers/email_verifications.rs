@@ -9,7 +9,7 @@ use super::{
     password_resets::link_error, redirect_with, render, CurrentUser, Empty, Verified, WebResult,
 };
 use crate::{
-    mailers::auth as mail,
+    workers::{mail::AccountMail, Jobs},
     models::user_tokens::{self, Purpose},
     views::{auth::ConfirmEmail, Flash, Layout},
 };
@@ -55,7 +55,9 @@ async fn resend(
     Verified(_): Verified<Empty>,
 ) -> WebResult {
     if !user.is_email_verified() {
-        mail::send_email_verification(&ctx, &user).await;
+        Jobs::of(&ctx)
+            .later(AccountMail::EmailVerification { user_id: user.id })
+            .await;
     }
     redirect_with(
         &session,

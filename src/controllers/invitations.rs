@@ -9,7 +9,7 @@ use tower_sessions::Session;
 use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
     domain::Permission,
-    mailers::auth as mail,
+    workers::{mail::AccountMail, Jobs},
     models::{
         invitations::{Model as Invitation, NewInvitation},
         roles::Model as Role,
@@ -57,16 +57,14 @@ async fn create(
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match created {
-        Ok((invitation, role_name, token)) => {
-            mail::send_invitation(
-                &ctx,
-                &local.tenant,
-                &local.user,
-                &invitation,
-                &role_name,
-                &token,
-            )
-            .await;
+        Ok((invitation, _, _)) => {
+            Jobs::of(&ctx)
+                .later(AccountMail::Invitation {
+                    local_id: local.tenant.id(),
+                    invitation_id: invitation.id,
+                    inviter_id: local.user.id,
+                })
+                .await;
             let to = format!("/l/{}/invitations", local.tenant.slug());
             redirect_with(
                 &session,

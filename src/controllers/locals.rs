@@ -8,7 +8,7 @@ use super::{
 };
 use crate::{
     domain::FieldErrors,
-    mailers::auth as mail,
+    workers::{mail::AccountMail, Jobs},
     models::{
         memberships,
         tenants::{Founder, Tenant},
@@ -53,7 +53,9 @@ async fn create(
     match registered {
         Ok((tenant, user)) => {
             if !user.is_email_verified() {
-                mail::send_email_verification(&ctx, &user).await;
+                Jobs::of(&ctx)
+                    .later(AccountMail::EmailVerification { user_id: user.id })
+                    .await;
             }
             sign_in(&session, &user).await?;
             redirect_with(

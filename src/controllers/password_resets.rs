@@ -8,9 +8,9 @@ use tower_sessions::Session;
 use super::{redirect_with, render, render_invalid, Verified, WebError, WebResult};
 use crate::{
     domain::{Email, FieldErrors, Password},
-    mailers::auth as mail,
+    workers::{mail::AccountMail, Jobs},
     models::{
-        user_tokens::{self, Purpose},
+        user_tokens,
         users, Error,
     },
     views::{
@@ -47,8 +47,9 @@ async fn create(
         }
     };
     if let Ok(user) = users::Model::find_by_email(&ctx.db, &email).await {
-        let token = user_tokens::issue(&ctx.db, &user, Purpose::PasswordReset).await?;
-        mail::send_password_reset(&ctx, &user, &token).await;
+        Jobs::of(&ctx)
+            .later(AccountMail::PasswordReset { user_id: user.id })
+            .await;
     }
     render(&ResetRequest {
         layout,

@@ -3,8 +3,8 @@
 //! In development and the embedded default (`settings.mail.folder` set) a
 //! mail is written to that folder and its path logged, so a person can read
 //! it with no mail server; otherwise it goes over SMTP through Loco's mailer.
-//! A failed send is logged and does not fail the person's request (the jobs
-//! issue moves these onto a retried `critical` queue).
+//! These run inside the `AccountMail` job on the `critical` queue, so a
+//! failed send is retried with backoff and ends, visibly, in the dead set.
 use askama::Template;
 use loco_rs::{
     app::AppContext,
@@ -14,12 +14,7 @@ use loco_rs::{
 use crate::{
     app::Settings,
     domain::SecretToken,
-    models::{
-        invitations,
-        tenants::Tenant,
-        user_tokens::{self, Purpose},
-        users,
-    },
+    models::{invitations, tenants::Tenant, users},
 };
 
 pub struct AuthMailer;
@@ -63,7 +58,7 @@ struct Message<'a> {
     note: &'a str,
 }
 
-async fn deliver(ctx: &AppContext, message: Message<'_>) {
+async fn deliver(ctx: &AppContext, message: Message<'_>) -> loco_rs::Result<()> {
     let settings = Settings::of(ctx);
     let text = Text {
         greeting: &message.greeting,
@@ -79,10 +74,8 @@ async fn deliver(ctx: &AppContext, message: Message<'_>) {
         action_url: &message.action_url,
         note: message.note,
     };
-    let (Ok(text), Ok(html)) = (text.render(), html.render()) else {
-        tracing::error!(to = message.to, "mail template failed to render");
-        return;
-    };
+    let text = text.render().map_err(|e| loco_rs::Error::string(&format!("mail template: {e}")))?;
+    let html = html.render().map_err(|e| loco_rs::Error::string(&format!("mail template: {e}")))?;
     let email = Email {
         from: Some(settings.mail.from.clone()),
         to: message.to.to_string(),
@@ -91,12 +84,9 @@ async fn deliver(ctx: &AppContext, message: Message<'_>) {
         html,
         ..Default::default()
     };
-    let sent = match &settings.mail.folder {
+    match &settings.mail.folder {
         Some(folder) if !folder.is_empty() => write_to_folder(folder, &email).await,
         _ => AuthMailer::mail(ctx, &email).await,
-    };
-    if let Err(err) = sent {
-        tracing::error!(error = %err, to = message.to, "mail could not be sent");
     }
 }
 
@@ -121,14 +111,13 @@ async fn write_to_folder(folder: &str, email: &Email) -> loco_rs::Result<()> {
     Ok(())
 }
 
-pub async fn send_email_verification(ctx: &AppContext, user: &users::Model) {
-    let token = match user_tokens::issue(&ctx.db, user, Purpose::EmailVerification).await {
-        Ok(token) => token,
-        Err(err) => {
-            tracing::error!(error = %err, "could not issue a verification token");
-            return;
-        }
-    };
+/// # Errors
+/// The mail could not be rendered or sent.
+pub async fn send_email_verification(
+    ctx: &AppContext,
+    user: &users::Model,
+    token: &SecretToken,
+) -> loco_rs::Result<()> {
     deliver(
         ctx,
         Message {
@@ -147,10 +136,16 @@ pub async fn send_email_verification(ctx: &AppContext, user: &users::Model) {
             note: "The link works for 3 days. If you did not sign up, ignore this mail.",
         },
     )
-    .await;
+    .await
 }
 
-pub async fn send_password_reset(ctx: &AppContext, user: &users::Model, token: &SecretToken) {
+/// # Errors
+/// The mail could not be rendered or sent.
+pub async fn send_password_reset(
+    ctx: &AppContext,
+    user: &users::Model,
+    token: &SecretToken,
+) -> loco_rs::Result<()> {
     deliver(ctx, Message {
         to: &user.email,
         subject: "Choose a new password".to_string(),
@@ -160,26 +155,28 @@ pub async fn send_password_reset(ctx: &AppContext, user: &users::Model, token: &
         action_url: format!("{}/password-resets/{}", Settings::of(ctx).base_url, token.as_str()),
         note: "The link works once, for one hour. If you did not ask for it, ignore this mail: your password stays as it is.",
     })
-    .await;
+    .await
 }
 
+/// # Errors
+/// The mail could not be rendered or sent.
 pub async fn send_invitation(
     ctx: &AppContext,
     tenant: &Tenant,
-    inviter: &users::Model,
+    inviter_name: &str,
     invitation: &invitations::Model,
     role_name: &str,
     token: &SecretToken,
-) {
+) -> loco_rs::Result<()> {
     deliver(
         ctx,
         Message {
             to: &invitation.email,
-            subject: format!("{} invites you to {}", inviter.name, tenant.name()),
+            subject: format!("{} invites you to {}", inviter_name, tenant.name()),
             greeting: "Hello,".to_string(),
             body: format!(
                 "{} invites you to join {} on Union Hall as {role_name}.",
-                inviter.name,
+                inviter_name,
                 tenant.name()
             ),
             action_label: "Accept the invitation",
@@ -191,5 +188,5 @@ pub async fn send_invitation(
             note: "The link works once, for 7 days.",
         },
     )
-    .await;
+    .await
 }

@@ -130,6 +130,32 @@ impl Model {
         Ok((invitation, role.name, token))
     }
 
+    /// A fresh link secret for a still-usable invitation (the invitation
+    /// mail job calls this when it sends, so no secret waits in a queue);
+    /// the earlier link stops working. `None` when the invitation was
+    /// accepted, revoked or has expired.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn reissue(tenant: &Tenant, id: i32) -> Result<Option<(Self, String, SecretToken)>> {
+        let txn = tenant.begin().await?;
+        let found = Entity::find_by_id(id)
+            .in_tenant(tenant.id())
+            .find_also_related(role_rows::Entity)
+            .one(&txn)
+            .await?;
+        let Some((invitation, role)) = found.filter(|(i, _)| i.is_usable()) else {
+            return Ok(None);
+        };
+        let token = SecretToken::generate();
+        let mut active: ActiveModel = invitation.into();
+        active.token_hash = Set(token.digest());
+        active.updated_at = Set(Utc::now().into());
+        let invitation = active.update(&txn).await?;
+        txn.commit().await?;
+        Ok(Some((invitation, role.map(|r| r.name).unwrap_or_default(), token)))
+    }
+
     /// Invitations not yet accepted, revoked or expired.
     ///
     /// # Errors

@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod tenants;
 pub mod user_tokens;
 pub mod users;
+pub mod work_items;
 
 use sea_orm::{DbErr, SqlErr};
 

@@ -239,6 +239,23 @@ impl Tenant {
         }
     }
 
+    /// The local a background job works in, rebuilt inside the worker from
+    /// the id the job carries (STYLE.md 11): `NotFound` when it was deleted,
+    /// `Suspended` when it is suspended, so the job does nothing there.
+    ///
+    /// # Errors
+    /// `NotFound`, `Suspended`, or a database error.
+    pub async fn for_job(db: &DatabaseConnection, local_id: i32) -> Result<Self> {
+        let local = Entity::find_by_id(local_id)
+            .one(db)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if local.is_suspended() {
+            return Err(Error::Suspended(local.slug));
+        }
+        Ok(Self::from_trusted(local, db))
+    }
+
     /// The permissions of the default Admin role, for display.
     #[must_use]
     pub fn admin_permissions() -> PermissionSet {

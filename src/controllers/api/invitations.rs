@@ -10,10 +10,9 @@ use loco_rs::prelude::{AppContext, Routes};
 use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::{Email, FieldErrors, Permission},
-    mailers::auth as mail,
+    workers::{mail::AccountMail, Jobs},
     models::{
         invitations::{Model as InvitationModel, NewInvitation, Pending},
-        users,
     },
     views::api::{ErrorBody, Invitation, InvitationInput, Page},
 };
@@ -64,18 +63,15 @@ pub async fn create(
         Some(email) if errors.is_empty() => NewInvitation { email, role_pid },
         _ => return Err(ApiError::Invalid(errors)),
     };
-    let (invitation, role_name, token) =
+    let (invitation, role_name, _) =
         InvitationModel::create(&local.tenant, &local.access, new).await?;
-    let inviter = users::Model::find_by_id(&ctx.db, local.access.user_id()).await?;
-    mail::send_invitation(
-        &ctx,
-        &local.tenant,
-        &inviter,
-        &invitation,
-        &role_name,
-        &token,
-    )
-    .await;
+    Jobs::of(&ctx)
+        .later(AccountMail::Invitation {
+            local_id: local.tenant.id(),
+            invitation_id: invitation.id,
+            inviter_id: local.access.user_id(),
+        })
+        .await;
     Ok((
         StatusCode::CREATED,
         Json(Invitation::from(&Pending {
