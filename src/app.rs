@@ -240,7 +240,8 @@ impl Hooks for App {
     }
 
     fn routes(_ctx: &AppContext) -> AppRoutes {
-        AppRoutes::with_default_routes()
+        AppRoutes::empty()
+            .add_route(controllers::monitoring::routes())
             .add_route(controllers::home::routes())
             .add_route(controllers::sessions::routes())
             .add_route(controllers::locals::routes())
@@ -253,6 +254,7 @@ impl Hooks for App {
             .add_route(controllers::users::routes())
             .add_route(controllers::tokens::routes())
             .add_route(controllers::ops::routes())
+            .add_route(controllers::ops_jobs::routes())
             .add_route(controllers::metrics::routes())
             .add_route(controllers::api::docs::routes())
             .add_route(controllers::api::me::routes())

@@ -14,9 +14,16 @@ use super::{
     tenants::{self, Founder, NewLocal, Tenant},
     user_tokens::{self, Purpose},
     users::{self, NewUser},
-    Error, Result, Window,
+    work_items, Error, Result, Window,
 };
-use crate::domain::{Email, FieldErrors, Password, PersonName, SecretToken};
+use crate::{
+    domain::{Email, FieldErrors, Password, PersonName, SecretToken},
+    workers::{
+        backend::{JobSet, JobView},
+        probe::Probe,
+        Jobs, Options, Queue,
+    },
+};
 
 /// A signed-in platform operator: only built from a user with the flag.
 #[derive(Debug, Clone)]
@@ -31,6 +38,9 @@ pub enum Action {
     ReactivateLocal,
     CreateLocal,
     CreateOperator,
+    RetryJob,
+    DiscardJob,
+    SendProbe,
 }
 
 impl Action {
@@ -41,6 +51,9 @@ impl Action {
             Self::ReactivateLocal => "reactivate_local",
             Self::CreateLocal => "create_local",
             Self::CreateOperator => "create_operator",
+            Self::RetryJob => "retry_job",
+            Self::DiscardJob => "discard_job",
+            Self::SendProbe => "send_probe",
         }
     }
 }
@@ -93,6 +106,10 @@ async fn record<C: sea_orm::ConnectionTrait>(
     .insert(db)
     .await?;
     Ok(())
+}
+
+fn queue_error(err: String) -> Error {
+    Error::Loco(loco_rs::Error::string(&format!("the job queue is unreachable: {err}")))
 }
 
 impl Operator {
@@ -207,6 +224,79 @@ impl Operator {
         record(&txn, Some(self.user.id), Some(local.id), action, reason).await?;
         txn.commit().await?;
         Ok(local)
+    }
+
+    /// Puts a retrying, scheduled or dead job on its queue now (audited).
+    /// `NotFound` when it is no longer in that set (it ran, or another
+    /// operator acted first).
+    ///
+    /// # Errors
+    /// `NotFound`, the queue or the database refused.
+    pub async fn run_job_now(&self, jobs: &Jobs, db: &DatabaseConnection, set: JobSet, jid: &str) -> Result<JobView> {
+        let job = jobs
+            .backend()
+            .run_now(set, jid)
+            .await
+            .map_err(queue_error)?
+            .ok_or(Error::NotFound)?;
+        let local = job.local_id.and_then(|l| i32::try_from(l).ok());
+        record(db, Some(self.user.id), local, Action::RetryJob, &format!("{} {} from {}", job.class, job.jid, set.slug())).await?;
+        Ok(job)
+    }
+
+    /// Removes a job from a set for good (audited); durable work it carried
+    /// is marked discarded, so the sweeper does not send it again.
+    ///
+    /// # Errors
+    /// `NotFound`, the queue or the database refused.
+    pub async fn discard_job(&self, jobs: &Jobs, db: &DatabaseConnection, set: JobSet, jid: &str) -> Result<JobView> {
+        let job = jobs
+            .backend()
+            .take(set, jid)
+            .await
+            .map_err(queue_error)?
+            .ok_or(Error::NotFound)?;
+        if let Some(item) = job.work_item.and_then(|i| i32::try_from(i).ok()) {
+            work_items::discard(db, item).await?;
+        }
+        let local = job.local_id.and_then(|l| i32::try_from(l).ok());
+        record(db, Some(self.user.id), local, Action::DiscardJob, &format!("{} {} from {}", job.class, job.jid, set.slug())).await?;
+        Ok(job)
+    }
+
+    /// Sends a diagnostic probe job through `queue` (audited).
+    ///
+    /// # Errors
+    /// The queue or the database refused.
+    pub async fn send_probe(&self, jobs: &Jobs, db: &DatabaseConnection, queue: Queue) -> Result<String> {
+        let probe = Probe {
+            label: format!("sent by {} on {}", self.user.email, queue.name()),
+            ..Probe::default()
+        };
+        let jid = jobs
+            .enqueue_with(probe, Options { queue: Some(queue), ..Options::default() })
+            .await
+            .map_err(|e| Error::Loco(loco_rs::Error::string(&e.to_string())))?;
+        record(db, Some(self.user.id), None, Action::SendProbe, &format!("probe {jid} on {}", queue.name())).await?;
+        Ok(jid)
+    }
+
+    /// Slugs of the given locals (to label jobs by local).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn local_slugs(&self, db: &DatabaseConnection, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        if ids.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let ids: Vec<i32> = ids.iter().filter_map(|i| i32::try_from(*i).ok()).collect();
+        Ok(tenant_rows::Entity::find()
+            .filter(tenant_rows::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|t| (i64::from(t.id), t.slug))
+            .collect())
     }
 
     /// The audit log, newest first; of one local when `tenant_id` is given.

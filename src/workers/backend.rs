@@ -8,13 +8,13 @@ use super::{embedded::MemoryQueue, redis_queue::RedisQueue, Queue};
 
 /// Sidekiq's sorted sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Set {
+pub enum JobSet {
     Retry,
     Schedule,
     Dead,
 }
 
-impl Set {
+impl JobSet {
     pub const ALL: [Self; 3] = [Self::Schedule, Self::Retry, Self::Dead];
 
     #[must_use]
@@ -203,14 +203,14 @@ impl Backend {
     pub async fn schedule(&self, job: sidekiq::Job, delay: Duration) -> Result<(), String> {
         let at = now_secs() + delay.as_secs_f64();
         let raw = serde_json::to_string(&job).map_err(|e| e.to_string())?;
-        self.add(Set::Schedule, at, raw).await
+        self.add(JobSet::Schedule, at, raw).await
     }
 
     /// Adds a stored job to a set with its score.
     ///
     /// # Errors
     /// The queue is unreachable.
-    pub async fn add(&self, set: Set, at: f64, raw: String) -> Result<(), String> {
+    pub async fn add(&self, set: JobSet, at: f64, raw: String) -> Result<(), String> {
         match self {
             Self::Redis(r) => r.add(set, at, raw).await,
             Self::Embedded(m) => {
@@ -258,7 +258,7 @@ impl Backend {
     /// The queue is unreachable.
     pub async fn list(
         &self,
-        set: Set,
+        set: JobSet,
         filter: &Filter,
         limit: usize,
     ) -> Result<(Vec<JobView>, u64), String> {
@@ -272,7 +272,7 @@ impl Backend {
     ///
     /// # Errors
     /// The queue is unreachable.
-    pub async fn set_sizes(&self) -> Result<[(Set, u64); 3], String> {
+    pub async fn set_sizes(&self) -> Result<[(JobSet, u64); 3], String> {
         match self {
             Self::Redis(r) => r.set_sizes().await,
             Self::Embedded(m) => Ok(m.set_sizes()),
@@ -283,7 +283,7 @@ impl Backend {
     ///
     /// # Errors
     /// The queue is unreachable.
-    pub async fn take(&self, set: Set, jid: &str) -> Result<Option<JobView>, String> {
+    pub async fn take(&self, set: JobSet, jid: &str) -> Result<Option<JobView>, String> {
         match self {
             Self::Redis(r) => r.take(set, jid).await,
             Self::Embedded(m) => Ok(m.take(set, jid)),
@@ -294,7 +294,7 @@ impl Backend {
     ///
     /// # Errors
     /// The queue is unreachable.
-    pub async fn run_now(&self, set: Set, jid: &str) -> Result<Option<JobView>, String> {
+    pub async fn run_now(&self, set: JobSet, jid: &str) -> Result<Option<JobView>, String> {
         let Some(job) = self.take(set, jid).await? else {
             return Ok(None);
         };

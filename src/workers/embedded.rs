@@ -10,7 +10,7 @@ use std::{
 use tokio::sync::Notify;
 
 use super::{
-    backend::{now_secs, BusyView, Filter, History, JobView, ProcessView, QueueStat, Set},
+    backend::{now_secs, BusyView, Filter, History, JobView, ProcessView, QueueStat, JobSet},
     Queue,
 };
 
@@ -18,7 +18,7 @@ use super::{
 struct State {
     queues: HashMap<&'static str, VecDeque<String>>,
     /// Per set: (score in microseconds, sequence) → stored job.
-    sets: HashMap<Set, BTreeMap<(i64, u64), String>>,
+    sets: HashMap<JobSet, BTreeMap<(i64, u64), String>>,
     seq: u64,
     busy: HashMap<u64, (f64, String)>,
     processed: u64,
@@ -93,12 +93,12 @@ impl MemoryQueue {
         }
     }
 
-    pub fn add(&self, set: Set, at: f64, raw: String) {
+    pub fn add(&self, set: JobSet, at: f64, raw: String) {
         let mut state = self.lock();
         state.seq += 1;
         let seq = state.seq;
         state.sets.entry(set).or_default().insert((micros(at), seq), raw);
-        if set == Set::Dead {
+        if set == JobSet::Dead {
             let dead = state.sets.entry(set).or_default();
             while dead.len() > self.dead_max {
                 dead.pop_first();
@@ -110,7 +110,7 @@ impl MemoryQueue {
         let mut due = vec![];
         {
             let mut state = self.lock();
-            for set in [Set::Retry, Set::Schedule] {
+            for set in [JobSet::Retry, JobSet::Schedule] {
                 let entries = state.sets.entry(set).or_default();
                 let later = entries.split_off(&(micros(now) + 1, 0));
                 due.extend(std::mem::replace(entries, later).into_values());
@@ -161,13 +161,13 @@ impl MemoryQueue {
             .unwrap_or_default()
     }
 
-    pub fn list(&self, set: Set, filter: &Filter, limit: usize) -> (Vec<JobView>, u64) {
+    pub fn list(&self, set: JobSet, filter: &Filter, limit: usize) -> (Vec<JobView>, u64) {
         let state = self.lock();
         let Some(entries) = state.sets.get(&set) else {
             return (vec![], 0);
         };
         let parse = |((at, _), raw): (&(i64, u64), &String)| JobView::parse(raw, Some(*at as f64 / 1e6));
-        let jobs: Vec<JobView> = if set == Set::Dead {
+        let jobs: Vec<JobView> = if set == JobSet::Dead {
             entries.iter().rev().filter_map(parse).filter(|j| filter.matches(j)).take(limit).collect()
         } else {
             entries.iter().filter_map(parse).filter(|j| filter.matches(j)).take(limit).collect()
@@ -175,17 +175,17 @@ impl MemoryQueue {
         (jobs, entries.len() as u64)
     }
 
-    pub fn set_sizes(&self) -> [(Set, u64); 3] {
+    pub fn set_sizes(&self) -> [(JobSet, u64); 3] {
         let state = self.lock();
-        let size = |s: Set| state.sets.get(&s).map_or(0, |e| e.len() as u64);
+        let size = |s: JobSet| state.sets.get(&s).map_or(0, |e| e.len() as u64);
         [
-            (Set::Schedule, size(Set::Schedule)),
-            (Set::Retry, size(Set::Retry)),
-            (Set::Dead, size(Set::Dead)),
+            (JobSet::Schedule, size(JobSet::Schedule)),
+            (JobSet::Retry, size(JobSet::Retry)),
+            (JobSet::Dead, size(JobSet::Dead)),
         ]
     }
 
-    pub fn take(&self, set: Set, jid: &str) -> Option<JobView> {
+    pub fn take(&self, set: JobSet, jid: &str) -> Option<JobView> {
         let mut state = self.lock();
         let entries = state.sets.get_mut(&set)?;
         let key = entries.iter().find_map(|(k, raw)| {
@@ -288,7 +288,7 @@ impl MemoryQueue {
 
     pub fn trim_dead(&self, max: usize, cutoff: f64) -> u64 {
         let mut state = self.lock();
-        let dead = state.sets.entry(Set::Dead).or_default();
+        let dead = state.sets.entry(JobSet::Dead).or_default();
         let before = dead.len();
         *dead = dead.split_off(&(micros(cutoff), u64::MAX));
         while dead.len() > max {

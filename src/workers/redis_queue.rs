@@ -6,7 +6,7 @@ use redis::AsyncCommands;
 use sidekiq::{RedisConnectionManager, RedisPool};
 
 use super::{
-    backend::{now_secs, BusyView, Filter, History, JobView, ProcessView, QueueStat, Set},
+    backend::{now_secs, BusyView, Filter, History, JobView, ProcessView, QueueStat, JobSet},
     JobSettings, Queue,
 };
 
@@ -93,7 +93,7 @@ impl RedisQueue {
             .map_err(err)
     }
 
-    pub async fn add(&self, set: Set, at: f64, raw: String) -> Result<(), String> {
+    pub async fn add(&self, set: JobSet, at: f64, raw: String) -> Result<(), String> {
         let mut conn = self.conn().await?;
         conn.unnamespaced_borrow_mut()
             .zadd::<_, _, _, ()>(self.key(set.key()), raw, at)
@@ -103,7 +103,7 @@ impl RedisQueue {
 
     pub async fn enqueue_due(&self) -> Result<usize, String> {
         let scheduled = sidekiq::Scheduled::new(self.pool.clone());
-        let sets = vec![Set::Retry.key().to_string(), Set::Schedule.key().to_string()];
+        let sets = vec![JobSet::Retry.key().to_string(), JobSet::Schedule.key().to_string()];
         let mut moved = 0;
         // Ten at a time per call (the library's batch): keep going while there are more.
         for _ in 0..100 {
@@ -201,7 +201,7 @@ impl RedisQueue {
 
     pub async fn list(
         &self,
-        set: Set,
+        set: JobSet,
         filter: &Filter,
         limit: usize,
     ) -> Result<(Vec<JobView>, u64), String> {
@@ -210,7 +210,7 @@ impl RedisQueue {
         let key = self.key(set.key());
         let total: u64 = c.zcard(&key).await.map_err(err)?;
         // Scheduled and retries soonest first; dead newest first.
-        let raws: Vec<(String, f64)> = if set == Set::Dead {
+        let raws: Vec<(String, f64)> = if set == JobSet::Dead {
             c.zrevrange_withscores(&key, 0, SCAN_LIMIT - 1).await
         } else {
             c.zrange_withscores(&key, 0, SCAN_LIMIT - 1).await
@@ -225,7 +225,7 @@ impl RedisQueue {
         Ok((jobs, total))
     }
 
-    pub async fn set_sizes(&self) -> Result<[(Set, u64); 3], String> {
+    pub async fn set_sizes(&self) -> Result<[(JobSet, u64); 3], String> {
         let mut conn = self.conn().await?;
         let c = conn.unnamespaced_borrow_mut();
         let (s, r, d): (u64, u64, u64) = redis::pipe()
@@ -235,10 +235,10 @@ impl RedisQueue {
             .query_async(c)
             .await
             .map_err(err)?;
-        Ok([(Set::Schedule, s), (Set::Retry, r), (Set::Dead, d)])
+        Ok([(JobSet::Schedule, s), (JobSet::Retry, r), (JobSet::Dead, d)])
     }
 
-    pub async fn take(&self, set: Set, jid: &str) -> Result<Option<JobView>, String> {
+    pub async fn take(&self, set: JobSet, jid: &str) -> Result<Option<JobView>, String> {
         let mut conn = self.conn().await?;
         let c = conn.unnamespaced_borrow_mut();
         let key = self.key(set.key());

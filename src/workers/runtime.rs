@@ -16,7 +16,7 @@ use sidekiq::{ChainIter, RedisPool, ServerMiddleware, WorkerRef};
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{
-    backend::{now_secs, Backend, Set},
+    backend::{now_secs, Backend, JobSet},
     embedded::MemoryQueue,
     mail, maintenance, probe, Job, JobError, JobSettings, Jobs, Queue, Run,
 };
@@ -217,9 +217,9 @@ impl Runtime {
         }
         let raw = stored.to_string();
         let (set, at) = if dead {
-            (Set::Dead, now_secs())
+            (JobSet::Dead, now_secs())
         } else {
-            (Set::Retry, now_secs() + backoff(count))
+            (JobSet::Retry, now_secs() + backoff(count))
         };
         if dead {
             tracing::error!(job = %job.class, jid = %job.jid, error = %error, "job is dead");

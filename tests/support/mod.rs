@@ -91,6 +91,13 @@ impl TestApp {
         let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config)
             .await
             .expect("boot the app");
+        // On the embedded backend jobs run in this process, as in the web
+        // process of the embedded default; Redis tests start workers themselves.
+        if !unionhall::app::Settings::of(&boot.app_context).jobs.is_redis() {
+            unionhall::app::start_workers(&boot.app_context)
+                .await
+                .expect("start workers");
+        }
         Self {
             ctx: boot.app_context,
             router: boot.router.expect("router"),
