@@ -26,9 +26,9 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 use crate::{
     controllers,
-    workers::{self, JobSettings, Jobs, Running},
     models::{_entities, sessions::DatabaseStore},
     tasks,
+    workers::{self, JobSettings, Jobs, Running},
 };
 
 /// The app's own settings (`settings:` in `config/*.yaml`).

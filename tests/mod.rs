@@ -1,4 +1,5 @@
 mod support;
 
 mod models;
-mod requests;
+pub mod requests;
+mod workers;

@@ -68,12 +68,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ix_probe_runs_item",
-            "probe_runs",
-            &["work_item_id"],
-        ))
-        .await?;
+        m.create_index(index("ix_probe_runs_item", "probe_runs", &["work_item_id"]))
+            .await?;
         Ok(())
     }
 

@@ -9,9 +9,9 @@ use super::{
     password_resets::link_error, redirect_with, render, CurrentUser, Empty, Verified, WebResult,
 };
 use crate::{
-    workers::{mail::AccountMail, Jobs},
     models::user_tokens::{self, Purpose},
     views::{auth::ConfirmEmail, Flash, Layout},
+    workers::{mail::AccountMail, Jobs},
 };
 
 async fn show(

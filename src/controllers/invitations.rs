@@ -9,7 +9,6 @@ use tower_sessions::Session;
 use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
     domain::Permission,
-    workers::{mail::AccountMail, Jobs},
     models::{
         invitations::{Model as Invitation, NewInvitation},
         roles::Model as Role,
@@ -19,6 +18,7 @@ use crate::{
         invitations::{Index, InvitationForm},
         Errors, Flash, Layout,
     },
+    workers::{mail::AccountMail, Jobs},
 };
 
 async fn page(

@@ -8,7 +8,6 @@ use super::{
 };
 use crate::{
     domain::FieldErrors,
-    workers::{mail::AccountMail, Jobs},
     models::{
         memberships,
         tenants::{Founder, Tenant},
@@ -18,6 +17,7 @@ use crate::{
         locals::{self, RegisterForm},
         Flash, Layout,
     },
+    workers::{mail::AccountMail, Jobs},
 };
 
 async fn new(MaybeUser(user): MaybeUser, layout: Layout) -> WebResult {

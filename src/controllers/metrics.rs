@@ -11,7 +11,10 @@ async fn render(State(ctx): State<AppContext>) -> impl IntoResponse {
     match backend.queues().await {
         Ok(queues) => {
             // Only the app's own queues: labels stay bounded.
-            for q in queues.into_iter().filter(|q| crate::workers::Queue::parse(&q.name).is_some()) {
+            for q in queues
+                .into_iter()
+                .filter(|q| crate::workers::Queue::parse(&q.name).is_some())
+            {
                 metrics::gauge!("jobs_queue_size", "queue" => q.name.clone()).set(q.size as f64);
                 metrics::gauge!("jobs_queue_latency_seconds", "queue" => q.name).set(q.latency);
             }

@@ -39,7 +39,14 @@ async fn readiness(State(ctx): State<AppContext>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(Health { ok, database, queue }))
+    (
+        status,
+        Json(Health {
+            ok,
+            database,
+            queue,
+        }),
+    )
 }
 
 pub fn routes() -> Routes {

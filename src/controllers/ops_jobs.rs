@@ -77,7 +77,14 @@ async fn index(State(ctx): State<AppContext>, ops: Ops, layout: Layout) -> WebRe
         Ok(parts) => (None, parts),
         Err(err) => (
             Some(err),
-            (vec![], [(JobSet::Schedule, 0), (JobSet::Retry, 0), (JobSet::Dead, 0)], vec![], vec![], Default::default(), Default::default()),
+            (
+                vec![],
+                [(JobSet::Schedule, 0), (JobSet::Retry, 0), (JobSet::Dead, 0)],
+                vec![],
+                vec![],
+                Default::default(),
+                Default::default(),
+            ),
         ),
     };
     let chart = json!({
@@ -210,10 +217,22 @@ async fn run(
     let back = format!("/ops/jobs/{}", set.slug());
     match ops.0.run_job_now(&Jobs::of(&ctx), &ctx.db, set, &jid).await {
         Ok(job) => {
-            redirect_with(&session, &back, Flash::notice(format!("{} was put on the {} queue.", job.class, job.queue))).await
+            redirect_with(
+                &session,
+                &back,
+                Flash::notice(format!("{} was put on the {} queue.", job.class, job.queue)),
+            )
+            .await
         }
         Err(Error::NotFound) => {
-            redirect_with(&session, &back, Flash::alert("That job is no longer there: it already ran, or someone acted on it first.")).await
+            redirect_with(
+                &session,
+                &back,
+                Flash::alert(
+                    "That job is no longer there: it already ran, or someone acted on it first.",
+                ),
+            )
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -229,9 +248,23 @@ async fn discard(
     let set = set_of(&name)?;
     let back = format!("/ops/jobs/{}", set.slug());
     match ops.0.discard_job(&Jobs::of(&ctx), &ctx.db, set, &jid).await {
-        Ok(job) => redirect_with(&session, &back, Flash::notice(format!("{} was discarded.", job.class))).await,
+        Ok(job) => {
+            redirect_with(
+                &session,
+                &back,
+                Flash::notice(format!("{} was discarded.", job.class)),
+            )
+            .await
+        }
         Err(Error::NotFound) => {
-            redirect_with(&session, &back, Flash::alert("That job is no longer there: it already ran, or someone acted on it first.")).await
+            redirect_with(
+                &session,
+                &back,
+                Flash::alert(
+                    "That job is no longer there: it already ran, or someone acted on it first.",
+                ),
+            )
+            .await
         }
         Err(err) => Err(err.into()),
     }

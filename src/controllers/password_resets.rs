@@ -8,15 +8,12 @@ use tower_sessions::Session;
 use super::{redirect_with, render, render_invalid, Verified, WebError, WebResult};
 use crate::{
     domain::{Email, FieldErrors, Password},
-    workers::{mail::AccountMail, Jobs},
-    models::{
-        user_tokens,
-        users, Error,
-    },
+    models::{user_tokens, users, Error},
     views::{
         auth::{EmailForm, PasswordForm, ResetPassword, ResetRequest},
         Flash, Layout,
     },
+    workers::{mail::AccountMail, Jobs},
 };
 
 async fn new(layout: Layout) -> WebResult {

@@ -74,8 +74,12 @@ async fn deliver(ctx: &AppContext, message: Message<'_>) -> loco_rs::Result<()> 
         action_url: &message.action_url,
         note: message.note,
     };
-    let text = text.render().map_err(|e| loco_rs::Error::string(&format!("mail template: {e}")))?;
-    let html = html.render().map_err(|e| loco_rs::Error::string(&format!("mail template: {e}")))?;
+    let text = text
+        .render()
+        .map_err(|e| loco_rs::Error::string(&format!("mail template: {e}")))?;
+    let html = html
+        .render()
+        .map_err(|e| loco_rs::Error::string(&format!("mail template: {e}")))?;
     let email = Email {
         from: Some(settings.mail.from.clone()),
         to: message.to.to_string(),

@@ -153,7 +153,11 @@ impl Model {
         active.updated_at = Set(Utc::now().into());
         let invitation = active.update(&txn).await?;
         txn.commit().await?;
-        Ok(Some((invitation, role.map(|r| r.name).unwrap_or_default(), token)))
+        Ok(Some((
+            invitation,
+            role.map(|r| r.name).unwrap_or_default(),
+            token,
+        )))
     }
 
     /// Invitations not yet accepted, revoked or expired.

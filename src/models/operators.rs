@@ -109,7 +109,9 @@ async fn record<C: sea_orm::ConnectionTrait>(
 }
 
 fn queue_error(err: String) -> Error {
-    Error::Loco(loco_rs::Error::string(&format!("the job queue is unreachable: {err}")))
+    Error::Loco(loco_rs::Error::string(&format!(
+        "the job queue is unreachable: {err}"
+    )))
 }
 
 impl Operator {
@@ -232,7 +234,13 @@ impl Operator {
     ///
     /// # Errors
     /// `NotFound`, the queue or the database refused.
-    pub async fn run_job_now(&self, jobs: &Jobs, db: &DatabaseConnection, set: JobSet, jid: &str) -> Result<JobView> {
+    pub async fn run_job_now(
+        &self,
+        jobs: &Jobs,
+        db: &DatabaseConnection,
+        set: JobSet,
+        jid: &str,
+    ) -> Result<JobView> {
         let job = jobs
             .backend()
             .run_now(set, jid)
@@ -240,7 +248,14 @@ impl Operator {
             .map_err(queue_error)?
             .ok_or(Error::NotFound)?;
         let local = job.local_id.and_then(|l| i32::try_from(l).ok());
-        record(db, Some(self.user.id), local, Action::RetryJob, &format!("{} {} from {}", job.class, job.jid, set.slug())).await?;
+        record(
+            db,
+            Some(self.user.id),
+            local,
+            Action::RetryJob,
+            &format!("{} {} from {}", job.class, job.jid, set.slug()),
+        )
+        .await?;
         Ok(job)
     }
 
@@ -249,7 +264,13 @@ impl Operator {
     ///
     /// # Errors
     /// `NotFound`, the queue or the database refused.
-    pub async fn discard_job(&self, jobs: &Jobs, db: &DatabaseConnection, set: JobSet, jid: &str) -> Result<JobView> {
+    pub async fn discard_job(
+        &self,
+        jobs: &Jobs,
+        db: &DatabaseConnection,
+        set: JobSet,
+        jid: &str,
+    ) -> Result<JobView> {
         let job = jobs
             .backend()
             .take(set, jid)
@@ -260,7 +281,14 @@ impl Operator {
             work_items::discard(db, item).await?;
         }
         let local = job.local_id.and_then(|l| i32::try_from(l).ok());
-        record(db, Some(self.user.id), local, Action::DiscardJob, &format!("{} {} from {}", job.class, job.jid, set.slug())).await?;
+        record(
+            db,
+            Some(self.user.id),
+            local,
+            Action::DiscardJob,
+            &format!("{} {} from {}", job.class, job.jid, set.slug()),
+        )
+        .await?;
         Ok(job)
     }
 
@@ -268,16 +296,34 @@ impl Operator {
     ///
     /// # Errors
     /// The queue or the database refused.
-    pub async fn send_probe(&self, jobs: &Jobs, db: &DatabaseConnection, queue: Queue) -> Result<String> {
+    pub async fn send_probe(
+        &self,
+        jobs: &Jobs,
+        db: &DatabaseConnection,
+        queue: Queue,
+    ) -> Result<String> {
         let probe = Probe {
             label: format!("sent by {} on {}", self.user.email, queue.name()),
             ..Probe::default()
         };
         let jid = jobs
-            .enqueue_with(probe, Options { queue: Some(queue), ..Options::default() })
+            .enqueue_with(
+                probe,
+                Options {
+                    queue: Some(queue),
+                    ..Options::default()
+                },
+            )
             .await
             .map_err(|e| Error::Loco(loco_rs::Error::string(&e.to_string())))?;
-        record(db, Some(self.user.id), None, Action::SendProbe, &format!("probe {jid} on {}", queue.name())).await?;
+        record(
+            db,
+            Some(self.user.id),
+            None,
+            Action::SendProbe,
+            &format!("probe {jid} on {}", queue.name()),
+        )
+        .await?;
         Ok(jid)
     }
 
@@ -285,7 +331,11 @@ impl Operator {
     ///
     /// # Errors
     /// A database error.
-    pub async fn local_slugs(&self, db: &DatabaseConnection, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    pub async fn local_slugs(
+        &self,
+        db: &DatabaseConnection,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>> {
         if ids.is_empty() {
             return Ok(std::collections::HashMap::new());
         }

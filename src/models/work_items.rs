@@ -5,8 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 pub use super::_entities::work_items::{self, ActiveModel, Column, Entity, Model};
@@ -201,12 +203,12 @@ async fn set_state<C: ConnectionTrait>(
     let finished = matches!(state, DONE | SKIPPED | DEAD);
     let mut update = Entity::update_many()
         .col_expr(Column::State, Expr::value(state))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(
-            Column::FinishedAt,
-            Expr::value(finished.then_some(now)),
-        );
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::FinishedAt, Expr::value(finished.then_some(now)));
     if let Some(error) = error {
         update = update.col_expr(Column::LastError, Expr::value(error));
     }
@@ -228,7 +230,10 @@ pub async fn bury(db: &DatabaseConnection, id: i32, error: &str) -> Result<()> {
     Entity::update_many()
         .col_expr(Column::State, Expr::value(DEAD))
         .col_expr(Column::LastError, Expr::value(error))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::State.is_not_in([DONE, SKIPPED, DISCARDED]))
@@ -275,7 +280,9 @@ pub async fn sweep(
             Column::State
                 .eq(RUNNING)
                 .and(Column::LeaseUntil.lt(now))
-                .or(Column::State.eq(QUEUED).and(Column::EnqueuedAt.lt(stranded_before))),
+                .or(Column::State
+                    .eq(QUEUED)
+                    .and(Column::EnqueuedAt.lt(stranded_before))),
         )
         .order_by_asc(Column::Id)
         .limit(limit)
@@ -287,7 +294,10 @@ pub async fn sweep(
     }
     let rows = Entity::update_many()
         .col_expr(Column::State, Expr::value(QUEUED))
-        .col_expr(Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(Column::EnqueuedAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.is_in(candidates))
@@ -295,7 +305,9 @@ pub async fn sweep(
             Column::State
                 .eq(RUNNING)
                 .and(Column::LeaseUntil.lt(now))
-                .or(Column::State.eq(QUEUED).and(Column::EnqueuedAt.lt(stranded_before))),
+                .or(Column::State
+                    .eq(QUEUED)
+                    .and(Column::EnqueuedAt.lt(stranded_before))),
         )
         .exec_with_returning(db)
         .await?;

@@ -77,8 +77,12 @@ impl JobView {
             class: text("class").unwrap_or_default(),
             queue: text("queue").unwrap_or_default(),
             args: value.get("args").cloned().unwrap_or(Value::Null),
-            local_id: first.and_then(|a| a.get("local_id")).and_then(Value::as_i64),
-            work_item: first.and_then(|a| a.get("work_item")).and_then(Value::as_i64),
+            local_id: first
+                .and_then(|a| a.get("local_id"))
+                .and_then(Value::as_i64),
+            work_item: first
+                .and_then(|a| a.get("work_item"))
+                .and_then(Value::as_i64),
             at,
             enqueued_at: value
                 .get("enqueued_at")

@@ -10,7 +10,7 @@ use std::{
 use tokio::sync::Notify;
 
 use super::{
-    backend::{now_secs, BusyView, Filter, History, JobView, ProcessView, QueueStat, JobSet},
+    backend::{now_secs, BusyView, Filter, History, JobSet, JobView, ProcessView, QueueStat},
     Queue,
 };
 
@@ -54,7 +54,9 @@ impl MemoryQueue {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind: keep going.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn push(&self, jobs: Vec<sidekiq::Job>) {
@@ -84,7 +86,11 @@ impl MemoryQueue {
                     if critical_only && queue != Queue::Critical {
                         break;
                     }
-                    if let Some(raw) = state.queues.get_mut(queue.name()).and_then(VecDeque::pop_back) {
+                    if let Some(raw) = state
+                        .queues
+                        .get_mut(queue.name())
+                        .and_then(VecDeque::pop_back)
+                    {
                         return raw;
                     }
                 }
@@ -97,7 +103,11 @@ impl MemoryQueue {
         let mut state = self.lock();
         state.seq += 1;
         let seq = state.seq;
-        state.sets.entry(set).or_default().insert((micros(at), seq), raw);
+        state
+            .sets
+            .entry(set)
+            .or_default()
+            .insert((micros(at), seq), raw);
         if set == JobSet::Dead {
             let dead = state.sets.entry(set).or_default();
             while dead.len() > self.dead_max {
@@ -166,11 +176,23 @@ impl MemoryQueue {
         let Some(entries) = state.sets.get(&set) else {
             return (vec![], 0);
         };
-        let parse = |((at, _), raw): (&(i64, u64), &String)| JobView::parse(raw, Some(*at as f64 / 1e6));
+        let parse =
+            |((at, _), raw): (&(i64, u64), &String)| JobView::parse(raw, Some(*at as f64 / 1e6));
         let jobs: Vec<JobView> = if set == JobSet::Dead {
-            entries.iter().rev().filter_map(parse).filter(|j| filter.matches(j)).take(limit).collect()
+            entries
+                .iter()
+                .rev()
+                .filter_map(parse)
+                .filter(|j| filter.matches(j))
+                .take(limit)
+                .collect()
         } else {
-            entries.iter().filter_map(parse).filter(|j| filter.matches(j)).take(limit).collect()
+            entries
+                .iter()
+                .filter_map(parse)
+                .filter(|j| filter.matches(j))
+                .take(limit)
+                .collect()
         };
         (jobs, entries.len() as u64)
     }
@@ -202,7 +224,9 @@ impl MemoryQueue {
     }
 
     pub fn started(&self, worker: u64, raw: &str) {
-        self.lock().busy.insert(worker, (now_secs(), raw.to_string()));
+        self.lock()
+            .busy
+            .insert(worker, (now_secs(), raw.to_string()));
     }
 
     pub fn finished(&self, worker: u64) {

@@ -38,7 +38,9 @@ impl Job for Maintenance {
         match self.task {
             Task::Sweep => {
                 let stranded = chrono::Utc::now()
-                    - chrono::Duration::seconds(i64::try_from(settings.stranded_seconds).unwrap_or(900));
+                    - chrono::Duration::seconds(
+                        i64::try_from(settings.stranded_seconds).unwrap_or(900),
+                    );
                 let items = work_items::sweep(&run.ctx.db, stranded, 1_000).await?;
                 for item in &items {
                     if let Err(err) = jobs.resend(item).await {
@@ -47,7 +49,10 @@ impl Job for Maintenance {
                     }
                 }
                 if !items.is_empty() {
-                    tracing::warn!(count = items.len(), "sweeper sent stranded or abandoned work again");
+                    tracing::warn!(
+                        count = items.len(),
+                        "sweeper sent stranded or abandoned work again"
+                    );
                 }
                 jobs.backend()
                     .trim_dead(settings.dead_max, settings.dead_days)
@@ -66,7 +71,10 @@ impl Job for Maintenance {
                 tracing::info!(sessions, attempts, tokens, work_items = items, "pruned");
             }
         }
-        jobs.backend().record_run(name).await.map_err(JobError::new)?;
+        jobs.backend()
+            .record_run(name)
+            .await
+            .map_err(JobError::new)?;
         Ok(())
     }
 }

@@ -213,8 +213,9 @@ pub struct Jobs {
     backend: Backend,
 }
 
-/// A message ready for a queue, in Sidekiq's job format.
-pub(crate) fn message(
+/// A message ready for a queue, in Sidekiq's job format (tests push
+/// hand-made ones to show how odd messages are handled).
+pub fn message(
     class: &str,
     queue: Queue,
     retries: usize,
@@ -266,7 +267,11 @@ impl Jobs {
     ///
     /// # Errors
     /// The queue or the database refused.
-    pub async fn enqueue_with<J: Job>(&self, job: J, opts: Options) -> Result<String, EnqueueError> {
+    pub async fn enqueue_with<J: Job>(
+        &self,
+        job: J,
+        opts: Options,
+    ) -> Result<String, EnqueueError> {
         let queue = opts.queue.unwrap_or(J::QUEUE);
         let retries = opts.retries.unwrap_or(J::RETRIES);
         let payload = if J::DURABLE {
@@ -292,7 +297,10 @@ impl Jobs {
     /// work is already recorded and the sweeper sends it later, so the
     /// person's request succeeds and the failure is logged.
     pub async fn later<J: Job>(&self, job: J) {
-        debug_assert!(J::DURABLE, "only durable work survives an unreachable queue");
+        debug_assert!(
+            J::DURABLE,
+            "only durable work survives an unreachable queue"
+        );
         if let Err(err) = self.enqueue(job).await {
             tracing::error!(job = J::NAME, error = %err, "could not enqueue; the sweeper will send it");
         }
@@ -305,7 +313,12 @@ impl Jobs {
     pub async fn enqueue_many<J: Job>(&self, jobs: &[J]) -> Result<usize, EnqueueError> {
         let mut messages = Vec::with_capacity(jobs.len());
         for job in jobs {
-            messages.push(message(J::NAME, J::QUEUE, J::RETRIES, serde_json::to_value(job)?)?);
+            messages.push(message(
+                J::NAME,
+                J::QUEUE,
+                J::RETRIES,
+                serde_json::to_value(job)?,
+            )?);
         }
         let n = messages.len();
         for chunk in messages.chunks(1000) {

@@ -6,7 +6,7 @@ use redis::AsyncCommands;
 use sidekiq::{RedisConnectionManager, RedisPool};
 
 use super::{
-    backend::{now_secs, BusyView, Filter, History, JobView, ProcessView, QueueStat, JobSet},
+    backend::{now_secs, BusyView, Filter, History, JobSet, JobView, ProcessView, QueueStat},
     JobSettings, Queue,
 };
 
@@ -34,11 +34,13 @@ impl RedisQueue {
     pub async fn connect(settings: &JobSettings) -> Result<Self, String> {
         let manager = RedisConnectionManager::new(settings.redis_url.as_str()).map_err(err)?;
         let mut builder = bb8::Pool::builder()
-            .max_size(u32::try_from(settings.concurrency + settings.critical_workers + 8).unwrap_or(16))
+            .max_size(
+                u32::try_from(settings.concurrency + settings.critical_workers + 8).unwrap_or(16),
+            )
             .connection_timeout(Duration::from_secs(5));
         if !settings.namespace.is_empty() {
-            builder =
-                builder.connection_customizer(sidekiq::with_custom_namespace(settings.namespace.clone()));
+            builder = builder
+                .connection_customizer(sidekiq::with_custom_namespace(settings.namespace.clone()));
         }
         Ok(Self {
             pool: builder.build_unchecked(manager),
@@ -85,7 +87,8 @@ impl RedisQueue {
         }
         pipe.sadd(self.key("queues"), queues).ignore();
         for (queue, list) in by_queue {
-            pipe.lpush(self.key(&format!("queue:{queue}")), list).ignore();
+            pipe.lpush(self.key(&format!("queue:{queue}")), list)
+                .ignore();
         }
         let mut conn = self.conn().await?;
         pipe.query_async::<()>(conn.unnamespaced_borrow_mut())
@@ -103,7 +106,10 @@ impl RedisQueue {
 
     pub async fn enqueue_due(&self) -> Result<usize, String> {
         let scheduled = sidekiq::Scheduled::new(self.pool.clone());
-        let sets = vec![JobSet::Retry.key().to_string(), JobSet::Schedule.key().to_string()];
+        let sets = vec![
+            JobSet::Retry.key().to_string(),
+            JobSet::Schedule.key().to_string(),
+        ];
         let mut moved = 0;
         // Ten at a time per call (the library's batch): keep going while there are more.
         for _ in 0..100 {
@@ -119,17 +125,66 @@ impl RedisQueue {
         Ok(moved)
     }
 
-    /// Enqueues periodic jobs whose time has come; each fires once however
-    /// many processes ask (the library moves the schedule with ZADD CH).
+    /// Enqueues periodic jobs whose time has come. Each schedule time fires
+    /// once however many processes poll: the process that wins
+    /// `SET fired:<name>:<time> NX` enqueues it, and every process moves the
+    /// entry to the same next time (the first after the one that fired).
+    /// (The library's own poller decides by `ZADD CH` on a next time each
+    /// process computes from its own clock, which fires twice when two polls
+    /// straddle a schedule boundary.)
     pub async fn enqueue_periodic(&self) -> Result<usize, String> {
-        sidekiq::Scheduled::new(self.pool.clone())
-            .enqueue_periodic_jobs(chrono::Utc::now())
+        let mut conn = self.conn().await?;
+        let now = chrono::Utc::now();
+        let due: Vec<(String, f64)> = conn
+            .unnamespaced_borrow_mut()
+            .zrangebyscore_limit_withscores(self.key("periodic"), "-inf", now.timestamp(), 0, 100)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(err)?;
+        let mut fired = 0;
+        for (raw, at) in due {
+            let value: serde_json::Value = serde_json::from_str(&raw).map_err(err)?;
+            let name = value["name"].as_str().unwrap_or_default().to_string();
+            let cron = sidekiq::periodic::parse(value["cron"].as_str().unwrap_or_default())
+                .map_err(err)?;
+            let at_time = chrono::DateTime::from_timestamp(at as i64, 0).unwrap_or(now);
+            let mut next = cron.after(&at_time).next();
+            if next.is_some_and(|n| n <= now) {
+                // Behind (no worker ran for a while): skip to the next future time
+                // rather than firing every missed one.
+                next = cron.after(&now).next();
+            }
+            let Some(next) = next else { continue };
+            let claimed: Option<String> = redis::cmd("SET")
+                .arg(self.key(&format!("unionhall:periodic:fired:{name}:{}", at as i64)))
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(86_400)
+                .query_async(conn.unnamespaced_borrow_mut())
+                .await
+                .map_err(err)?;
+            conn.unnamespaced_borrow_mut()
+                .zadd::<_, _, _, ()>(self.key("periodic"), &raw, next.timestamp())
+                .await
+                .map_err(err)?;
+            if claimed.is_some() {
+                let job = sidekiq::periodic::PeriodicJob::from_periodic_job_string(raw.clone())
+                    .map_err(err)?
+                    .into_job();
+                drop(conn);
+                self.push(vec![job]).await?;
+                conn = self.conn().await?;
+                fired += 1;
+            }
+        }
+        Ok(fired)
     }
 
     /// Registers the periodic schedules, replacing stale ones of earlier deploys.
-    pub async fn install_periodic(&self, jobs: &[sidekiq::periodic::PeriodicJob]) -> Result<(), String> {
+    pub async fn install_periodic(
+        &self,
+        jobs: &[sidekiq::periodic::PeriodicJob],
+    ) -> Result<(), String> {
         let mut conn = self.conn().await?;
         let wanted: Vec<String> = jobs
             .iter()
@@ -270,7 +325,12 @@ impl RedisQueue {
                 .get("info")
                 .and_then(|i| serde_json::from_str(i).ok())
                 .unwrap_or_default();
-            let num = |k: &str| fields.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let num = |k: &str| {
+                fields
+                    .get(k)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
             out.push(ProcessView {
                 identity: identity.clone(),
                 hostname: info["hostname"].as_str().unwrap_or_default().to_string(),
@@ -283,7 +343,11 @@ impl RedisQueue {
                 rss_kb: num("rss") as u64,
                 queues: info["queues"]
                     .as_array()
-                    .map(|qs| qs.iter().filter_map(|q| q.as_str().map(str::to_string)).collect())
+                    .map(|qs| {
+                        qs.iter()
+                            .filter_map(|q| q.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             });
         }
@@ -303,7 +367,9 @@ impl RedisQueue {
                 .map_err(err)?;
             for record in work.values() {
                 let record: serde_json::Value = serde_json::from_str(record).unwrap_or_default();
-                let Some(job) = record["payload"].as_str().and_then(|raw| JobView::parse(raw, None))
+                let Some(job) = record["payload"]
+                    .as_str()
+                    .and_then(|raw| JobView::parse(raw, None))
                 else {
                     continue;
                 };
@@ -330,12 +396,14 @@ impl RedisQueue {
             let bucket = self.key(&format!("unionhall:history:{}", at.format("%Y%m%d%H%M")));
             if *processed > 0 {
                 pipe.incr(self.key("stat:processed"), *processed).ignore();
-                pipe.incr(self.key(&format!("stat:processed:{day}")), *processed).ignore();
+                pipe.incr(self.key(&format!("stat:processed:{day}")), *processed)
+                    .ignore();
                 pipe.hincr(&bucket, "processed", *processed).ignore();
             }
             if *failed > 0 {
                 pipe.incr(self.key("stat:failed"), *failed).ignore();
-                pipe.incr(self.key(&format!("stat:failed:{day}")), *failed).ignore();
+                pipe.incr(self.key(&format!("stat:failed:{day}")), *failed)
+                    .ignore();
                 pipe.hincr(&bucket, "failed", *failed).ignore();
             }
             pipe.expire(&bucket, HISTORY_SECONDS).ignore();

@@ -159,9 +159,7 @@ impl Runtime {
                 job.class
             )))),
         };
-        let claim = lock(&self.in_flight)
-            .remove(&job.jid)
-            .and_then(|f| f.claim);
+        let claim = lock(&self.in_flight).remove(&job.jid).and_then(|f| f.claim);
         let label = entry.map_or("unknown", |e| e.name);
         let outcome = match result {
             Ok(Outcome::Done) => "done",
@@ -207,7 +205,11 @@ impl Runtime {
         let now_ms = chrono::Utc::now().timestamp_millis() as f64;
         let mut stored = serde_json::to_value(job).unwrap_or_else(|_| json!({}));
         stored["error_message"] = json!(error.message);
-        stored["error_class"] = json!(if force_dead { "ArgumentError" } else { "JobError" });
+        stored["error_class"] = json!(if force_dead {
+            "ArgumentError"
+        } else {
+            "JobError"
+        });
         stored["error_backtrace"] = json!(error.causes);
         stored["retry_count"] = json!(count);
         if job.retry_count.is_some() {
@@ -233,9 +235,18 @@ impl Runtime {
         }
         let db = &self.ctx.db;
         let recorded = match claim {
-            Some(claim) => work_items::fail(db, claim, dead, &error.message).await.map(|_| ()),
-            None if dead => match job.args.get(0).and_then(|a| a.get("work_item")).and_then(Value::as_i64) {
-                Some(id) => work_items::bury(db, i32::try_from(id).unwrap_or(0), &error.message).await,
+            Some(claim) => work_items::fail(db, claim, dead, &error.message)
+                .await
+                .map(|_| ()),
+            None if dead => match job
+                .args
+                .get(0)
+                .and_then(|a| a.get("work_item"))
+                .and_then(Value::as_i64)
+            {
+                Some(id) => {
+                    work_items::bury(db, i32::try_from(id).unwrap_or(0), &error.message).await
+                }
                 None => Ok(()),
             },
             None => Ok(()),
@@ -278,8 +289,11 @@ impl Runtime {
         }
     }
 
-    /// Graceful shutdown ran out of time: the jobs still running go back on
-    /// their queues, and their work items are released, for another worker.
+    /// Graceful shutdown ran out of time: the jobs still running go back to
+    /// be run by another worker, and their work items are released. They go
+    /// through the `schedule` set (due now), not straight onto the queue: a
+    /// fetch of this process still blocked in BRPOP would take them and die
+    /// with them.
     async fn hand_back(&self) {
         let held: Vec<InFlight> = lock(&self.in_flight).drain().map(|(_, f)| f).collect();
         for f in held {
@@ -289,7 +303,8 @@ impl Runtime {
                 }
             }
             tracing::warn!(job = %f.job.class, jid = %f.job.jid, "shutdown grace period over; job handed back to its queue");
-            if let Err(err) = self.backend().push(vec![f.job]).await {
+            let raw = serde_json::to_string(&f.job).unwrap_or_default();
+            if let Err(err) = self.backend().add(JobSet::Schedule, now_secs(), raw).await {
                 tracing::error!(error = %err, "could not hand a job back; the sweeper will find durable work");
             }
         }
@@ -307,7 +322,8 @@ async fn run_typed<J: Job>(rt: Arc<Runtime>, job: sidekiq::Job) -> Result<Outcom
                 J::NAME
             )));
         };
-        let id = i32::try_from(id).map_err(|_| Failure::Unparsable(format!("work item {id} is out of range")))?;
+        let id = i32::try_from(id)
+            .map_err(|_| Failure::Unparsable(format!("work item {id} is out of range")))?;
         let claimed = work_items::Model::claim(db, id, rt.lease())
             .await
             .map_err(|e| Failure::Error(e.into()))?;
@@ -317,8 +333,12 @@ async fn run_typed<J: Job>(rt: Arc<Runtime>, job: sidekiq::Job) -> Result<Outcom
                 .map_err(|e| Failure::Error(e.into()))?;
             let reason = match item {
                 None => format!("work item {id} no longer exists (its local was deleted)"),
-                Some(item) if item.is_finished() => format!("work item {id} is already {}", item.state),
-                Some(item) if item.is_leased() => format!("work item {id} is being done by another worker"),
+                Some(item) if item.is_finished() => {
+                    format!("work item {id} is already {}", item.state)
+                }
+                Some(item) if item.is_leased() => {
+                    format!("work item {id} is being done by another worker")
+                }
                 Some(item) => format!("work item {id} is {}", item.state),
             };
             return Ok(Outcome::Skipped(reason));
@@ -459,8 +479,13 @@ impl Running {
     /// Graceful shutdown: stop fetching, let running jobs finish within the
     /// grace period, hand the rest back to their queues.
     pub async fn shutdown(self) {
-        let grace = Duration::from_secs(self.rt.settings.grace_seconds);
-        tracing::info!(grace_seconds = grace.as_secs(), "workers stopping: no new jobs are taken");
+        // At least 3 s: idle fetches (BRPOP, 2 s) must return before anything
+        // is aborted, or a job Redis hands them would be lost with them.
+        let grace = Duration::from_secs(self.rt.settings.grace_seconds.max(3));
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "workers stopping: no new jobs are taken"
+        );
         let _ = self.stop.send(true);
         if let Some(cancel) = &self.cancel {
             cancel();
@@ -526,9 +551,16 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
             let mut periodic = vec![];
             for s in schedules(&settings) {
                 let job = sidekiq::periodic::builder(&s.cron)
-                    .and_then(|b| b.name(s.name).queue(s.queue.name()).retry(3usize).args(s.payload.clone()))
+                    .and_then(|b| {
+                        b.name(s.name)
+                            .queue(s.queue.name())
+                            .retry(3usize)
+                            .args(s.payload.clone())
+                    })
                     .and_then(|b| b.into_periodic_job(s.class.to_string()))
-                    .map_err(|e| loco_rs::Error::string(&format!("jobs: schedule {}: {e}", s.name)))?;
+                    .map_err(|e| {
+                        loco_rs::Error::string(&format!("jobs: schedule {}: {e}", s.name))
+                    })?;
                 periodic.push(job);
             }
             if let Err(err) = redis.install_periodic(&periodic).await {
@@ -544,7 +576,9 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
                     }
                     match redis.enqueue_periodic().await {
                         Ok(_) => {}
-                        Err(err) => tracing::warn!(error = %err, "could not enqueue recurring jobs"),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "could not enqueue recurring jobs")
+                        }
                     }
                     // Re-installs schedules lost with a Redis that restarted empty.
                     let _ = redis.install_periodic(&periodic).await;
@@ -579,8 +613,9 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
             }
             let mut timetable: Vec<(Schedule, sidekiq::periodic::Cron, i64)> = vec![];
             for s in schedules(&settings) {
-                let cron = sidekiq::periodic::parse(&s.cron)
-                    .map_err(|e| loco_rs::Error::string(&format!("jobs: schedule {}: {e}", s.name)))?;
+                let cron = sidekiq::periodic::parse(&s.cron).map_err(|e| {
+                    loco_rs::Error::string(&format!("jobs: schedule {}: {e}", s.name))
+                })?;
                 let next = next_fire(&cron);
                 timetable.push((s, cron, next));
             }
@@ -596,7 +631,8 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
                     for (s, cron, next) in lock(&timetable).iter_mut() {
                         if *next <= now {
                             *next = next_fire(cron);
-                            if let Ok(job) = super::message(s.class, s.queue, 3, s.payload.clone()) {
+                            if let Ok(job) = super::message(s.class, s.queue, 3, s.payload.clone())
+                            {
                                 due.push(job);
                             }
                         }

@@ -16,7 +16,7 @@ use unionhall::{
 
 use crate::support::{location, unique_email, unique_slug, Client, TestApp, PASSWORD};
 
-async fn signed_in_operator(app: &TestApp) -> (users::Model, Client) {
+pub async fn signed_in_operator(app: &TestApp) -> (users::Model, Client) {
     let email = Email::parse(&unique_email("operator")).unwrap();
     let (user, _) = operators::create_operator(
         &app.ctx.db,

@@ -2,6 +2,7 @@
 //! clients that keep cookies and send CSRF tokens, and the SMTP sink.
 #![allow(dead_code)]
 pub mod smtp;
+pub mod workers;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -46,6 +47,10 @@ pub struct TestApp {
     router: axum::Router,
     postgres: Option<(String, String)>,
     sqlite_dir: Option<PathBuf>,
+    /// The app's own database, for worker processes the test starts.
+    pub database_url: String,
+    /// The Redis key prefix of this test (Redis backend), deleted at the end.
+    pub jobs_namespace: Option<String>,
 }
 
 impl TestApp {
@@ -93,7 +98,10 @@ impl TestApp {
             .expect("boot the app");
         // On the embedded backend jobs run in this process, as in the web
         // process of the embedded default; Redis tests start workers themselves.
-        if !unionhall::app::Settings::of(&boot.app_context).jobs.is_redis() {
+        let jobs = unionhall::app::Settings::of(&boot.app_context).jobs;
+        let database_url = boot.app_context.config.database.uri.clone();
+        let jobs_namespace = jobs.is_redis().then(|| jobs.namespace.clone());
+        if !jobs.is_redis() {
             unionhall::app::start_workers(&boot.app_context)
                 .await
                 .expect("start workers");
@@ -103,6 +111,8 @@ impl TestApp {
             router: boot.router.expect("router"),
             postgres,
             sqlite_dir,
+            database_url,
+            jobs_namespace,
         }
     }
 
@@ -216,6 +226,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(namespace) = self.jobs_namespace.take() {
+            workers::clear_namespace(&namespace);
+        }
         if let Some((root, name)) = self.postgres.take() {
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Runtime::new().expect("cleanup runtime");

@@ -10,11 +10,9 @@ use loco_rs::prelude::{AppContext, Routes};
 use super::{page, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::{Email, FieldErrors, Permission},
-    workers::{mail::AccountMail, Jobs},
-    models::{
-        invitations::{Model as InvitationModel, NewInvitation, Pending},
-    },
+    models::invitations::{Model as InvitationModel, NewInvitation, Pending},
     views::api::{ErrorBody, Invitation, InvitationInput, Page},
+    workers::{mail::AccountMail, Jobs},
 };
 
 #[utoipa::path(get, path = "/api/v1/locals/{slug}/invitations", tag = "invitations",

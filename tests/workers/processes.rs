@@ -1,0 +1,169 @@
+//! Worker processes started from the app's binary (`start --worker`), as in
+//! production: killed with SIGKILL mid-job, stopped with SIGTERM, and two of
+//! them sharing a recurring job.
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands;
+use unionhall::{
+    models::work_items,
+    workers::{
+        backend::{Filter, JobSet},
+        probe::Probe,
+    },
+};
+
+use crate::support::{
+    workers::{eventually, WorkerProcess},
+    TestApp,
+};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn running(app: &TestApp, id: i32) -> bool {
+    app.work_item(id).await.state == work_items::RUNNING
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_loses_nothing_and_the_work_finishes_exactly_once_after_a_restart()
+{
+    let app = TestApp::start_redis(|_| {}).await;
+    let mut first = WorkerProcess::spawn(&app, &[]);
+    app.jobs()
+        .enqueue(Probe {
+            label: "killed mid-job".into(),
+            sleep_ms: 4_000,
+            ..Probe::default()
+        })
+        .await
+        .unwrap();
+    let item = app.last_work_item().await;
+    eventually("the first worker holds the job", WAIT, || {
+        running(&app, item.id)
+    })
+    .await;
+
+    first.kill();
+    assert_eq!(
+        app.probe_runs_of(item.id).await,
+        0,
+        "killed before its work was done"
+    );
+    // Gone from Redis with the worker (BRPOP); the lease in the table remains.
+    assert_eq!(app.redis().llen("queue:default").await.unwrap(), 0);
+
+    let mut second = WorkerProcess::spawn(&app, &[]);
+    eventually("the work is done after the restart", WAIT, || async {
+        app.work_item(item.id).await.state == work_items::DONE
+    })
+    .await;
+    // A few more sweeps: nothing runs it again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(app.probe_runs_of(item.id).await, 1, "exactly once");
+    let done = app.work_item(item.id).await;
+    assert_eq!(
+        done.attempts, 2,
+        "the killed attempt and the one that finished"
+    );
+    let status = second.terminate(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", second.log_text());
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_running_job_finish_then_the_worker_exits() {
+    let app = TestApp::start_redis(|_| {}).await;
+    let mut worker = WorkerProcess::spawn(&app, &[("JOBS_GRACE_SECONDS", "20")]);
+    app.jobs()
+        .enqueue(Probe {
+            label: "finishes during shutdown".into(),
+            sleep_ms: 2_000,
+            ..Probe::default()
+        })
+        .await
+        .unwrap();
+    let item = app.last_work_item().await;
+    eventually("the worker holds the job", WAIT, || running(&app, item.id)).await;
+
+    let status = worker.terminate(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", worker.log_text());
+    assert_eq!(app.work_item(item.id).await.state, work_items::DONE);
+    assert_eq!(app.probe_runs_of(item.id).await, 1);
+    let log = worker.log_text();
+    assert!(log.contains("workers stopping"), "{log}");
+}
+
+#[tokio::test]
+async fn a_job_outlasting_the_grace_period_is_handed_back_for_another_worker() {
+    let app = TestApp::start_redis(|_| {}).await;
+    let mut worker = WorkerProcess::spawn(&app, &[("JOBS_GRACE_SECONDS", "1")]);
+    app.jobs()
+        .enqueue(Probe {
+            label: "too long for the grace period".into(),
+            sleep_ms: 10_000,
+            ..Probe::default()
+        })
+        .await
+        .unwrap();
+    let item = app.last_work_item().await;
+    eventually("the worker holds the job", WAIT, || running(&app, item.id)).await;
+
+    let started = Instant::now();
+    let status = worker.terminate(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", worker.log_text());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "it did not wait for the job"
+    );
+    assert_eq!(
+        app.work_item(item.id).await.state,
+        work_items::QUEUED,
+        "released"
+    );
+    let (waiting, _) = app
+        .jobs()
+        .backend()
+        .list(JobSet::Schedule, &Filter::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1, "handed back, due now");
+    assert_eq!(waiting[0].work_item, Some(i64::from(item.id)));
+    assert_eq!(app.probe_runs_of(item.id).await, 0);
+
+    let mut next = WorkerProcess::spawn(&app, &[]);
+    eventually("another worker finishes it", WAIT, || async {
+        app.work_item(item.id).await.state == work_items::DONE
+    })
+    .await;
+    assert_eq!(app.probe_runs_of(item.id).await, 1);
+    next.terminate(Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn a_recurring_job_fires_once_per_schedule_however_many_workers_run() {
+    let app = TestApp::start_redis(|_| {}).await;
+    // The sweeper every 2 seconds, polled every second by each of two workers.
+    let every_two = [("JOBS_SWEEP_CRON", "*/2 * * * * *")];
+    let started = Instant::now();
+    let mut a = WorkerProcess::spawn(&app, &every_two);
+    let mut b = WorkerProcess::spawn(&app, &every_two);
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    a.terminate(Duration::from_secs(30)).await;
+    b.terminate(Duration::from_secs(30)).await;
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let namespace = app.jobs_namespace.clone().unwrap();
+    let client = redis::Client::open(crate::support::workers::REDIS_URL).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let runs: u64 = conn
+        .hget(format!("{namespace}:unionhall:periodic:runs"), "sweep")
+        .await
+        .unwrap_or(0);
+    let schedules = (elapsed / 2.0).floor() as u64 + 1;
+    assert!(
+        runs >= 3,
+        "the schedule fired ({runs} runs in {elapsed:.1} s)"
+    );
+    assert!(
+        runs <= schedules,
+        "at most once per schedule: {runs} runs for {schedules} schedule times in {elapsed:.1} s"
+    );
+}
