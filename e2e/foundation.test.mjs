@@ -172,6 +172,36 @@ test('an operator sets a password by link, lands in the console and suspends a l
   assert.match(await page.locator('main').innerText(), /suspend_local[\s\S]*E2E check/);
   await expectAccessible(page, 'operations: audit log');
   await shot(page, '07-ops-audit');
+
+  // The jobs console: queues, processes, the chart; a probe runs through a
+  // worker process (bin/test runs the server on Redis with a separate worker).
+  await page.getByRole('link', { name: 'Jobs', exact: true }).first().click();
+  await page.waitForURL(`${BASE}/ops/jobs`);
+  await page.waitForFunction(() => window.Chart && window.Chart.getChart('jobs-chart'));
+  await expectAccessible(page, 'operations: jobs');
+  const processed = async () => Number(await page.locator('.stat-value').first().innerText());
+  const before = await processed();
+  await page.getByLabel('Queue').selectOption('critical');
+  await page.getByRole('button', { name: 'Send a probe' }).click();
+  await page.getByText(/Probe [0-9a-f]+ sent on critical/).waitFor();
+  let after = before;
+  for (let i = 0; i < 60 && after <= before; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    await page.reload();
+    after = await processed();
+  }
+  assert.ok(after > before, `the probe was processed (${before} → ${after})`);
+  assert.match(await page.locator('main').innerText(), /Processes[\s\S]*running/);
+  await shot(page, '08-ops-jobs');
+  for (const set of ['Scheduled', 'Retries', 'Dead']) {
+    await page.getByRole('navigation', { name: 'Jobs' }).getByRole('link', { name: set }).click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(set) }).waitFor();
+    await expectAccessible(page, `operations: ${set}`);
+  }
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.goto(`${BASE}/ops/jobs`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `/ops/jobs overflows a phone by ${overflow}px`);
   await context.close();
 });
 

@@ -314,6 +314,7 @@ impl Hooks for App {
         tasks.register(tasks::api_token::ApiToken);
         tasks.register(tasks::create_operator::CreateOperator);
         tasks.register(tasks::create_local::CreateLocal);
+        tasks.register(tasks::jobs_bench::JobsBench);
         // tasks-inject (do not remove)
     }
 
