@@ -1,6 +1,7 @@
 //! `cargo loco task prune`: deletes what has expired — sessions, sign-in
 //! attempts older than the throttling window, and used or expired single-use
-//! tokens. Safe to run at any time; the jobs issue schedules it.
+//! tokens. Safe to run at any time; the `Maintenance` job also runs it hourly
+//! (with old finished work items).
 use loco_rs::prelude::*;
 
 use crate::models::{login_attempts, sessions, user_tokens};

@@ -461,3 +461,23 @@ async fn redis_going_away_and_coming_back_loses_no_durable_work() {
     redis.kill().ok();
     redis.wait().ok();
 }
+
+#[test]
+fn the_process_role_follows_loco_s_start_flags() {
+    use unionhall::workers::{JobSettings, ProcessRole};
+    let args = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start")), ProcessRole::Web);
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --worker")), ProcessRole::Worker);
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start -w")), ProcessRole::Worker);
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --worker=mail")), ProcessRole::Worker);
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --server-and-worker")), ProcessRole::Both);
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --all")), ProcessRole::Both);
+    assert_eq!(ProcessRole::from_args(&args("unionhall-cli task prune")), ProcessRole::Other);
+    let embedded = JobSettings::default();
+    let mut redis = JobSettings::default();
+    redis.backend = "redis".into();
+    assert!(ProcessRole::Web.runs_workers(&embedded), "the embedded queue lives in the web process");
+    assert!(!ProcessRole::Web.runs_workers(&redis), "with Redis, web processes only enqueue");
+    assert!(ProcessRole::Worker.runs_workers(&redis));
+    assert!(!ProcessRole::Other.runs_workers(&embedded), "tasks never run workers");
+}
