@@ -100,6 +100,83 @@ impl Task for JobsBench {
             settings.redis_url
         );
 
+        for checks in [true, false] {
+            self.drain(ctx, &redis, count, concurrency, checks).await?;
+        }
+
+        // 3. Latency of a trickle on an idle queue (connection checks on, the default).
+        let exe = std::env::current_exe()?;
+        let mut worker = std::process::Command::new(exe)
+            .args(["start", "--worker"])
+            .env("JOBS_CONCURRENCY", concurrency.to_string())
+            .env("JOBS_CRITICAL_WORKERS", "0")
+            .env("LOG_LEVEL", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        let pid = worker.id();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let sample = Noop { sample: true };
+        for _ in 0..trickle {
+            jobs.enqueue(sample.clone())
+                .await
+                .map_err(|e| Error::string(&e.to_string()))?;
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let mut samples = vec![];
+        for _ in 0..500 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if redis.llen("bench:latency").await.unwrap_or(0) >= u64::try_from(trickle).unwrap_or(0)
+            {
+                break;
+            }
+        }
+        samples.extend(
+            redis
+                .take_samples("bench:latency")
+                .await
+                .map_err(|e| Error::string(&e))?,
+        );
+        samples.sort_unstable();
+        println!(
+            "latency:    enqueue to start, {} jobs at ~{:.0}/s on an idle queue: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            samples.len(),
+            1000.0 / 2.2,
+            percentile(&samples, 50.0),
+            percentile(&samples, 99.0),
+            percentile(&samples, 100.0)
+        );
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+        let _ = worker.wait();
+        redis
+            .clear_namespace()
+            .await
+            .map_err(|e| Error::string(&e))?;
+        Ok(())
+    }
+}
+
+impl JobsBench {
+    /// Enqueues `count` no-op jobs in bulk and drains them with one worker process.
+    async fn drain(
+        &self,
+        ctx: &AppContext,
+        redis: &crate::workers::redis_queue::RedisQueue,
+        count: usize,
+        concurrency: usize,
+        checks: bool,
+    ) -> Result<()> {
+        let settings = Settings::of(ctx).jobs;
+        let jobs = Jobs::of(ctx);
+        println!(
+            "--- pooled connections checked on checkout: {} ---",
+            if checks {
+                "yes (the default)"
+            } else {
+                "no (JOBS_CHECK_CONNECTIONS=false)"
+            }
+        );
         // 1. Enqueue in bulk.
         let batch = vec![Noop::default(); 1_000];
         let started = Instant::now();
@@ -123,6 +200,7 @@ impl Task for JobsBench {
             .args(["start", "--worker"])
             .env("JOBS_CONCURRENCY", concurrency.to_string())
             .env("JOBS_CRITICAL_WORKERS", "0")
+            .env("JOBS_CHECK_CONNECTIONS", checks.to_string())
             .env("LOG_LEVEL", "error")
             .stdout(std::process::Stdio::null())
             .spawn()?;
@@ -173,51 +251,14 @@ impl Task for JobsBench {
             );
         }
 
-        // 3. Latency of a trickle on the idle queue.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let sample = Noop { sample: true };
-        for _ in 0..trickle {
-            jobs.enqueue(sample.clone())
-                .await
-                .map_err(|e| Error::string(&e.to_string()))?;
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let mut samples = vec![];
-        for _ in 0..500 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if redis.llen("bench:latency").await.unwrap_or(0) >= u64::try_from(trickle).unwrap_or(0)
-            {
-                break;
-            }
-        }
-        samples.extend(
-            redis
-                .take_samples("bench:latency")
-                .await
-                .map_err(|e| Error::string(&e))?,
-        );
-        samples.sort_unstable();
-        println!(
-            "latency:    enqueue to start, {} jobs at ~{:.0}/s on an idle queue: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            samples.len(),
-            1000.0 / 2.2,
-            percentile(&samples, 50.0),
-            percentile(&samples, 99.0),
-            percentile(&samples, 100.0)
-        );
         match peak_mib(pid) {
             Some(mib) => println!("memory:     worker peak resident {mib:.1} MiB"),
             None => println!("memory:     (not available on this system)"),
         }
-
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status();
         let _ = worker.wait();
-        redis
-            .clear_namespace()
-            .await
-            .map_err(|e| Error::string(&e))?;
         Ok(())
     }
 }

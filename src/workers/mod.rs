@@ -389,6 +389,14 @@ pub struct JobSettings {
     /// Cron (with seconds) of the prune job.
     #[serde(default = "default_prune_cron")]
     pub prune_cron: String,
+    /// Check a pooled Redis connection (PING) each time it is taken. With
+    /// rusty-sidekiq's connection manager this is the only way a connection
+    /// broken by a Redis restart is noticed and replaced at once; it costs a
+    /// round trip per checkout (three per job). Off: connections are
+    /// recycled every 5 s instead, and after a Redis restart the workers
+    /// spin on broken connections for up to that long.
+    #[serde(default = "default_true")]
+    pub check_connections: bool,
     /// The dead set keeps at most this many jobs ...
     #[serde(default = "default_dead_max")]
     pub dead_max: usize,
@@ -397,6 +405,9 @@ pub struct JobSettings {
     pub dead_days: i64,
 }
 
+fn default_true() -> bool {
+    true
+}
 fn default_backend() -> String {
     "embedded".into()
 }

@@ -37,7 +37,11 @@ impl RedisQueue {
             .max_size(
                 u32::try_from(settings.concurrency + settings.critical_workers + 8).unwrap_or(16),
             )
-            .connection_timeout(Duration::from_secs(5));
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(settings.check_connections);
+        if !settings.check_connections {
+            builder = builder.max_lifetime(Some(Duration::from_secs(5)));
+        }
         if !settings.namespace.is_empty() {
             builder = builder
                 .connection_customizer(sidekiq::with_custom_namespace(settings.namespace.clone()));

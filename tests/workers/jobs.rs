@@ -375,6 +375,15 @@ async fn the_dead_set_is_bounded_in_size_and_age() {
 
 #[tokio::test]
 async fn redis_going_away_and_coming_back_loses_no_durable_work() {
+    redis_outage(true).await;
+}
+
+#[tokio::test]
+async fn redis_going_away_and_coming_back_loses_no_durable_work_without_connection_checks() {
+    redis_outage(false).await;
+}
+
+async fn redis_outage(check_connections: bool) {
     // A Redis of this test's own, to stop and start.
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -401,6 +410,7 @@ async fn redis_going_away_and_coming_back_loses_no_durable_work() {
     let app = TestApp::start_redis(|jobs| {
         jobs["redis_url"] = json!(url);
         jobs["stranded_seconds"] = json!(1);
+        jobs["check_connections"] = json!(check_connections);
     })
     .await;
     let client = app.client();
@@ -466,18 +476,48 @@ async fn redis_going_away_and_coming_back_loses_no_durable_work() {
 fn the_process_role_follows_loco_s_start_flags() {
     use unionhall::workers::{JobSettings, ProcessRole};
     let args = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start")), ProcessRole::Web);
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --worker")), ProcessRole::Worker);
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start -w")), ProcessRole::Worker);
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --worker=mail")), ProcessRole::Worker);
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --server-and-worker")), ProcessRole::Both);
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli start --all")), ProcessRole::Both);
-    assert_eq!(ProcessRole::from_args(&args("unionhall-cli task prune")), ProcessRole::Other);
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli start")),
+        ProcessRole::Web
+    );
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli start --worker")),
+        ProcessRole::Worker
+    );
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli start -w")),
+        ProcessRole::Worker
+    );
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli start --worker=mail")),
+        ProcessRole::Worker
+    );
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli start --server-and-worker")),
+        ProcessRole::Both
+    );
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli start --all")),
+        ProcessRole::Both
+    );
+    assert_eq!(
+        ProcessRole::from_args(&args("unionhall-cli task prune")),
+        ProcessRole::Other
+    );
     let embedded = JobSettings::default();
     let mut redis = JobSettings::default();
     redis.backend = "redis".into();
-    assert!(ProcessRole::Web.runs_workers(&embedded), "the embedded queue lives in the web process");
-    assert!(!ProcessRole::Web.runs_workers(&redis), "with Redis, web processes only enqueue");
+    assert!(
+        ProcessRole::Web.runs_workers(&embedded),
+        "the embedded queue lives in the web process"
+    );
+    assert!(
+        !ProcessRole::Web.runs_workers(&redis),
+        "with Redis, web processes only enqueue"
+    );
     assert!(ProcessRole::Worker.runs_workers(&redis));
-    assert!(!ProcessRole::Other.runs_workers(&embedded), "tasks never run workers");
+    assert!(
+        !ProcessRole::Other.runs_workers(&embedded),
+        "tasks never run workers"
+    );
 }
