@@ -181,7 +181,7 @@ test('an operator sets a password by link, lands in the console and suspends a l
   await expectAccessible(page, 'operations: jobs');
   const processed = async () => Number(await page.locator('.stat-value').first().innerText());
   const before = await processed();
-  await page.getByLabel('Queue').selectOption('critical');
+  await page.getByLabel('Queue', { exact: true }).selectOption('critical');
   await page.getByRole('button', { name: 'Send a probe' }).click();
   await page.getByText(/Probe [0-9a-f]+ sent on critical/).waitFor();
   let after = before;
