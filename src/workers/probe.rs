@@ -46,7 +46,7 @@ impl Job for Probe {
                 causes: vec!["the probe was asked to fail".into()],
             });
         }
-        if let Some(tenant) = run.tenant().ok() {
+        if let Ok(tenant) = run.tenant() {
             // Proves the job re-entered its local under row-level security.
             tenant.begin().await?.commit().await?;
         }

@@ -328,7 +328,7 @@ async fn critical_work_overtakes_a_long_bulk_queue() {
         .collect();
     let position = order.iter().position(|l| l == "password reset").unwrap();
     assert!(
-        order.len() - position - 1 >= 10,
+        order.len() - position > 10,
         "the critical job ran before most of the bulk queue: {order:?}"
     );
     unionhall::app::stop_workers(&app.ctx).await;
@@ -505,8 +505,10 @@ fn the_process_role_follows_loco_s_start_flags() {
         ProcessRole::Other
     );
     let embedded = JobSettings::default();
-    let mut redis = JobSettings::default();
-    redis.backend = "redis".into();
+    let redis = JobSettings {
+        backend: "redis".into(),
+        ..JobSettings::default()
+    };
     assert!(
         ProcessRole::Web.runs_workers(&embedded),
         "the embedded queue lives in the web process"
