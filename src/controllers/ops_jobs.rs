@@ -234,8 +234,22 @@ async fn run(
             )
             .await
         }
-        Err(err) => Err(err.into()),
+        Err(err) => unreachable_queue(&session, &back, &err).await,
     }
+}
+
+/// The queue or the database failed under the operator's action: say so on
+/// the page they came from (the action changed nothing).
+async fn unreachable_queue(session: &Session, back: &str, err: &Error) -> WebResult {
+    tracing::error!(error = %err, "a jobs console action failed");
+    redirect_with(
+        session,
+        back,
+        Flash::alert(
+            "The job queue could not be reached, so nothing changed. Try again in a moment.",
+        ),
+    )
+    .await
 }
 
 async fn discard(
@@ -266,7 +280,7 @@ async fn discard(
             )
             .await
         }
-        Err(err) => Err(err.into()),
+        Err(err) => unreachable_queue(&session, &back, &err).await,
     }
 }
 
