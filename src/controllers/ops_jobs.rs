@@ -214,42 +214,35 @@ async fn run(
     Verified(_): Verified<super::Empty>,
 ) -> WebResult {
     let set = set_of(&name)?;
-    let back = format!("/ops/jobs/{}", set.slug());
-    match ops.0.run_job_now(&Jobs::of(&ctx), &ctx.db, set, &jid).await {
-        Ok(job) => {
-            redirect_with(
-                &session,
-                &back,
-                Flash::notice(format!("{} was put on the {} queue.", job.class, job.queue)),
-            )
-            .await
-        }
-        Err(Error::NotFound) => {
-            redirect_with(
-                &session,
-                &back,
-                Flash::alert(
-                    "That job is no longer there: it already ran, or someone acted on it first.",
-                ),
-            )
-            .await
-        }
-        Err(err) => unreachable_queue(&session, &back, &err).await,
-    }
+    let done = ops.0.run_job_now(&Jobs::of(&ctx), &ctx.db, set, &jid).await;
+    after_action(&session, set, done, |job| {
+        format!("{} was put on the {} queue.", job.class, job.queue)
+    })
+    .await
 }
 
-/// The queue or the database failed under the operator's action: say so on
-/// the page they came from (the action changed nothing).
-async fn unreachable_queue(session: &Session, back: &str, err: &Error) -> WebResult {
-    tracing::error!(error = %err, "a jobs console action failed");
-    redirect_with(
-        session,
-        back,
-        Flash::alert(
-            "The job queue could not be reached, so nothing changed. Try again in a moment.",
+/// Back to the set's page with what became of the operator's action (a
+/// failing queue or database is said there too: the action changed nothing).
+async fn after_action(
+    session: &Session,
+    set: JobSet,
+    done: Result<JobView, Error>,
+    notice: impl FnOnce(&JobView) -> String,
+) -> WebResult {
+    let back = format!("/ops/jobs/{}", set.slug());
+    let flash = match done {
+        Ok(job) => Flash::notice(notice(&job)),
+        Err(Error::NotFound) => Flash::alert(
+            "That job is no longer there: it already ran, or someone acted on it first.",
         ),
-    )
-    .await
+        Err(err) => {
+            tracing::error!(error = %err, "a jobs console action failed");
+            Flash::alert(
+                "The job queue could not be reached, so nothing changed. Try again in a moment.",
+            )
+        }
+    };
+    redirect_with(session, &back, flash).await
 }
 
 async fn discard(
@@ -260,28 +253,11 @@ async fn discard(
     Verified(_): Verified<super::Empty>,
 ) -> WebResult {
     let set = set_of(&name)?;
-    let back = format!("/ops/jobs/{}", set.slug());
-    match ops.0.discard_job(&Jobs::of(&ctx), &ctx.db, set, &jid).await {
-        Ok(job) => {
-            redirect_with(
-                &session,
-                &back,
-                Flash::notice(format!("{} was discarded.", job.class)),
-            )
-            .await
-        }
-        Err(Error::NotFound) => {
-            redirect_with(
-                &session,
-                &back,
-                Flash::alert(
-                    "That job is no longer there: it already ran, or someone acted on it first.",
-                ),
-            )
-            .await
-        }
-        Err(err) => unreachable_queue(&session, &back, &err).await,
-    }
+    let done = ops.0.discard_job(&Jobs::of(&ctx), &ctx.db, set, &jid).await;
+    after_action(&session, set, done, |job| {
+        format!("{} was discarded.", job.class)
+    })
+    .await
 }
 
 async fn probe(

@@ -247,16 +247,20 @@ impl Operator {
             .await
             .map_err(queue_error)?
             .ok_or(Error::NotFound)?;
-        let local = job.local_id.and_then(|l| i32::try_from(l).ok());
-        record(
-            db,
-            Some(self.user.id),
-            local,
-            Action::RetryJob,
-            &format!("{} {} from {}", job.class, job.jid, set.slug()),
-        )
-        .await?;
+        self.record_job(db, Action::RetryJob, &job, set).await?;
         Ok(job)
+    }
+
+    async fn record_job(
+        &self,
+        db: &DatabaseConnection,
+        action: Action,
+        job: &JobView,
+        set: JobSet,
+    ) -> Result<()> {
+        let local = job.local_id.and_then(|l| i32::try_from(l).ok());
+        let what = format!("{} {} from {}", job.class, job.jid, set.slug());
+        record(db, Some(self.user.id), local, action, &what).await
     }
 
     /// Removes a job from a set for good (audited); durable work it carried
@@ -280,15 +284,7 @@ impl Operator {
         if let Some(item) = job.work_item.and_then(|i| i32::try_from(i).ok()) {
             work_items::discard(db, item).await?;
         }
-        let local = job.local_id.and_then(|l| i32::try_from(l).ok());
-        record(
-            db,
-            Some(self.user.id),
-            local,
-            Action::DiscardJob,
-            &format!("{} {} from {}", job.class, job.jid, set.slug()),
-        )
-        .await?;
+        self.record_job(db, Action::DiscardJob, &job, set).await?;
         Ok(job)
     }
 

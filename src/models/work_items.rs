@@ -273,17 +273,19 @@ pub async fn sweep(
     limit: u64,
 ) -> Result<Vec<Model>> {
     let now = Utc::now();
+    // Abandoned (its lease expired) or stranded (its message is too old).
+    let sweepable = || {
+        Column::State
+            .eq(RUNNING)
+            .and(Column::LeaseUntil.lt(now))
+            .or(Column::State
+                .eq(QUEUED)
+                .and(Column::EnqueuedAt.lt(stranded_before)))
+    };
     let candidates: Vec<i32> = Entity::find()
         .select_only()
         .column(Column::Id)
-        .filter(
-            Column::State
-                .eq(RUNNING)
-                .and(Column::LeaseUntil.lt(now))
-                .or(Column::State
-                    .eq(QUEUED)
-                    .and(Column::EnqueuedAt.lt(stranded_before))),
-        )
+        .filter(sweepable())
         .order_by_asc(Column::Id)
         .limit(limit)
         .into_tuple()
@@ -301,14 +303,7 @@ pub async fn sweep(
         .col_expr(Column::EnqueuedAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.is_in(candidates))
-        .filter(
-            Column::State
-                .eq(RUNNING)
-                .and(Column::LeaseUntil.lt(now))
-                .or(Column::State
-                    .eq(QUEUED)
-                    .and(Column::EnqueuedAt.lt(stranded_before))),
-        )
+        .filter(sweepable())
         .exec_with_returning(db)
         .await?;
     Ok(rows)

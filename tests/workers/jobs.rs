@@ -475,35 +475,18 @@ async fn redis_outage(check_connections: bool) {
 #[test]
 fn the_process_role_follows_loco_s_start_flags() {
     use unionhall::workers::{JobSettings, ProcessRole};
-    let args = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli start")),
-        ProcessRole::Web
-    );
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli start --worker")),
-        ProcessRole::Worker
-    );
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli start -w")),
-        ProcessRole::Worker
-    );
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli start --worker=mail")),
-        ProcessRole::Worker
-    );
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli start --server-and-worker")),
-        ProcessRole::Both
-    );
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli start --all")),
-        ProcessRole::Both
-    );
-    assert_eq!(
-        ProcessRole::from_args(&args("unionhall-cli task prune")),
-        ProcessRole::Other
-    );
+    for (line, role) in [
+        ("unionhall-cli start", ProcessRole::Web),
+        ("unionhall-cli start --worker", ProcessRole::Worker),
+        ("unionhall-cli start -w", ProcessRole::Worker),
+        ("unionhall-cli start --worker=mail", ProcessRole::Worker),
+        ("unionhall-cli start --server-and-worker", ProcessRole::Both),
+        ("unionhall-cli start --all", ProcessRole::Both),
+        ("unionhall-cli task prune", ProcessRole::Other),
+    ] {
+        let args: Vec<String> = line.split(' ').map(str::to_string).collect();
+        assert_eq!(ProcessRole::from_args(&args), role, "{line}");
+    }
     let embedded = JobSettings::default();
     let redis = JobSettings {
         backend: "redis".into(),
