@@ -10,6 +10,7 @@ mod m20261126_000002_row_level_security;
 mod m20261126_000003_api_tokens;
 mod m20261126_000004_operators;
 mod m20261126_000005_jobs;
+pub mod m20261126_000006_members;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_api_tokens::Migration),
             Box::new(m20261126_000004_operators::Migration),
             Box::new(m20261126_000005_jobs::Migration),
+            Box::new(m20261126_000006_members::Migration),
             // inject-above (do not remove this comment)
         ]
     }

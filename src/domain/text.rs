@@ -44,6 +44,9 @@ text_type!(PersonName, "your name", 120);
 text_type!(LocalName, "the name of your local", 120);
 text_type!(RoleName, "a name for the role", 60);
 text_type!(TokenName, "a name for the token", 80);
+text_type!(UnitName, "a name", 160);
+text_type!(MemberName, "a name", 120);
+text_type!(EmployeeNumber, "an employee number", 40);
 
 #[cfg(test)]
 mod tests {

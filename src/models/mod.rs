@@ -2,8 +2,13 @@
 //! [`tenants::Tenant`]; code without one cannot reach a local's data.
 pub mod _entities;
 pub mod api_tokens;
+pub mod audit_events;
+pub mod bargaining_units;
+pub mod employers;
 pub mod invitations;
 pub mod login_attempts;
+pub mod members;
+pub mod membership_statuses;
 pub mod memberships;
 pub mod operators;
 pub mod roles;
@@ -12,6 +17,7 @@ pub mod tenants;
 pub mod user_tokens;
 pub mod users;
 pub mod work_items;
+pub mod worksites;
 
 use sea_orm::{DbErr, SqlErr};
 

@@ -211,6 +211,7 @@ impl Tenant {
         )
         .await?;
         let created = roles::create_defaults(&txn, row.id).await?;
+        super::membership_statuses::ensure_defaults(&txn, row.id).await?;
         let admin = created
             .iter()
             .find(|r| r.name == ADMIN_ROLE)

@@ -1,3 +1,4 @@
 mod accounts;
+mod members;
 mod row_level_security;
 mod tenancy;

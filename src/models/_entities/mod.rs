@@ -3,8 +3,14 @@
 pub mod prelude;
 
 pub mod api_tokens;
+pub mod audit_events;
+pub mod bargaining_units;
+pub mod employers;
 pub mod invitations;
 pub mod login_attempts;
+pub mod member_status_changes;
+pub mod members;
+pub mod membership_statuses;
 pub mod memberships;
 pub mod operator_actions;
 pub mod probe_runs;
@@ -14,3 +20,4 @@ pub mod tenants;
 pub mod user_tokens;
 pub mod users;
 pub mod work_items;
+pub mod worksites;

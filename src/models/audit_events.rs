@@ -1,0 +1,132 @@
+//! The shared audit log (tenant-owned): who changed which fields of which
+//! record, when, with old and new values. Every module records through
+//! [`record`] inside the transaction that makes the change.
+use chrono::Utc;
+use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+pub use super::_entities::audit_events::{self, ActiveModel, Column, Entity, Model};
+use super::{_entities::users, tenants::Tenant, Result, Window};
+
+impl TenantEntity for Entity {
+    type TenantId = i32;
+
+    fn tenant_column() -> Column {
+        Column::TenantId
+    }
+}
+
+/// One field's change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl Change {
+    /// A change when the values differ.
+    pub fn of(field: &str, old: Option<&str>, new: Option<&str>) -> Option<Self> {
+        (old != new).then(|| Self {
+            field: field.to_string(),
+            old: old.map(str::to_string),
+            new: new.map(str::to_string),
+        })
+    }
+}
+
+/// An event with the name of who made it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub event: Model,
+    pub actor: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+/// Records an event (inside the caller's transaction).
+///
+/// # Errors
+/// A database error.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &Tenant,
+    actor: Option<i32>,
+    subject: (&str, i32),
+    action: &str,
+    changes: &[Change],
+) -> Result<()> {
+    ActiveModel {
+        actor_id: Set(actor),
+        subject_type: Set(subject.0.to_string()),
+        subject_id: Set(subject.1),
+        action: Set(action.to_string()),
+        changes: Set(serde_json::to_string(changes).unwrap_or_else(|_| "[]".into())),
+        created_at: Set(Utc::now().into()),
+        ..Default::default()
+    }
+    .set_tenant(tenant.id())?
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+async fn with_actors<C: ConnectionTrait>(conn: &C, rows: Vec<Model>) -> Result<Vec<Event>> {
+    let ids: Vec<i32> = rows.iter().filter_map(|r| r.actor_id).collect();
+    let names: std::collections::HashMap<i32, String> = if ids.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        users::Entity::find()
+            .filter(users::Column::Id.is_in(ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|event| Event {
+            actor: event.actor_id.and_then(|id| names.get(&id).cloned()),
+            changes: serde_json::from_str(&event.changes).unwrap_or_default(),
+            event,
+        })
+        .collect())
+}
+
+/// The events of one record, newest first.
+///
+/// # Errors
+/// A database error.
+pub async fn for_subject(tenant: &Tenant, subject: (&str, i32), limit: u64) -> Result<Vec<Event>> {
+    let txn = tenant.begin().await?;
+    let rows = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(Column::SubjectType.eq(subject.0))
+        .filter(Column::SubjectId.eq(subject.1))
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(&txn)
+        .await?;
+    let events = with_actors(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(events)
+}
+
+/// The local's events, newest first, a window at a time.
+///
+/// # Errors
+/// A database error.
+pub async fn list(tenant: &Tenant, window: Window) -> Result<Vec<Event>> {
+    let txn = tenant.begin().await?;
+    let rows = window
+        .apply(Entity::find().in_tenant(tenant.id()), Column::Id)
+        .all(&txn)
+        .await?;
+    let events = with_actors(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(events)
+}

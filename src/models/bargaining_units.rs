@@ -1,0 +1,78 @@
+//! Bargaining units (tenant-owned): the groups a contract covers.
+use chrono::Utc;
+use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+pub use super::_entities::bargaining_units::{self, ActiveModel, Column, Entity, Model};
+use super::{on_conflict, tenants::Tenant, Error, Result};
+use crate::domain::UnitName;
+
+impl TenantEntity for Entity {
+    type TenantId = i32;
+
+    fn tenant_column() -> Column {
+        Column::TenantId
+    }
+}
+
+impl Model {
+    /// # Errors
+    /// `Conflict` when the name is taken, or a database error.
+    pub async fn create(tenant: &Tenant, name: &UnitName) -> Result<Self> {
+        let txn = tenant.begin().await?;
+        let now = Utc::now();
+        let row = ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            name: Set(name.as_str().to_string()),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .set_tenant(tenant.id())?
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            on_conflict(
+                e,
+                &[(
+                    "name",
+                    "name",
+                    "A bargaining unit with this name exists already.",
+                )],
+            )
+        })?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// The local's, by name.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<Vec<Self>> {
+        Ok(Entity::find()
+            .in_tenant(tenant.id())
+            .order_by_asc(Column::Name)
+            .all(conn)
+            .await?)
+    }
+
+    /// # Errors
+    /// `NotFound` (also for another local's) or a database error.
+    pub async fn find_by_pid<C: ConnectionTrait>(
+        conn: &C,
+        tenant: &Tenant,
+        pid: Uuid,
+    ) -> Result<Self> {
+        Entity::find()
+            .in_tenant(tenant.id())
+            .filter(Column::Pid.eq(pid))
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+}

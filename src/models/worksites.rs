@@ -1,0 +1,90 @@
+//! Worksites (tenant-owned): the places an employer's members work.
+use chrono::Utc;
+use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+pub use super::_entities::worksites::{self, ActiveModel, Column, Entity, Model};
+use super::{employers, on_conflict, tenants::Tenant, Error, Result};
+use crate::domain::{FieldErrors, UnitName};
+
+impl TenantEntity for Entity {
+    type TenantId = i32;
+
+    fn tenant_column() -> Column {
+        Column::TenantId
+    }
+}
+
+impl Model {
+    /// A worksite of one of the local's employers.
+    ///
+    /// # Errors
+    /// `UnknownReference` (no such employer in this local), `Conflict` (name
+    /// taken at that employer), or a database error.
+    pub async fn create(tenant: &Tenant, employer: Uuid, name: &UnitName) -> Result<Self> {
+        let txn = tenant.begin().await?;
+        let employer = employers::Model::find_by_pid(&txn, tenant, employer)
+            .await
+            .map_err(|_| {
+                Error::UnknownReference(FieldErrors::one(
+                    "employer",
+                    "Choose one of the local's employers.",
+                ))
+            })?;
+        let now = Utc::now();
+        let row = ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            employer_id: Set(employer.id),
+            name: Set(name.as_str().to_string()),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .set_tenant(tenant.id())?
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            on_conflict(
+                e,
+                &[(
+                    "name",
+                    "name",
+                    "This employer has a worksite with this name already.",
+                )],
+            )
+        })?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// The local's worksites, by name.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn list<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<Vec<Self>> {
+        Ok(Entity::find()
+            .in_tenant(tenant.id())
+            .order_by_asc(Column::Name)
+            .all(conn)
+            .await?)
+    }
+
+    /// # Errors
+    /// `NotFound` (also for another local's) or a database error.
+    pub async fn find_by_pid<C: ConnectionTrait>(
+        conn: &C,
+        tenant: &Tenant,
+        pid: Uuid,
+    ) -> Result<Self> {
+        Entity::find()
+            .in_tenant(tenant.id())
+            .filter(Column::Pid.eq(pid))
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+}

@@ -1,0 +1,454 @@
+//! Members through the models (PostgreSQL and, with `DATABASE_URL=sqlite://…`,
+//! SQLite): create with the local's structure, field errors, status history,
+//! the audit log, archive and restore, permissions, other locals, search.
+use chrono::NaiveDate;
+use sea_orm::EntityTrait;
+use unionhall::{
+    domain::{Email, EmployeeNumber, MemberName, Phone, UnitName},
+    models::{
+        _entities::tenants as tenant_rows,
+        audit_events, bargaining_units, employers,
+        members::{MemberFilter, Model as Member, NewMember},
+        membership_statuses, worksites, Error,
+    },
+};
+use uuid::Uuid;
+
+use crate::support::{unique_slug, TestApp};
+
+fn member(first: &str, last: &str) -> NewMember {
+    NewMember {
+        first_name: MemberName::parse(first).unwrap(),
+        last_name: MemberName::parse(last).unwrap(),
+        email: None,
+        phone: None,
+        address: None,
+        employee_number: None,
+        employer: None,
+        worksite: None,
+        bargaining_unit: None,
+        status: None,
+        join_date: None,
+    }
+}
+
+async fn status_pid(tenant: &unionhall::models::tenants::Tenant, name: &str) -> Uuid {
+    let txn = tenant.begin().await.unwrap();
+    let statuses = membership_statuses::list(&txn, tenant).await.unwrap();
+    txn.commit().await.unwrap();
+    statuses
+        .into_iter()
+        .find(|s| s.name == name)
+        .expect("status")
+        .pid
+}
+
+#[tokio::test]
+async fn a_member_is_placed_in_the_local_s_structure_with_a_default_status_and_an_audit_trail() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("roll");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let employer = employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
+        .await
+        .unwrap();
+    let site = worksites::Model::create(
+        &tenant,
+        employer.pid,
+        &UnitName::parse("North Wing").unwrap(),
+    )
+    .await
+    .unwrap();
+    let unit = bargaining_units::Model::create(&tenant, &UnitName::parse("Nurses").unwrap())
+        .await
+        .unwrap();
+
+    let created = Member::create(
+        &tenant,
+        &access,
+        NewMember {
+            email: Some(Email::parse("Rosa.Parks@Example.org").unwrap()),
+            phone: Some(Phone::parse("(555) 010-2030", "1").unwrap()),
+            employee_number: Some(EmployeeNumber::parse("E-1001").unwrap()),
+            worksite: Some(site.pid),
+            bargaining_unit: Some(unit.pid),
+            join_date: NaiveDate::from_ymd_opt(2019, 3, 1),
+            ..member("Rosa", "Parks")
+        },
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        created.employer_id,
+        Some(employer.id),
+        "the worksite's employer"
+    );
+    assert_eq!(created.email.as_deref(), Some("rosa.parks@example.org"));
+    assert_eq!(created.phone.as_deref(), Some("+15550102030"));
+    let history = created.status_history(&tenant).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].to, "Active");
+    assert_eq!(history[0].by.as_deref(), Some(admin.name.as_str()));
+    let audit = audit_events::for_subject(&tenant, ("member", created.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(audit[0].event.action, "create");
+    assert!(audit[0]
+        .changes
+        .iter()
+        .any(|c| c.field == "last_name" && c.new.as_deref() == Some("Parks")));
+    let local = tenant_rows::Entity::find_by_id(tenant.id())
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(local.members_count, 1, "the count operators see");
+}
+
+#[tokio::test]
+async fn status_changes_are_kept_so_a_lapse_and_a_reinstatement_stay_visible() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("lapse");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let m = Member::create(&tenant, &access, member("Joe", "Hill"))
+        .await
+        .unwrap();
+    let lapsed = status_pid(&tenant, "Lapsed").await;
+    let active = status_pid(&tenant, "Active").await;
+
+    Member::update(
+        &tenant,
+        &access,
+        m.pid,
+        NewMember {
+            status: Some(lapsed),
+            ..member("Joe", "Hill")
+        },
+    )
+    .await
+    .unwrap();
+    let m = Member::update(
+        &tenant,
+        &access,
+        m.pid,
+        NewMember {
+            status: Some(active),
+            ..member("Joe", "Hill")
+        },
+    )
+    .await
+    .unwrap();
+
+    let history: Vec<(Option<String>, String)> = m
+        .status_history(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.from, c.to))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (None, "Active".to_string()),
+            (Some("Active".to_string()), "Lapsed".to_string()),
+            (Some("Lapsed".to_string()), "Active".to_string()),
+        ]
+    );
+    let audit = audit_events::for_subject(&tenant, ("member", m.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 3, "create and two updates");
+    assert!(audit[0].changes.iter().any(|c| c.field == "status"));
+}
+
+#[tokio::test]
+async fn bad_references_and_a_duplicate_employee_number_are_field_errors_and_save_nothing() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("refs");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let other_slug = unique_slug("other");
+    let (other, other_admin) = app.local_with_admin(&other_slug).await;
+    let theirs = employers::Model::create(&other, &UnitName::parse("Their Employer").unwrap())
+        .await
+        .unwrap();
+    let ours = employers::Model::create(&tenant, &UnitName::parse("Our Employer").unwrap())
+        .await
+        .unwrap();
+    let second = employers::Model::create(&tenant, &UnitName::parse("Second Employer").unwrap())
+        .await
+        .unwrap();
+    let site = worksites::Model::create(&tenant, second.pid, &UnitName::parse("Depot").unwrap())
+        .await
+        .unwrap();
+
+    let err = Member::create(
+        &tenant,
+        &access,
+        NewMember {
+            employer: Some(theirs.pid),
+            status: Some(Uuid::new_v4()),
+            ..member("Ann", "Lee")
+        },
+    )
+    .await
+    .unwrap_err();
+    let Error::UnknownReference(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(errors.get("employer").is_some(), "another local's employer");
+    assert!(errors.get("status").is_some(), "an unknown status");
+
+    let err = Member::create(
+        &tenant,
+        &access,
+        NewMember {
+            employer: Some(ours.pid),
+            worksite: Some(site.pid),
+            ..member("Ann", "Lee")
+        },
+    )
+    .await
+    .unwrap_err();
+    let Error::UnknownReference(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        errors.get("worksite"),
+        Some("This worksite belongs to another employer.")
+    );
+
+    let numbered = |first: &str| NewMember {
+        employee_number: Some(EmployeeNumber::parse("E-7").unwrap()),
+        ..member(first, "Lee")
+    };
+    Member::create(&tenant, &access, numbered("Ann"))
+        .await
+        .unwrap();
+    let err = Member::create(&tenant, &access, numbered("Bo"))
+        .await
+        .unwrap_err();
+    let Error::Conflict(errors) = err else {
+        panic!("{err:?}")
+    };
+    assert!(errors.get("employee_number").is_some());
+    let page = Member::list(&tenant, &access, &MemberFilter::default(), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(page.members.len(), 1, "nothing else was saved");
+    // The same number is free in another local.
+    let (_, other_access) = app.enter(&other_admin, &other_slug).await;
+    Member::create(&other, &other_access, numbered("Cy"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_may() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("archive");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let (_, officer_access) = app.enter(&officer, &slug).await;
+    let m = Member::create(&tenant, &officer_access, member("Lucy", "Parsons"))
+        .await
+        .unwrap();
+
+    let refused = Member::archive(&tenant, &officer_access, m.pid).await;
+    assert!(
+        matches!(refused, Err(Error::Forbidden)),
+        "officers cannot delete members"
+    );
+
+    Member::archive(&tenant, &access, m.pid).await.unwrap();
+    assert!(matches!(
+        Member::find(&tenant, &access, m.pid).await,
+        Err(Error::NotFound)
+    ));
+    let roll = Member::list(&tenant, &access, &MemberFilter::default(), None, 50)
+        .await
+        .unwrap();
+    assert!(roll.members.is_empty());
+    let archived = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter {
+            archived: true,
+            ..MemberFilter::default()
+        },
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    assert_eq!(archived.members.len(), 1);
+    assert!(matches!(
+        Member::list(
+            &tenant,
+            &officer_access,
+            &MemberFilter {
+                archived: true,
+                ..MemberFilter::default()
+            },
+            None,
+            50
+        )
+        .await,
+        Err(Error::Forbidden)
+    ));
+
+    Member::restore(&tenant, &access, m.pid).await.unwrap();
+    assert_eq!(
+        Member::find(&tenant, &access, m.pid).await.unwrap().id,
+        m.id
+    );
+    let actions: Vec<String> = audit_events::for_subject(&tenant, ("member", m.id), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.action)
+        .collect();
+    assert_eq!(actions, ["restore", "archive", "create"]);
+}
+
+#[tokio::test]
+async fn another_local_s_member_is_not_found_and_stays_unchanged() {
+    let app = TestApp::start().await;
+    let (a, a_admin) = app.local_with_admin(&unique_slug("a")).await;
+    let (b, b_admin) = app.local_with_admin(&unique_slug("b")).await;
+    let (_, a_access) = app.enter(&a_admin, a.slug()).await;
+    let (_, b_access) = app.enter(&b_admin, b.slug()).await;
+    let theirs = Member::create(&a, &a_access, member("Mother", "Jones"))
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        Member::find(&b, &b_access, theirs.pid).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        Member::update(&b, &b_access, theirs.pid, member("Changed", "Name")).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        Member::archive(&b, &b_access, theirs.pid).await,
+        Err(Error::NotFound)
+    ));
+    let b_roll = Member::list(&b, &b_access, &MemberFilter::default(), None, 50)
+        .await
+        .unwrap();
+    assert!(b_roll.members.is_empty());
+    let unchanged = Member::find(&a, &a_access, theirs.pid).await.unwrap();
+    assert_eq!(unchanged.first_name, "Mother");
+}
+
+#[tokio::test]
+async fn the_roll_is_searched_filtered_and_paged_by_name() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("search");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    for (first, last, email, phone) in [
+        ("Eugene", "Debs", "eugene@example.org", "+1 555 300 0001"),
+        ("Mary", "Harris", "mary@example.org", "+1 555 300 0002"),
+        ("Cesar", "Chavez", "cesar@example.org", "+1 555 300 0003"),
+        (
+            "Dolores",
+            "Huerta",
+            "dolores@example.org",
+            "+1 555 300 0004",
+        ),
+        ("Walter", "Reuther", "walter@example.org", "+1 555 300 0005"),
+    ] {
+        Member::create(
+            &tenant,
+            &access,
+            NewMember {
+                email: Some(Email::parse(email).unwrap()),
+                phone: Some(Phone::parse(phone, "1").unwrap()),
+                ..member(first, last)
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let search = |q: &str| MemberFilter {
+        search: Some(q.into()),
+        ..MemberFilter::default()
+    };
+    let names = |page: unionhall::models::members::MemberPage| {
+        page.members
+            .into_iter()
+            .map(|m| m.last_name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(
+            Member::list(&tenant, &access, &search("HUER"), None, 50)
+                .await
+                .unwrap()
+        ),
+        ["Huerta"]
+    );
+    assert_eq!(
+        names(
+            Member::list(&tenant, &access, &search("mary@"), None, 50)
+                .await
+                .unwrap()
+        ),
+        ["Harris"]
+    );
+    assert_eq!(
+        names(
+            Member::list(&tenant, &access, &search("300-0003"), None, 50)
+                .await
+                .unwrap()
+        ),
+        ["Chavez"]
+    );
+    assert!(names(
+        Member::list(&tenant, &access, &search("100%_"), None, 50)
+            .await
+            .unwrap()
+    )
+    .is_empty());
+
+    let first = Member::list(&tenant, &access, &MemberFilter::default(), None, 2)
+        .await
+        .unwrap();
+    assert_eq!(names(first.clone()), ["Chavez", "Debs"]);
+    let second = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        first.next.as_ref(),
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(second.clone()), ["Harris", "Huerta"]);
+    let third = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        second.next.as_ref(),
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(third.clone()), ["Reuther"]);
+    assert!(third.next.is_none());
+    let unknown_status = MemberFilter {
+        status: Some(Uuid::new_v4()),
+        ..MemberFilter::default()
+    };
+    assert!(names(
+        Member::list(&tenant, &access, &unknown_status, None, 50)
+            .await
+            .unwrap()
+    )
+    .is_empty());
+}
