@@ -80,10 +80,98 @@ impl Task for DemoSeed {
                 .await
                 .map_err(|e| Error::string(&e.to_string()))?;
         }
+        if local.members_count == 0 {
+            let admin = ensure_user(db, admin_name, admin_email).await?;
+            let count = seed_members(db, admin.id).await.map_err(|e| Error::string(&e.to_string()))?;
+            println!("Seeded {count} demo members across two employers.");
+        }
         println!("\nDemo local: {} at /l/{DEMO_SLUG}", local.name);
         for (role, _, email) in DEMO_USERS {
             println!("  {role:<8} {email}  password: {DEMO_PASSWORD}");
         }
         Ok(())
     }
+}
+
+const FIRST: [&str; 24] = [
+    "Maria", "James", "Aisha", "Wei", "Carlos", "Fatima", "John", "Priya", "Luis", "Grace",
+    "Ahmed", "Olga", "Samuel", "Mei", "Diego", "Hannah", "Kwame", "Sofia", "Ivan", "Rosa",
+    "Tomás", "Nadia", "Patrick", "Yuki",
+];
+const LAST: [&str; 25] = [
+    "Garcia", "Smith", "Okafor", "Chen", "Rodriguez", "Khan", "Johnson", "Patel", "Martinez",
+    "O'Brien", "Hassan", "Novak", "Williams", "Wong", "Hernandez", "Schmidt", "Mensah", "Rossi",
+    "Petrov", "Lopez", "Nguyen", "Kowalski", "Murphy", "Tanaka", "Silva",
+];
+
+/// A few hundred realistic members across two employers, their worksites and units.
+async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::Result<usize> {
+    use crate::{
+        domain::{EmployeeNumber, MemberName, Phone, UnitName},
+        models::{bargaining_units, employers, members, membership_statuses, worksites},
+    };
+    let name = |s: &str| UnitName::parse(s).expect("a valid demo name");
+    let (tenant, access) = Tenant::enter(db, admin_id, DEMO_SLUG).await?;
+    let hospital = employers::Model::create(&tenant, &name("Riverside General Hospital")).await?;
+    let transit = employers::Model::create(&tenant, &name("Metro Transit Authority")).await?;
+    let sites = [
+        worksites::Model::create(&tenant, hospital.pid, &name("Main Campus")).await?,
+        worksites::Model::create(&tenant, hospital.pid, &name("Eastside Clinic")).await?,
+        worksites::Model::create(&tenant, transit.pid, &name("North Bus Depot")).await?,
+        worksites::Model::create(&tenant, transit.pid, &name("Central Rail Yard")).await?,
+    ];
+    let units = [
+        bargaining_units::Model::create(&tenant, &name("Registered Nurses")).await?,
+        bargaining_units::Model::create(&tenant, &name("Hospital Support Staff")).await?,
+        bargaining_units::Model::create(&tenant, &name("Operators and Mechanics")).await?,
+    ];
+    let txn = tenant.begin().await?;
+    let statuses = membership_statuses::list(&txn, &tenant).await?;
+    txn.commit().await?;
+    let mut created = 0;
+    for i in 0..320_usize {
+        let first = FIRST[(i * 7) % FIRST.len()];
+        let last = LAST[(i * 11 + i / 25) % LAST.len()];
+        let site = &sites[i % sites.len()];
+        let unit = if site.employer_id == hospital.id {
+            &units[i % 2]
+        } else {
+            &units[2]
+        };
+        // Mostly active; some probationary, lapsed, retired, suspended, resigned.
+        let status = match i % 20 {
+            0 => &statuses[1],
+            1 | 2 => &statuses[3],
+            3 => &statuses[4],
+            4 => &statuses[2],
+            5 => &statuses[5],
+            _ => &statuses[0],
+        };
+        let email = format!(
+            "{}.{}{}@example.org",
+            first.to_lowercase().replace('á', "a"),
+            last.to_lowercase().replace('\'', ""),
+            i
+        );
+        let new = members::NewMember {
+            first_name: MemberName::parse(first).expect("name"),
+            last_name: MemberName::parse(last).expect("name"),
+            email: crate::domain::Email::parse(&email).ok(),
+            phone: Phone::parse(&format!("555 01{:02} {:04}", i % 100, 1000 + i), "1").ok(),
+            address: Some(format!("{} {} Street, Riverside", 10 + i, LAST[i % LAST.len()])),
+            employee_number: EmployeeNumber::parse(&format!("E-{:05}", 10_000 + i)).ok(),
+            employer: None,
+            worksite: Some(site.pid),
+            bargaining_unit: Some(unit.pid),
+            status: Some(status.pid),
+            join_date: chrono::NaiveDate::from_ymd_opt(
+                2000 + i32::try_from(i % 25).unwrap_or(0),
+                u32::try_from(1 + i % 12).unwrap_or(1),
+                u32::try_from(1 + i % 28).unwrap_or(1),
+            ),
+        };
+        members::Model::create(&tenant, &access, new).await?;
+        created += 1;
+    }
+    Ok(created)
 }
