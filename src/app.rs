@@ -250,6 +250,7 @@ impl Hooks for App {
             .add_route(controllers::account::routes())
             .add_route(controllers::invitation_links::routes())
             .add_route(controllers::invitations::routes())
+            .add_route(controllers::members::routes())
             .add_route(controllers::roles::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::tokens::routes())

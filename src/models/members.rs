@@ -582,3 +582,71 @@ impl Model {
         Ok(MemberPage { members, next })
     }
 }
+
+/// The names of a local's statuses and structure, to show members with.
+pub struct Directory {
+    pub statuses: Vec<membership_statuses::Model>,
+    employers: std::collections::HashMap<i32, String>,
+    worksites: std::collections::HashMap<i32, String>,
+    units: std::collections::HashMap<i32, String>,
+}
+
+impl Directory {
+    /// # Errors
+    /// A database error.
+    pub async fn load(tenant: &Tenant) -> Result<Self> {
+        let txn = tenant.begin().await?;
+        let statuses = membership_statuses::list(&txn, tenant).await?;
+        let employers = employers::Model::list(&txn, tenant)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.name))
+            .collect();
+        let worksites = worksites::Model::list(&txn, tenant)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.name))
+            .collect();
+        let units = bargaining_units::Model::list(&txn, tenant)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.name))
+            .collect();
+        txn.commit().await?;
+        Ok(Self {
+            statuses,
+            employers,
+            worksites,
+            units,
+        })
+    }
+
+    #[must_use]
+    pub fn status(&self, id: i32) -> String {
+        self.statuses
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn name(map: &std::collections::HashMap<i32, String>, id: Option<i32>) -> String {
+        id.and_then(|id| map.get(&id).cloned())
+            .unwrap_or_else(|| "—".into())
+    }
+
+    #[must_use]
+    pub fn employer(&self, id: Option<i32>) -> String {
+        Self::name(&self.employers, id)
+    }
+
+    #[must_use]
+    pub fn worksite(&self, id: Option<i32>) -> String {
+        Self::name(&self.worksites, id)
+    }
+
+    #[must_use]
+    pub fn unit(&self, id: Option<i32>) -> String {
+        Self::name(&self.units, id)
+    }
+}

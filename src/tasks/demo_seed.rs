@@ -82,7 +82,9 @@ impl Task for DemoSeed {
         }
         if local.members_count == 0 {
             let admin = ensure_user(db, admin_name, admin_email).await?;
-            let count = seed_members(db, admin.id).await.map_err(|e| Error::string(&e.to_string()))?;
+            let count = seed_members(db, admin.id)
+                .await
+                .map_err(|e| Error::string(&e.to_string()))?;
             println!("Seeded {count} demo members across two employers.");
         }
         println!("\nDemo local: {} at /l/{DEMO_SLUG}", local.name);
@@ -95,13 +97,35 @@ impl Task for DemoSeed {
 
 const FIRST: [&str; 24] = [
     "Maria", "James", "Aisha", "Wei", "Carlos", "Fatima", "John", "Priya", "Luis", "Grace",
-    "Ahmed", "Olga", "Samuel", "Mei", "Diego", "Hannah", "Kwame", "Sofia", "Ivan", "Rosa",
-    "Tomás", "Nadia", "Patrick", "Yuki",
+    "Ahmed", "Olga", "Samuel", "Mei", "Diego", "Hannah", "Kwame", "Sofia", "Ivan", "Rosa", "Tomás",
+    "Nadia", "Patrick", "Yuki",
 ];
 const LAST: [&str; 25] = [
-    "Garcia", "Smith", "Okafor", "Chen", "Rodriguez", "Khan", "Johnson", "Patel", "Martinez",
-    "O'Brien", "Hassan", "Novak", "Williams", "Wong", "Hernandez", "Schmidt", "Mensah", "Rossi",
-    "Petrov", "Lopez", "Nguyen", "Kowalski", "Murphy", "Tanaka", "Silva",
+    "Garcia",
+    "Smith",
+    "Okafor",
+    "Chen",
+    "Rodriguez",
+    "Khan",
+    "Johnson",
+    "Patel",
+    "Martinez",
+    "O'Brien",
+    "Hassan",
+    "Novak",
+    "Williams",
+    "Wong",
+    "Hernandez",
+    "Schmidt",
+    "Mensah",
+    "Rossi",
+    "Petrov",
+    "Lopez",
+    "Nguyen",
+    "Kowalski",
+    "Murphy",
+    "Tanaka",
+    "Silva",
 ];
 
 /// A few hundred realistic members across two employers, their worksites and units.
@@ -158,7 +182,11 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
             last_name: MemberName::parse(last).expect("name"),
             email: crate::domain::Email::parse(&email).ok(),
             phone: Phone::parse(&format!("555 01{:02} {:04}", i % 100, 1000 + i), "1").ok(),
-            address: Some(format!("{} {} Street, Riverside", 10 + i, LAST[i % LAST.len()])),
+            address: Some(format!(
+                "{} {} Street, Riverside",
+                10 + i,
+                LAST[i % LAST.len()]
+            )),
             employee_number: EmployeeNumber::parse(&format!("E-{:05}", 10_000 + i)).ok(),
             employer: None,
             worksite: Some(site.pid),

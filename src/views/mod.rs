@@ -7,6 +7,7 @@ pub mod errors;
 pub mod home;
 pub mod invitations;
 pub mod locals;
+pub mod members;
 pub mod ops;
 pub mod roles;
 pub mod tokens;
@@ -85,6 +86,7 @@ pub struct LocalNav {
     pub can_see_users: bool,
     pub can_manage_roles: bool,
     pub can_invite: bool,
+    pub can_see_members: bool,
 }
 
 /// What every page shows around its content.
@@ -107,6 +109,7 @@ impl Layout {
             can_see_users: access.can(Permission::UsersRead) || access.can(Permission::UsersManage),
             can_manage_roles: access.can(Permission::RolesManage),
             can_invite: access.can(Permission::UsersManage),
+            can_see_members: access.can(Permission::MembersRead),
         });
         self
     }
