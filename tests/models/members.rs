@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use sea_orm::EntityTrait;
 use unionhall::{
-    domain::{Email, EmployeeNumber, MemberName, Phone, UnitName},
+    domain::{Email, EmployeeNumber, Phone, UnitName},
     models::{
         _entities::tenants as tenant_rows,
         audit_events, bargaining_units, employers,
@@ -17,19 +17,7 @@ use uuid::Uuid;
 use crate::support::{unique_slug, TestApp};
 
 fn member(first: &str, last: &str) -> NewMember {
-    NewMember {
-        first_name: MemberName::parse(first).unwrap(),
-        last_name: MemberName::parse(last).unwrap(),
-        email: None,
-        phone: None,
-        address: None,
-        employee_number: None,
-        employer: None,
-        worksite: None,
-        bargaining_unit: None,
-        status: None,
-        join_date: None,
-    }
+    crate::support::new_member(first, last, false)
 }
 
 async fn status_pid(tenant: &unionhall::models::tenants::Tenant, name: &str) -> Uuid {

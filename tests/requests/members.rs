@@ -1,26 +1,11 @@
 //! The members pages: the roll with search and pages, a member's page with
 //! status history and changes; permissions per role; other locals' members.
-use unionhall::{
-    domain::{Email, MemberName},
-    models::members::{Model as Member, NewMember},
-};
+use unionhall::models::members::{Model as Member, NewMember};
 
 use crate::support::{unique_slug, TestApp, PASSWORD};
 
 fn member(first: &str, last: &str) -> NewMember {
-    NewMember {
-        first_name: MemberName::parse(first).unwrap(),
-        last_name: MemberName::parse(last).unwrap(),
-        email: Email::parse(&format!("{}@example.org", first.to_lowercase())).ok(),
-        phone: None,
-        address: None,
-        employee_number: None,
-        employer: None,
-        worksite: None,
-        bargaining_unit: None,
-        status: None,
-        join_date: None,
-    }
+    crate::support::new_member(first, last, true)
 }
 
 #[tokio::test]

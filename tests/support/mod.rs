@@ -352,3 +352,24 @@ pub fn location(response: &TestResponse) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// A member with just a name (and, when `email` is set, an address made from the first name).
+#[must_use]
+pub fn new_member(first: &str, last: &str, email: bool) -> unionhall::models::members::NewMember {
+    use unionhall::domain::MemberName;
+    unionhall::models::members::NewMember {
+        first_name: MemberName::parse(first).unwrap(),
+        last_name: MemberName::parse(last).unwrap(),
+        email: email
+            .then(|| Email::parse(&format!("{}@example.org", first.to_lowercase())).ok())
+            .flatten(),
+        phone: None,
+        address: None,
+        employee_number: None,
+        employer: None,
+        worksite: None,
+        bargaining_unit: None,
+        status: None,
+        join_date: None,
+    }
+}
