@@ -1,14 +1,11 @@
 //! Employers (tenant-owned): where members work.
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use loco_rs::model::{TenantActiveModelExt, TenantEntity};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 pub use super::_entities::employers::{self, ActiveModel, Column, Entity, Model};
-use super::{on_conflict, tenants::Tenant, Error, Result};
+use super::{find_in_local, list_in_local, on_conflict, tenants::Tenant, Result};
 use crate::domain::UnitName;
 
 impl TenantEntity for Entity {
@@ -50,11 +47,7 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn list<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<Vec<Self>> {
-        Ok(Entity::find()
-            .in_tenant(tenant.id())
-            .order_by_asc(Column::Name)
-            .all(conn)
-            .await?)
+        list_in_local::<Entity, _>(conn, tenant, Column::Name).await
     }
 
     /// # Errors
@@ -64,11 +57,6 @@ impl Model {
         tenant: &Tenant,
         pid: Uuid,
     ) -> Result<Self> {
-        Entity::find()
-            .in_tenant(tenant.id())
-            .filter(Column::Pid.eq(pid))
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound)
+        find_in_local::<Entity, _>(conn, tenant, Column::Pid, pid).await
     }
 }

@@ -2,14 +2,11 @@
 //! as in good standing, and an order. Every local starts with the defaults.
 use chrono::Utc;
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
-use sea_orm::{
-    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder,
-};
+use sea_orm::{sea_query::OnConflict, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 pub use super::_entities::membership_statuses::{self, ActiveModel, Column, Entity, Model};
-use super::{tenants::Tenant, Error, Result};
+use super::{find_in_local, tenants::Tenant, Result};
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -85,10 +82,5 @@ pub async fn find_by_pid<C: ConnectionTrait>(
     tenant: &Tenant,
     pid: Uuid,
 ) -> Result<Model> {
-    Entity::find()
-        .in_tenant(tenant.id())
-        .filter(Column::Pid.eq(pid))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound)
+    find_in_local::<Entity, _>(conn, tenant, Column::Pid, pid).await
 }

@@ -135,3 +135,44 @@ pub(crate) fn on_conflict(err: DbErr, fields: &[(&str, &'static str, &str)]) -> 
     }
     Error::Db(err)
 }
+
+/// The local's row of a tenant-owned table by its `pid`; another local's row
+/// is `NotFound`, exactly like a missing one.
+pub(crate) async fn find_in_local<E, C>(
+    conn: &C,
+    tenant: &tenants::Tenant,
+    pid_column: E::Column,
+    pid: uuid::Uuid,
+) -> Result<E::Model>
+where
+    E: loco_rs::model::TenantEntity<TenantId = i32>,
+    C: sea_orm::ConnectionTrait,
+{
+    use loco_rs::model::TenantQueryExt;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    E::find()
+        .in_tenant(tenant.id())
+        .filter(pid_column.eq(pid))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// The local's rows of a tenant-owned table, ordered by `order`.
+pub(crate) async fn list_in_local<E, C>(
+    conn: &C,
+    tenant: &tenants::Tenant,
+    order: E::Column,
+) -> Result<Vec<E::Model>>
+where
+    E: loco_rs::model::TenantEntity<TenantId = i32>,
+    C: sea_orm::ConnectionTrait,
+{
+    use loco_rs::model::TenantQueryExt;
+    use sea_orm::{EntityTrait, QueryOrder};
+    Ok(E::find()
+        .in_tenant(tenant.id())
+        .order_by_asc(order)
+        .all(conn)
+        .await?)
+}
