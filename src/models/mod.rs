@@ -149,7 +149,7 @@ where
     C: sea_orm::ConnectionTrait,
 {
     use loco_rs::model::TenantQueryExt;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use sea_orm::{ColumnTrait, QueryFilter};
     E::find()
         .in_tenant(tenant.id())
         .filter(pid_column.eq(pid))
@@ -169,7 +169,7 @@ where
     C: sea_orm::ConnectionTrait,
 {
     use loco_rs::model::TenantQueryExt;
-    use sea_orm::{EntityTrait, QueryOrder};
+    use sea_orm::QueryOrder;
     Ok(E::find()
         .in_tenant(tenant.id())
         .order_by_asc(order)
