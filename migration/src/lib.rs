@@ -11,6 +11,7 @@ mod m20261126_000003_api_tokens;
 mod m20261126_000004_operators;
 mod m20261126_000005_jobs;
 pub mod m20261126_000006_members;
+mod m20261126_000007_member_batches;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_operators::Migration),
             Box::new(m20261126_000005_jobs::Migration),
             Box::new(m20261126_000006_members::Migration),
+            Box::new(m20261126_000007_member_batches::Migration),
             // inject-above (do not remove this comment)
         ]
     }

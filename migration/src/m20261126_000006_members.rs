@@ -16,7 +16,7 @@ use crate::{
 pub struct Migration;
 
 /// A tenant-owned table's common start: id, pid, tenant, timestamps.
-fn tenant_table(name: &str) -> TableCreateStatement {
+pub(crate) fn tenant_table(name: &str) -> TableCreateStatement {
     Table::create()
         .table(Alias::new(name))
         .col(id())
@@ -37,7 +37,7 @@ fn tenant_table(name: &str) -> TableCreateStatement {
 
 /// `(tenant_id, id)` is unique, so other tables can reference a row together
 /// with its local (a member's worksite must be of the member's local).
-async fn tenant_key(m: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+pub(crate) async fn tenant_key(m: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
     m.create_index(unique(
         &format!("uq_{table}_tenant_id"),
         table,
@@ -46,7 +46,12 @@ async fn tenant_key(m: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
     .await
 }
 
-fn same_local(name: &str, from: &str, column: &str, to: &str) -> ForeignKeyCreateStatement {
+pub(crate) fn same_local(
+    name: &str,
+    from: &str,
+    column: &str,
+    to: &str,
+) -> ForeignKeyCreateStatement {
     fk(
         name,
         from,

@@ -1,55 +1,84 @@
-//! The union's roll: the list (search, status filter, pages by name) and a
-//! member's page with their status history and changes. Creating, editing,
-//! archiving, import and export arrive with the rest of issue 5.
-use axum::{extract::RawQuery, routing::get};
+//! The union's roll: the list (search, filters, orders, keyset pages, a
+//! fast total), a member's page, the member form, archiving and restoring.
+use axum::{
+    extract::RawQuery,
+    routing::{get, post},
+};
 use loco_rs::prelude::Routes;
+use tower_sessions::Session;
+use uuid::Uuid;
 
-use super::{render, Local, Pid, WebResult};
+use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
+    domain::Permission,
     models::{
         audit_events,
-        members::{After, Directory, MemberFilter, Model as Member},
+        members::{After, Directory, MemberFilter, Model as Member, NewMember, Sort},
+        Error,
     },
     views::{
-        members::{Index, ListQuery, Row, Show, StatusOption},
-        Layout,
+        members::{
+            parse_date, Archived, Choice, Form, Index, ListQuery, MemberForm, Options, Row, Show,
+        },
+        Errors, Flash, Layout,
     },
 };
 
 const PAGE: u64 = 50;
 
-async fn index(local: Local, RawQuery(query): RawQuery, layout: Layout) -> WebResult {
-    // A malformed query is simply no filter.
-    let query: ListQuery =
-        serde_html_form::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
-    let status = uuid::Uuid::parse_str(query.status.trim()).ok();
+/// The list's query (a malformed one is no filter), read into a filter;
+/// values that cannot be read are named in the notice and ignored.
+pub fn read_query(raw: Option<&str>) -> (ListQuery, MemberFilter, Sort, Option<String>) {
+    let query: ListQuery = serde_html_form::from_str(raw.unwrap_or_default()).unwrap_or_default();
+    let mut unreadable = vec![];
+    let mut pid = |value: &str, what: &'static str| {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        let parsed = Uuid::parse_str(value).ok();
+        if parsed.is_none() {
+            unreadable.push(what);
+        }
+        parsed
+    };
+    let status = pid(&query.status, "status");
+    let employer = pid(&query.employer, "employer");
+    let worksite = pid(&query.worksite, "worksite");
+    let bargaining_unit = pid(&query.unit, "bargaining unit");
+    let mut date = |value: &str, what: &'static str| {
+        parse_date(value).unwrap_or_else(|_| {
+            unreadable.push(what);
+            None
+        })
+    };
+    let joined_from = date(&query.joined_from, "joined on or after");
+    let joined_to = date(&query.joined_to, "joined on or before");
+    let sort = Sort::parse(&query.sort).unwrap_or_else(|| {
+        unreadable.push("sort");
+        Sort::Name
+    });
     let filter = MemberFilter {
         search: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
         status,
-        ..MemberFilter::default()
+        employer,
+        worksite,
+        bargaining_unit,
+        joined_from,
+        joined_to,
+        archived: false,
     };
-    let after = match (&query.after_last, &query.after_first, query.after_id) {
-        (Some(last), Some(first), Some(id)) => Some(After {
-            last_name: last.clone(),
-            first_name: first.clone(),
-            id,
-        }),
-        _ => None,
-    };
-    let page = Member::list(&local.tenant, &local.access, &filter, after.as_ref(), PAGE).await?;
-    let directory = Directory::load(&local.tenant).await?;
-    let next = page.next.map(|n| {
-        serde_html_form::to_string([
-            ("q", query.q.as_str()),
-            ("status", query.status.as_str()),
-            ("after_last", n.last_name.as_str()),
-            ("after_first", n.first_name.as_str()),
-            ("after_id", &n.id.to_string()),
-        ])
-        .unwrap_or_default()
+    let notice = (!unreadable.is_empty()).then(|| {
+        format!(
+            "Ignored what could not be read: {}. Choose from the lists and enter dates as YYYY-MM-DD.",
+            unreadable.join(", ")
+        )
     });
-    let rows = page
-        .members
+    (query, filter, sort, notice)
+}
+
+fn rows(members: Vec<Member>, directory: &Directory) -> Vec<Row> {
+    members
         .into_iter()
         .map(|m| Row {
             status: directory.status(m.status_id),
@@ -57,24 +86,117 @@ async fn index(local: Local, RawQuery(query): RawQuery, layout: Layout) -> WebRe
             worksite: directory.worksite(m.worksite_id),
             member: m,
         })
-        .collect();
+        .collect()
+}
+
+fn with_after(filters: &str, after: &After) -> String {
+    let after = format!("after={}", after.encode());
+    if filters.is_empty() {
+        after
+    } else {
+        format!("{filters}&{after}")
+    }
+}
+
+async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResult {
+    let (query, filter, sort, notice) = read_query(raw.as_deref());
+    let after = After::decode(&query.after);
+    let page = Member::list(
+        &local.tenant,
+        &local.access,
+        &filter,
+        sort,
+        after.as_ref(),
+        PAGE,
+    )
+    .await?;
+    let total = Member::count(&local.tenant, &local.access, &filter).await?;
+    let directory = Directory::load(&local.tenant).await?;
+    let filters = query.filters();
     render(&Index {
         layout: layout.within(&local.tenant, &local.access),
         slug: local.tenant.slug().to_string(),
-        statuses: directory
-            .statuses
+        options: Options::new(
+            &directory,
+            &query.status,
+            &query.employer,
+            &query.worksite,
+            &query.unit,
+        ),
+        sorts: Sort::ALL
             .iter()
-            .map(|s| StatusOption {
-                pid: s.pid.to_string(),
-                name: s.name.clone(),
-                selected: Some(s.pid) == status,
+            .skip(1)
+            .map(|s| Choice {
+                value: s.key().to_string(),
+                label: s.label().to_string(),
+                selected: *s == sort,
             })
             .collect(),
-        filtered: filter.search.is_some() || status.is_some(),
+        next: page.next.as_ref().map(|n| with_after(&filters, n)),
+        first: after.is_some().then(|| filters.clone()),
+        rows: rows(page.members, &directory),
+        total,
+        filtered: !filter.is_everyone(),
+        notice,
+        can_write: local.access.can(Permission::MembersWrite),
+        can_delete: local.access.can(Permission::MembersDelete),
+        query,
+    })
+}
+
+/// The current view of the roll as CSV, streamed (any size).
+async fn export(local: Local, RawQuery(raw): RawQuery) -> WebResult {
+    use axum::{body::Body, http::header, response::IntoResponse};
+    use futures_util::TryStreamExt;
+    let (_, filter, _, _) = read_query(raw.as_deref());
+    let stream = Member::export(&local.tenant, &local.access, filter)
+        .await?
+        .map_err(|e| std::io::Error::other(e.to_string()));
+    let name = format!(
+        "{}-members-{}.csv",
+        local.tenant.slug(),
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+async fn archived(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResult {
+    let (query, _, _, _) = read_query(raw.as_deref());
+    let filter = MemberFilter {
+        search: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
+        archived: true,
+        ..MemberFilter::default()
+    };
+    let after = After::decode(&query.after);
+    let page = Member::list(
+        &local.tenant,
+        &local.access,
+        &filter,
+        Sort::Name,
+        after.as_ref(),
+        PAGE,
+    )
+    .await?;
+    let total = Member::count(&local.tenant, &local.access, &filter).await?;
+    let directory = Directory::load(&local.tenant).await?;
+    let filters = query.filters();
+    render(&Archived {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        next: page.next.as_ref().map(|n| with_after(&filters, n)),
+        rows: rows(page.members, &directory),
+        total,
         q: query.q,
-        rows,
-        next,
-        on_roll: local.tenant.model().members_count,
     })
 }
 
@@ -92,12 +214,173 @@ async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
         unit: directory.unit(member.bargaining_unit_id),
         history,
         audit,
+        can_write: local.access.can(Permission::MembersWrite),
+        can_delete: local.access.can(Permission::MembersDelete),
         member,
     })
 }
 
+async fn form_page(
+    local: &Local,
+    layout: Layout,
+    member: Option<Uuid>,
+    form: MemberForm,
+    errors: Errors,
+) -> Result<Form, super::WebError> {
+    let directory = Directory::load(&local.tenant).await?;
+    let slug = local.tenant.slug().to_string();
+    let (heading, action, cancel) = match member {
+        Some(pid) => (
+            format!("Edit {} {}", form.first_name, form.last_name),
+            format!("/l/{slug}/members/{pid}?_method=put"),
+            format!("/l/{slug}/members/{pid}"),
+        ),
+        None => (
+            "New member".to_string(),
+            format!("/l/{slug}/members"),
+            format!("/l/{slug}/members"),
+        ),
+    };
+    Ok(Form {
+        layout: layout.within(&local.tenant, &local.access),
+        options: Options::new(
+            &directory,
+            &form.status,
+            &form.employer,
+            &form.worksite,
+            &form.bargaining_unit,
+        ),
+        slug,
+        heading,
+        action,
+        cancel,
+        form,
+        errors,
+    })
+}
+
+async fn new(local: Local, layout: Layout) -> WebResult {
+    local.access.require(Permission::MembersWrite)?;
+    render(
+        &form_page(
+            &local,
+            layout,
+            None,
+            MemberForm::default(),
+            Errors::default(),
+        )
+        .await?,
+    )
+}
+
+async fn create(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<MemberForm>,
+) -> WebResult {
+    local.access.require(Permission::MembersWrite)?;
+    let created = match NewMember::try_from(&form) {
+        Ok(new) => Member::create(&local.tenant, &local.access, new).await,
+        Err(errors) => Err(Error::Invalid(errors)),
+    };
+    match created {
+        Ok(m) => {
+            redirect_with(
+                &session,
+                &format!("/l/{}/members/{}", local.tenant.slug(), m.pid),
+                Flash::notice(format!("{} {} is on the roll.", m.first_name, m.last_name)),
+            )
+            .await
+        }
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
+            render_invalid(&form_page(&local, layout, None, form, errors.into()).await?)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn edit(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
+    local.access.require(Permission::MembersWrite)?;
+    let member = Member::find(&local.tenant, &local.access, pid).await?;
+    let form = MemberForm::of(&member, &Directory::load(&local.tenant).await?);
+    render(&form_page(&local, layout, Some(pid), form, Errors::default()).await?)
+}
+
+async fn update(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(form): Verified<MemberForm>,
+) -> WebResult {
+    local.access.require(Permission::MembersWrite)?;
+    let updated = match NewMember::try_from(&form) {
+        Ok(new) => Member::update(&local.tenant, &local.access, pid, new).await,
+        Err(errors) => Err(Error::Invalid(errors)),
+    };
+    match updated {
+        Ok(m) => {
+            redirect_with(
+                &session,
+                &format!("/l/{}/members/{}", local.tenant.slug(), m.pid),
+                Flash::notice("Saved."),
+            )
+            .await
+        }
+        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
+            render_invalid(&form_page(&local, layout, Some(pid), form, errors.into()).await?)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn destroy(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    let m = Member::archive(&local.tenant, &local.access, pid).await?;
+    redirect_with(
+        &session,
+        &format!("/l/{}/members", local.tenant.slug()),
+        Flash::notice(format!(
+            "{} {} is archived. An admin can restore them from Archived members.",
+            m.first_name, m.last_name
+        )),
+    )
+    .await
+}
+
+async fn restore(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    let m = Member::restore(&local.tenant, &local.access, pid).await?;
+    redirect_with(
+        &session,
+        &format!("/l/{}/members/{}", local.tenant.slug(), m.pid),
+        Flash::notice(format!(
+            "{} {} is back on the roll.",
+            m.first_name, m.last_name
+        )),
+    )
+    .await
+}
+
 pub fn routes() -> Routes {
     Routes::new()
-        .add("/l/{slug}/members", get(index))
-        .add("/l/{slug}/members/{pid}", get(show))
+        .add("/l/{slug}/members", get(index).post(create))
+        .add("/l/{slug}/members/new", get(new))
+        .add("/l/{slug}/members.csv", get(export))
+        .add("/l/{slug}/archived_members", get(archived))
+        .add(
+            "/l/{slug}/members/{pid}",
+            get(show).put(update).delete(destroy),
+        )
+        .add("/l/{slug}/members/{pid}/edit", get(edit))
+        .add("/l/{slug}/members/{pid}/restoration", post(restore))
 }

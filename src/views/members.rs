@@ -1,22 +1,71 @@
 use askama::Template;
+use chrono::NaiveDate;
 use serde::Deserialize;
+use uuid::Uuid;
 
-use super::Layout;
-use crate::models::{
-    audit_events::Event,
-    members::{Model as Member, StatusChange},
+use super::{Errors, Layout};
+use crate::{
+    domain::{Email, EmployeeNumber, FieldErrors, MemberName, Phone},
+    models::{
+        audit_events::Event,
+        members::{Directory, Model as Member, NewMember, StatusChange, Total},
+    },
 };
 
-/// The list's query string: search, filter, and where the page starts.
+/// Numbers typed without a `+country` prefix are read as North American
+/// until locals have a country setting.
+pub const DEFAULT_COUNTRY_CODE: &str = "1";
+
+/// The list's query string: search, filters, order, and where the page starts.
+/// Kept whole in links, so a view can be bookmarked and shared.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
     pub q: String,
     pub status: String,
-    /// The next page starts after this member (last name, first name, id).
-    pub after_last: Option<String>,
-    pub after_first: Option<String>,
-    pub after_id: Option<i32>,
+    pub employer: String,
+    pub worksite: String,
+    pub unit: String,
+    pub joined_from: String,
+    pub joined_to: String,
+    pub sort: String,
+    /// The next page starts after this position (opaque).
+    pub after: String,
+}
+
+impl ListQuery {
+    /// The query without the page position: `q=…&status=…` (empty values left out).
+    #[must_use]
+    pub fn filters(&self) -> String {
+        let pairs: Vec<(&str, &str)> = [
+            ("q", self.q.as_str()),
+            ("status", self.status.as_str()),
+            ("employer", self.employer.as_str()),
+            ("worksite", self.worksite.as_str()),
+            ("unit", self.unit.as_str()),
+            ("joined_from", self.joined_from.as_str()),
+            ("joined_to", self.joined_to.as_str()),
+            ("sort", self.sort.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect();
+        serde_html_form::to_string(pairs).unwrap_or_default()
+    }
+}
+
+/// A date from a form or URL: ISO (`2024-03-01`) as date inputs send it.
+///
+/// # Errors
+/// A message for anything else.
+pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| "Enter a date as YYYY-MM-DD.".to_string())
 }
 
 /// A member's line in the list, with names for their references.
@@ -27,11 +76,53 @@ pub struct Row {
     pub worksite: String,
 }
 
-/// A status to filter by.
-pub struct StatusOption {
-    pub pid: String,
-    pub name: String,
+/// One choice of a `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
     pub selected: bool,
+}
+
+/// Choices for a select: the directory's rows, with the current value marked.
+fn choices<'a>(rows: impl Iterator<Item = (Uuid, &'a str)>, current: &str) -> Vec<Choice> {
+    rows.map(|(pid, name)| Choice {
+        value: pid.to_string(),
+        label: name.to_string(),
+        selected: pid.to_string() == current.trim(),
+    })
+    .collect()
+}
+
+/// The selects a form or filter offers, from the local's directory.
+pub struct Options {
+    pub statuses: Vec<Choice>,
+    pub employers: Vec<Choice>,
+    /// Worksites labelled with their employer.
+    pub worksites: Vec<Choice>,
+    pub units: Vec<Choice>,
+}
+
+impl Options {
+    #[must_use]
+    pub fn new(d: &Directory, status: &str, employer: &str, worksite: &str, unit: &str) -> Self {
+        Self {
+            statuses: choices(d.statuses.iter().map(|s| (s.pid, s.name.as_str())), status),
+            employers: choices(
+                d.employers.iter().map(|e| (e.pid, e.name.as_str())),
+                employer,
+            ),
+            worksites: d
+                .worksites
+                .iter()
+                .map(|w| Choice {
+                    value: w.pid.to_string(),
+                    label: format!("{} ({})", w.name, d.employer(Some(w.employer_id))),
+                    selected: w.pid.to_string() == worksite.trim(),
+                })
+                .collect(),
+            units: choices(d.units.iter().map(|u| (u.pid, u.name.as_str())), unit),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -39,14 +130,31 @@ pub struct StatusOption {
 pub struct Index {
     pub layout: Layout,
     pub slug: String,
-    pub q: String,
-    pub statuses: Vec<StatusOption>,
+    pub query: ListQuery,
+    pub options: Options,
+    pub sorts: Vec<Choice>,
     pub rows: Vec<Row>,
     /// The query string of the next page, if there is one.
     pub next: Option<String>,
-    /// Members on the roll (kept on the local, exact).
-    pub on_roll: i32,
+    /// The query string of the first page (when not on it).
+    pub first: Option<String>,
+    pub total: Total,
     pub filtered: bool,
+    /// A filter value could not be read: shown, and ignored.
+    pub notice: Option<String>,
+    pub can_write: bool,
+    pub can_delete: bool,
+}
+
+#[derive(Template)]
+#[template(path = "members/archived.html")]
+pub struct Archived {
+    pub layout: Layout,
+    pub slug: String,
+    pub q: String,
+    pub rows: Vec<Row>,
+    pub next: Option<String>,
+    pub total: Total,
 }
 
 #[derive(Template)]
@@ -61,4 +169,138 @@ pub struct Show {
     pub unit: String,
     pub history: Vec<StatusChange>,
     pub audit: Vec<Event>,
+    pub can_write: bool,
+    pub can_delete: bool,
+}
+
+/// The member form as typed: everything a string, so it re-renders as entered.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub address: String,
+    pub employee_number: String,
+    pub employer: String,
+    pub worksite: String,
+    pub bargaining_unit: String,
+    pub status: String,
+    pub join_date: String,
+}
+
+impl MemberForm {
+    #[must_use]
+    pub fn of(m: &Member, d: &Directory) -> Self {
+        let pid = |found: Option<Uuid>| found.map(|p| p.to_string()).unwrap_or_default();
+        Self {
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            email: m.email.clone().unwrap_or_default(),
+            phone: m.phone.clone().unwrap_or_default(),
+            address: m.address.clone().unwrap_or_default(),
+            employee_number: m.employee_number.clone().unwrap_or_default(),
+            employer: pid(d
+                .employers
+                .iter()
+                .find(|e| Some(e.id) == m.employer_id)
+                .map(|e| e.pid)),
+            worksite: pid(d
+                .worksites
+                .iter()
+                .find(|w| Some(w.id) == m.worksite_id)
+                .map(|w| w.pid)),
+            bargaining_unit: pid(d
+                .units
+                .iter()
+                .find(|u| Some(u.id) == m.bargaining_unit_id)
+                .map(|u| u.pid)),
+            status: pid(d
+                .statuses
+                .iter()
+                .find(|s| s.id == m.status_id)
+                .map(|s| s.pid)),
+            join_date: m.join_date.map(|d| d.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+fn optional<T>(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    if raw.trim().is_empty() {
+        None
+    } else {
+        errors.take(field, parse(raw))
+    }
+}
+
+fn reference(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option<Uuid> {
+    optional(errors, field, raw, |r| {
+        Uuid::parse_str(r.trim()).map_err(|_| "Choose one of the list.".to_string())
+    })
+}
+
+impl TryFrom<&MemberForm> for NewMember {
+    type Error = FieldErrors;
+
+    fn try_from(form: &MemberForm) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let first_name = errors.take("first_name", MemberName::parse(&form.first_name));
+        let last_name = errors.take("last_name", MemberName::parse(&form.last_name));
+        let email = optional(&mut errors, "email", &form.email, Email::parse);
+        let phone = optional(&mut errors, "phone", &form.phone, |r| {
+            Phone::parse(r, DEFAULT_COUNTRY_CODE)
+        });
+        let address = form.address.trim();
+        if address.chars().count() > 500 {
+            errors.add("address", "Use at most 500 characters.");
+        }
+        let employee_number = optional(
+            &mut errors,
+            "employee_number",
+            &form.employee_number,
+            EmployeeNumber::parse,
+        );
+        let employer = reference(&mut errors, "employer", &form.employer);
+        let worksite = reference(&mut errors, "worksite", &form.worksite);
+        let bargaining_unit = reference(&mut errors, "bargaining_unit", &form.bargaining_unit);
+        let status = reference(&mut errors, "status", &form.status);
+        let join_date = errors
+            .take("join_date", parse_date(&form.join_date))
+            .flatten();
+        match (first_name, last_name) {
+            (Some(first_name), Some(last_name)) if errors.is_empty() => Ok(Self {
+                first_name,
+                last_name,
+                email,
+                phone,
+                address: Some(address.to_string()).filter(|a| !a.is_empty()),
+                employee_number,
+                employer,
+                worksite,
+                bargaining_unit,
+                status,
+                join_date,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/form.html")]
+pub struct Form {
+    pub layout: Layout,
+    pub slug: String,
+    pub heading: String,
+    pub action: String,
+    pub cancel: String,
+    pub form: MemberForm,
+    pub options: Options,
+    pub errors: Errors,
 }

@@ -8,7 +8,7 @@ use unionhall::{
     models::{
         _entities::tenants as tenant_rows,
         audit_events, bargaining_units, employers,
-        members::{MemberFilter, Model as Member, NewMember},
+        members::{MemberFilter, Model as Member, NewMember, Sort, Total},
         membership_statuses, worksites, Error,
     },
 };
@@ -222,9 +222,16 @@ async fn bad_references_and_a_duplicate_employee_number_are_field_errors_and_sav
         panic!("{err:?}")
     };
     assert!(errors.get("employee_number").is_some());
-    let page = Member::list(&tenant, &access, &MemberFilter::default(), None, 50)
-        .await
-        .unwrap();
+    let page = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        Sort::Name,
+        None,
+        50,
+    )
+    .await
+    .unwrap();
     assert_eq!(page.members.len(), 1, "nothing else was saved");
     // The same number is free in another local.
     let (_, other_access) = app.enter(&other_admin, &other_slug).await;
@@ -256,9 +263,16 @@ async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_m
         Member::find(&tenant, &access, m.pid).await,
         Err(Error::NotFound)
     ));
-    let roll = Member::list(&tenant, &access, &MemberFilter::default(), None, 50)
-        .await
-        .unwrap();
+    let roll = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        Sort::Name,
+        None,
+        50,
+    )
+    .await
+    .unwrap();
     assert!(roll.members.is_empty());
     let archived = Member::list(
         &tenant,
@@ -267,6 +281,7 @@ async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_m
             archived: true,
             ..MemberFilter::default()
         },
+        Sort::Name,
         None,
         50,
     )
@@ -281,6 +296,7 @@ async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_m
                 archived: true,
                 ..MemberFilter::default()
             },
+            Sort::Name,
             None,
             50
         )
@@ -325,9 +341,16 @@ async fn another_local_s_member_is_not_found_and_stays_unchanged() {
         Member::archive(&b, &b_access, theirs.pid).await,
         Err(Error::NotFound)
     ));
-    let b_roll = Member::list(&b, &b_access, &MemberFilter::default(), None, 50)
-        .await
-        .unwrap();
+    let b_roll = Member::list(
+        &b,
+        &b_access,
+        &MemberFilter::default(),
+        Sort::Name,
+        None,
+        50,
+    )
+    .await
+    .unwrap();
     assert!(b_roll.members.is_empty());
     let unchanged = Member::find(&a, &a_access, theirs.pid).await.unwrap();
     assert_eq!(unchanged.first_name, "Mother");
@@ -375,7 +398,7 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     };
     assert_eq!(
         names(
-            Member::list(&tenant, &access, &search("HUER"), None, 50)
+            Member::list(&tenant, &access, &search("HUER"), Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
@@ -383,7 +406,7 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     );
     assert_eq!(
         names(
-            Member::list(&tenant, &access, &search("mary@"), None, 50)
+            Member::list(&tenant, &access, &search("mary@"), Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
@@ -391,27 +414,35 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     );
     assert_eq!(
         names(
-            Member::list(&tenant, &access, &search("300-0003"), None, 50)
+            Member::list(&tenant, &access, &search("300-0003"), Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
         ["Chavez"]
     );
     assert!(names(
-        Member::list(&tenant, &access, &search("100%_"), None, 50)
+        Member::list(&tenant, &access, &search("100%_"), Sort::Name, None, 50)
             .await
             .unwrap()
     )
     .is_empty());
 
-    let first = Member::list(&tenant, &access, &MemberFilter::default(), None, 2)
-        .await
-        .unwrap();
+    let first = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        Sort::Name,
+        None,
+        2,
+    )
+    .await
+    .unwrap();
     assert_eq!(names(first.clone()), ["Chavez", "Debs"]);
     let second = Member::list(
         &tenant,
         &access,
         &MemberFilter::default(),
+        Sort::Name,
         first.next.as_ref(),
         2,
     )
@@ -422,6 +453,7 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
         &tenant,
         &access,
         &MemberFilter::default(),
+        Sort::Name,
         second.next.as_ref(),
         2,
     )
@@ -434,9 +466,112 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
         ..MemberFilter::default()
     };
     assert!(names(
-        Member::list(&tenant, &access, &unknown_status, None, 50)
+        Member::list(&tenant, &access, &unknown_status, Sort::Name, None, 50)
             .await
             .unwrap()
     )
     .is_empty());
+}
+
+/// Pages of `size` in `sort` until the end, as last names.
+async fn walk(
+    tenant: &unionhall::models::tenants::Tenant,
+    access: &unionhall::models::memberships::Access,
+    filter: &MemberFilter,
+    sort: Sort,
+    size: u64,
+) -> Vec<String> {
+    let mut seen = vec![];
+    let mut after = None;
+    loop {
+        let page = Member::list(tenant, access, filter, sort, after.as_ref(), size)
+            .await
+            .unwrap();
+        seen.extend(page.members.into_iter().map(|m| m.last_name));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating_anyone() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("orders");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let retired = status_pid(&tenant, "Retired").await;
+    let lapsed = status_pid(&tenant, "Lapsed").await;
+    for (last, joined, status) in [
+        ("Adams", Some((2020, 1, 5)), None),
+        ("Baker", None, Some(retired)),
+        ("Clark", Some((2023, 6, 1)), Some(lapsed)),
+        ("Davis", Some((2020, 1, 5)), Some(retired)),
+        ("Evans", None, None),
+        ("Foster", Some((2018, 9, 9)), Some(lapsed)),
+    ] {
+        Member::create(
+            &tenant,
+            &access,
+            NewMember {
+                join_date: joined.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+                status,
+                ..member("Pat", last)
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let everyone = MemberFilter::default();
+
+    // Newest first; the same date by newest row; no join date last (newest row first).
+    let expected_joined = ["Clark", "Davis", "Adams", "Foster", "Evans", "Baker"];
+    for size in [1, 2, 4, 50] {
+        assert_eq!(
+            walk(&tenant, &access, &everyone, Sort::Joined, size).await,
+            expected_joined,
+            "page size {size}"
+        );
+    }
+    // Statuses in the local's order (Active, …, Lapsed, Retired), names within each.
+    let expected_status = ["Adams", "Evans", "Clark", "Foster", "Baker", "Davis"];
+    for size in [1, 3, 50] {
+        assert_eq!(
+            walk(&tenant, &access, &everyone, Sort::Status, size).await,
+            expected_status,
+            "page size {size}"
+        );
+    }
+    let only_lapsed = MemberFilter {
+        status: Some(lapsed),
+        ..MemberFilter::default()
+    };
+    assert_eq!(
+        walk(&tenant, &access, &only_lapsed, Sort::Status, 1).await,
+        ["Clark", "Foster"]
+    );
+    let joined_2020s = MemberFilter {
+        joined_from: NaiveDate::from_ymd_opt(2020, 1, 1),
+        joined_to: NaiveDate::from_ymd_opt(2022, 12, 31),
+        ..MemberFilter::default()
+    };
+    assert_eq!(
+        walk(&tenant, &access, &joined_2020s, Sort::Name, 50).await,
+        ["Adams", "Davis"]
+    );
+
+    assert_eq!(
+        Member::count(&tenant, &access, &everyone).await.unwrap(),
+        Total::Exact(6)
+    );
+    assert_eq!(
+        Member::count(&tenant, &access, &only_lapsed).await.unwrap(),
+        Total::Exact(2)
+    );
+    assert_eq!(Total::Exact(1).describe(), "1 member");
+    assert_eq!(
+        Total::About(1_234_567).describe(),
+        "about 1,234,567 members"
+    );
 }

@@ -29,14 +29,14 @@ async fn staff_search_the_roll_page_through_it_and_open_a_member_with_their_hist
     let first = browser.get(&format!("/l/{slug}/members")).await;
     assert_eq!(first.status_code(), 200);
     let first = first.text();
-    assert!(first.contains("56 on the roll"));
+    assert!(first.contains("56 members on the roll"));
     assert!(
         first.contains("Adams, Worker00") && !first.contains("Zapata"),
         "sorted by name, 50 a page"
     );
     let next = first
         .split("href=\"")
-        .find(|s| s.contains("after_id="))
+        .find(|s| s.contains("after="))
         .and_then(|s| s.split('"').next())
         .expect("a next page link")
         .replace("&amp;", "&")
@@ -55,7 +55,9 @@ async fn staff_search_the_roll_page_through_it_and_open_a_member_with_their_hist
         .text();
     assert!(none.contains("No member matches."));
     let odd = browser
-        .get(&format!("/l/{slug}/members?after_id=abc&status=%%%"))
+        .get(&format!(
+            "/l/{slug}/members?after=abc&status=%%%&sort=sideways&joined_from=yesterday"
+        ))
         .await;
     assert_eq!(
         odd.status_code(),
@@ -139,4 +141,337 @@ async fn another_local_s_member_page_is_not_found() {
         .await
         .text();
     assert!(!list.contains("Jones"));
+}
+
+async fn structure(
+    tenant: &unionhall::models::tenants::Tenant,
+) -> (
+    unionhall::models::employers::Model,
+    unionhall::models::worksites::Model,
+    unionhall::models::employers::Model,
+    unionhall::models::worksites::Model,
+) {
+    use unionhall::{
+        domain::UnitName,
+        models::{employers, worksites},
+    };
+    let name = |n: &str| UnitName::parse(n).unwrap();
+    let hospital = employers::Model::create(tenant, &name("City Hospital"))
+        .await
+        .unwrap();
+    let north = worksites::Model::create(tenant, hospital.pid, &name("North Wing"))
+        .await
+        .unwrap();
+    let transit = employers::Model::create(tenant, &name("Transit Authority"))
+        .await
+        .unwrap();
+    let depot = worksites::Model::create(tenant, transit.pid, &name("Bus Depot"))
+        .await
+        .unwrap();
+    (hospital, north, transit, depot)
+}
+
+#[tokio::test]
+async fn an_officer_adds_and_edits_a_member_through_the_form_and_the_status_change_is_kept() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("form");
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let (hospital, north, _, depot) = structure(&tenant).await;
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let mut browser = app.client();
+    browser.sign_in(&officer.email, PASSWORD).await;
+    assert_eq!(
+        browser
+            .get(&format!("/l/{slug}/members/new"))
+            .await
+            .status_code(),
+        200
+    );
+
+    // Bad input: every problem named on its field, the input kept, nothing saved.
+    let bad = browser
+        .submit(
+            &format!("/l/{slug}/members"),
+            &[
+                ("first_name", "Lucy"),
+                ("last_name", ""),
+                ("email", "lucy-at-example"),
+                ("phone", "12"),
+                ("employer", &hospital.pid.to_string()),
+                ("worksite", &depot.pid.to_string()),
+                ("status", "not-a-status"),
+                ("join_date", "31/31/2020"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status_code(), 422);
+    let page = bad.text();
+    for field in ["last_name", "email", "phone", "status", "join_date"] {
+        assert!(
+            page.contains(&format!("id=\"{field}-error\"")),
+            "{field} has its message"
+        );
+    }
+    assert!(page.contains("value=\"Lucy\""), "the input is kept");
+    let mismatch = browser
+        .submit(
+            &format!("/l/{slug}/members"),
+            &[
+                ("first_name", "Lucy"),
+                ("last_name", "Parsons"),
+                ("employer", &hospital.pid.to_string()),
+                ("worksite", &depot.pid.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status_code(), 422);
+    assert!(mismatch
+        .text()
+        .contains("This worksite belongs to another employer."));
+    assert!(Member::count(
+        &tenant,
+        &app.enter(&officer, &slug).await.1,
+        &Default::default()
+    )
+    .await
+    .unwrap()
+    .describe()
+    .starts_with("0 "));
+
+    let created = browser
+        .submit(
+            &format!("/l/{slug}/members"),
+            &[
+                ("first_name", "Lucy"),
+                ("last_name", "Parsons"),
+                ("email", "Lucy@Example.org"),
+                ("phone", "(555) 201-3344"),
+                ("employee_number", "H-77"),
+                ("worksite", &north.pid.to_string()),
+                ("join_date", "2021-05-01"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status_code(), 303, "{}", created.text());
+    let member_path = crate::support::location(&created);
+    let shown = browser.get(&member_path).await.text();
+    assert!(shown.contains("lucy@example.org") && shown.contains("+15552013344"));
+    assert!(shown.contains("City Hospital"), "the worksite's employer");
+
+    // A duplicate employee number is refused on its field.
+    let dup = browser
+        .submit(
+            &format!("/l/{slug}/members"),
+            &[
+                ("first_name", "Other"),
+                ("last_name", "Person"),
+                ("employee_number", "H-77"),
+            ],
+        )
+        .await;
+    assert_eq!(dup.status_code(), 422);
+    assert!(dup.text().contains("id=\"employee_number-error\""));
+
+    let edit = browser.get(&format!("{member_path}/edit")).await.text();
+    assert!(edit.contains("value=\"Parsons\""));
+    let lapsed = {
+        let (_, access) = app.enter(&officer, &slug).await;
+        let d = unionhall::models::members::Directory::load(&tenant)
+            .await
+            .unwrap();
+        let _ = access;
+        d.statuses
+            .iter()
+            .find(|s| s.name == "Lapsed")
+            .unwrap()
+            .pid
+            .to_string()
+    };
+    let saved = browser
+        .submit(
+            &format!("{member_path}?_method=put"),
+            &[
+                ("first_name", "Lucy"),
+                ("last_name", "Parsons"),
+                ("email", "lucy@example.org"),
+                ("worksite", &north.pid.to_string()),
+                ("status", &lapsed),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status_code(), 303, "{}", saved.text());
+    let shown = browser.get(&member_path).await.text();
+    assert!(shown.contains("<strong>Lapsed</strong> (was Active)"));
+    assert!(
+        shown.contains("status: Active → Lapsed"),
+        "the audit log names the statuses"
+    );
+    assert!(shown.contains("phone: +15552013344 → —"));
+}
+
+#[tokio::test]
+async fn only_an_admin_archives_and_restores_and_archived_members_leave_the_roll() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("arch");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let m = Member::create(&tenant, &access, member("Joe", "Hill"))
+        .await
+        .unwrap();
+    let path = format!("/l/{slug}/members/{}", m.pid);
+
+    for role in ["Officer", "Steward"] {
+        let person = app.person_with_role(&tenant, role).await;
+        let mut browser = app.client();
+        browser.sign_in(&person.email, PASSWORD).await;
+        let denied = browser.submit(&format!("{path}?_method=delete"), &[]).await;
+        assert_eq!(denied.status_code(), 403, "{role}");
+        assert_eq!(
+            browser
+                .get(&format!("/l/{slug}/archived_members"))
+                .await
+                .status_code(),
+            403
+        );
+    }
+    let steward = app.person_with_role(&tenant, "Steward").await;
+    let mut steward_browser = app.client();
+    steward_browser.sign_in(&steward.email, PASSWORD).await;
+    assert_eq!(
+        steward_browser
+            .submit(
+                &format!("/l/{slug}/members"),
+                &[("first_name", "A"), ("last_name", "B")]
+            )
+            .await
+            .status_code(),
+        403,
+        "stewards see members but do not add them"
+    );
+
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let archived = browser.submit(&format!("{path}?_method=delete"), &[]).await;
+    assert_eq!(archived.status_code(), 303);
+    assert_eq!(browser.get(&path).await.status_code(), 404);
+    let roll = browser.get(&format!("/l/{slug}/members")).await.text();
+    assert!(roll.contains("0 members on the roll") && !roll.contains("Hill, Joe"));
+    let shelf = browser
+        .get(&format!("/l/{slug}/archived_members"))
+        .await
+        .text();
+    assert!(shelf.contains("Hill, Joe") && shelf.contains("1 member."));
+
+    let restored = browser.submit(&format!("{path}/restoration"), &[]).await;
+    assert_eq!(restored.status_code(), 303);
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("archive") && page.contains("restore"));
+    assert!(browser
+        .get(&format!("/l/{slug}/members"))
+        .await
+        .text()
+        .contains("1 member on the roll"));
+}
+
+#[tokio::test]
+async fn another_local_s_member_cannot_be_changed_archived_or_restored() {
+    let app = TestApp::start().await;
+    let (a, a_admin) = app.local_with_admin(&unique_slug("a")).await;
+    let b_slug = unique_slug("b");
+    let (_, b_admin) = app.local_with_admin(&b_slug).await;
+    let (_, a_access) = app.enter(&a_admin, a.slug()).await;
+    let theirs = Member::create(&a, &a_access, member("Mother", "Jones"))
+        .await
+        .unwrap();
+    let gone = Member::create(&a, &a_access, member("Big", "Bill"))
+        .await
+        .unwrap();
+    Member::archive(&a, &a_access, gone.pid).await.unwrap();
+    let mut browser = app.client();
+    browser.sign_in(&b_admin.email, PASSWORD).await;
+    for (path, fields) in [
+        (
+            format!("/l/{b_slug}/members/{}?_method=put", theirs.pid),
+            vec![("first_name", "Changed"), ("last_name", "Name")],
+        ),
+        (
+            format!("/l/{b_slug}/members/{}?_method=delete", theirs.pid),
+            vec![],
+        ),
+        (
+            format!("/l/{b_slug}/members/{}/restoration", gone.pid),
+            vec![],
+        ),
+        (
+            format!("/l/{}/members/{}?_method=delete", a.slug(), theirs.pid),
+            vec![],
+        ),
+    ] {
+        assert_eq!(
+            browser.submit(&path, &fields).await.status_code(),
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        browser
+            .get(&format!("/l/{b_slug}/members/{}/edit", theirs.pid))
+            .await
+            .status_code(),
+        404
+    );
+    let unchanged = Member::find(&a, &a_access, theirs.pid).await.unwrap();
+    assert_eq!(unchanged.first_name, "Mother");
+    assert!(
+        Member::find(&a, &a_access, gone.pid).await.is_err(),
+        "still archived"
+    );
+}
+
+#[tokio::test]
+async fn filters_and_orders_live_in_the_url() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("filt");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let (hospital, north, _, depot) = structure(&tenant).await;
+    for (first, last, site, joined) in [
+        ("Ann", "Nurse", north.pid, (2019, 1, 1)),
+        ("Bob", "Driver", depot.pid, (2022, 6, 1)),
+        ("Cy", "Porter", north.pid, (2023, 2, 1)),
+    ] {
+        Member::create(
+            &tenant,
+            &access,
+            NewMember {
+                worksite: Some(site),
+                join_date: chrono::NaiveDate::from_ymd_opt(joined.0, joined.1, joined.2),
+                ..member(first, last)
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let hospital_only = browser
+        .get(&format!(
+            "/l/{slug}/members?employer={}&joined_from=2020-01-01&sort=joined",
+            hospital.pid
+        ))
+        .await
+        .text();
+    assert!(hospital_only.contains("Porter, Cy"));
+    assert!(!hospital_only.contains("Nurse, Ann") && !hospital_only.contains("Driver, Bob"));
+    assert!(hospital_only.contains("1 member match"));
+    let by_join = browser
+        .get(&format!("/l/{slug}/members?sort=joined"))
+        .await
+        .text();
+    let at = |name: &str| by_join.find(name).unwrap();
+    assert!(at("Porter, Cy") < at("Driver, Bob") && at("Driver, Bob") < at("Nurse, Ann"));
+    assert!(
+        by_join.contains(&format!("/l/{slug}/members.csv?sort=joined")),
+        "the export link keeps the view"
+    );
 }

@@ -1,0 +1,1312 @@
+//! CSV imports of members (tenant-owned). An admin uploads a file (kept in
+//! `member_import_chunks`), maps its columns (guessed from the headers),
+//! previews the first rows, then a job on the `bulk` queue works through it
+//! in batches. Each batch commits its members, its failed rows and the
+//! import's position together, so a re-run after a crash resumes after the
+//! last committed batch and never adds anyone twice.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use super::_entities::member_imports::{self, ActiveModel, Column, Entity, Model};
+use super::{
+    _entities::{
+        audit_events as audit_rows, member_import_chunks as chunks,
+        member_import_failures as failures, member_status_changes as changes,
+        members as member_rows,
+    },
+    audit_events::{self, Change},
+    members::{self, add_to_count, diff, fill, resolve_in, Directory, NewMember},
+    memberships::Access,
+    tenants::Tenant,
+    Error, Result,
+};
+use crate::domain::{Email, EmployeeNumber, FieldErrors, MemberName, Permission, Phone};
+
+macro_rules! tenant_owned {
+    ($($module:ident),*) => {$(
+        impl TenantEntity for $module::Entity {
+            type TenantId = i32;
+
+            fn tenant_column() -> $module::Column {
+                $module::Column::TenantId
+            }
+        }
+    )*};
+}
+tenant_owned!(member_imports, chunks, failures);
+
+/// Bytes per stored chunk of an uploaded file.
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+/// Rows per batch (one transaction).
+const BATCH_ROWS: usize = 1000;
+/// Rows the preview shows.
+const PREVIEW_ROWS: usize = 10;
+
+/// Numbers typed without a `+country` prefix are read as North American
+/// until locals have a country setting (as in the member form).
+const DEFAULT_COUNTRY_CODE: &str = "1";
+
+/// A member field a column can fill: key, label, header names it is guessed from.
+pub struct Field {
+    pub key: &'static str,
+    pub label: &'static str,
+    aliases: &'static [&'static str],
+}
+
+pub const FIELDS: [Field; 11] = [
+    Field {
+        key: "first_name",
+        label: "First name",
+        aliases: &["firstname", "first", "givenname", "forename", "prenom"],
+    },
+    Field {
+        key: "last_name",
+        label: "Last name",
+        aliases: &["lastname", "last", "surname", "familyname", "nom"],
+    },
+    Field {
+        key: "email",
+        label: "Email",
+        aliases: &["email", "emailaddress", "mail", "courriel"],
+    },
+    Field {
+        key: "phone",
+        label: "Phone",
+        aliases: &[
+            "phone",
+            "phonenumber",
+            "mobile",
+            "cell",
+            "cellphone",
+            "telephone",
+            "tel",
+        ],
+    },
+    Field {
+        key: "address",
+        label: "Address",
+        aliases: &["address", "homeaddress", "mailingaddress", "streetaddress"],
+    },
+    Field {
+        key: "employee_number",
+        label: "Employee number",
+        aliases: &[
+            "employeenumber",
+            "employeeno",
+            "employeeid",
+            "empno",
+            "empid",
+            "badge",
+            "payrollnumber",
+            "staffnumber",
+        ],
+    },
+    Field {
+        key: "employer",
+        label: "Employer",
+        aliases: &["employer", "company", "employername"],
+    },
+    Field {
+        key: "worksite",
+        label: "Worksite",
+        aliases: &["worksite", "site", "location", "workplace", "worklocation"],
+    },
+    Field {
+        key: "bargaining_unit",
+        label: "Bargaining unit",
+        aliases: &["bargainingunit", "unit", "bu"],
+    },
+    Field {
+        key: "status",
+        label: "Status",
+        aliases: &["status", "membershipstatus", "memberstatus"],
+    },
+    Field {
+        key: "join_date",
+        label: "Join date",
+        aliases: &[
+            "joindate",
+            "joined",
+            "datejoined",
+            "memberSince",
+            "membersince",
+            "startdate",
+        ],
+    },
+];
+
+/// Which column (0-based) fills which field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping(pub BTreeMap<String, usize>);
+
+impl Mapping {
+    #[must_use]
+    pub fn column(&self, field: &str) -> Option<usize> {
+        self.0.get(field).copied()
+    }
+
+    /// Guessed from the headers: case, spaces and punctuation do not matter.
+    #[must_use]
+    pub fn guess(headers: &[String]) -> Self {
+        let norm = |h: &str| {
+            h.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_lowercase()
+        };
+        let mut mapping = BTreeMap::new();
+        for field in &FIELDS {
+            let found = headers.iter().position(|h| {
+                let h = norm(h);
+                h == norm(field.key) || field.aliases.iter().any(|a| norm(a) == h)
+            });
+            if let Some(column) = found {
+                mapping.insert(field.key.to_string(), column);
+            }
+        }
+        // "Name" alone: nothing to split reliably, so it is left for the admin to map.
+        Self(mapping)
+    }
+
+    /// The mapping's problems for these headers.
+    #[must_use]
+    pub fn check(&self, headers: usize) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        for field in &FIELDS {
+            if self.column(field.key).is_some_and(|c| c >= headers) {
+                errors.add(field.key, "Choose one of the file's columns.");
+            }
+        }
+        for (key, label) in [("first_name", "first names"), ("last_name", "last names")] {
+            if self.column(key).is_none() {
+                errors.add(key, format!("Choose the column with the members' {label}."));
+            }
+        }
+        let mut seen = HashMap::new();
+        for field in &FIELDS {
+            if let Some(c) = self.column(field.key) {
+                if let Some(other) = seen.insert(c, field.label) {
+                    errors.add(
+                        field.key,
+                        format!("This column is already mapped to {other}."),
+                    );
+                }
+            }
+        }
+        errors
+    }
+}
+
+/// What to do with a row that matches a member already on the roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDuplicate {
+    #[default]
+    Skip,
+    Update,
+}
+
+impl OnDuplicate {
+    #[must_use]
+    pub fn parse(raw: &str) -> Self {
+        if raw == "update" {
+            Self::Update
+        } else {
+            Self::Skip
+        }
+    }
+
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Skip => "skip",
+            Self::Update => "update",
+        }
+    }
+}
+
+/// The start of an uploaded file, read to check it and to guess the mapping.
+#[derive(Debug, Clone)]
+pub struct Sniffed {
+    pub encoding: &'static str,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The file's text: UTF-8 (a BOM dropped), UTF-16 with a BOM, otherwise
+/// Windows-1252 (what spreadsheets on Windows save as "CSV").
+/// `complete` is false for the first chunk of a longer file, whose last
+/// UTF-8 character may be cut.
+fn decode(bytes: &[u8], declared: Option<&str>, complete: bool) -> (String, &'static str) {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        return (text.into_owned(), encoding.name());
+    }
+    let utf8 = match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) => !complete && e.error_len().is_none(),
+    };
+    if utf8 && declared != Some("windows-1252") {
+        (String::from_utf8_lossy(bytes).into_owned(), "UTF-8")
+    } else {
+        let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+        (text.into_owned(), "windows-1252")
+    }
+}
+
+fn reader(text: &str) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+}
+
+fn fields(record: &csv::StringRecord) -> Vec<String> {
+    record.iter().map(|f| f.trim().to_string()).collect()
+}
+
+/// Checks the start of an upload: not empty, text, CSV with a header row,
+/// and at least one column a member field can be guessed from.
+///
+/// # Errors
+/// A message for the person who uploaded it.
+pub fn sniff(start: &[u8], complete: bool) -> std::result::Result<Sniffed, String> {
+    if start.iter().all(u8::is_ascii_whitespace) {
+        return Err("The file is empty.".into());
+    }
+    let (text, encoding) = decode(start, None, complete);
+    if text.contains('\0') {
+        return Err(
+            "This is not a CSV file (it contains binary data). Save the sheet as CSV and try again."
+                .into(),
+        );
+    }
+    let mut records = reader(&text).into_records();
+    let headers = match records.next() {
+        Some(Ok(r)) => fields(&r),
+        Some(Err(e)) => return Err(format!("The file could not be read as CSV: {e}.")),
+        None => return Err("The file is empty.".into()),
+    };
+    let mut rows = Vec::new();
+    for record in records.take(PREVIEW_ROWS) {
+        match record {
+            Ok(r) => rows.push(fields(&r)),
+            // A cut last record at the end of the first chunk is expected.
+            Err(_) if !complete => break,
+            Err(e) => return Err(format!("The file could not be read as CSV: {e}.")),
+        }
+    }
+    if Mapping::guess(&headers).0.is_empty() {
+        return Err(format!(
+            "No usable columns: the first row should name the columns (for example first_name, last_name, email, phone); this file's first row is \"{}\".",
+            headers.join(", ").chars().take(120).collect::<String>()
+        ));
+    }
+    if rows.is_empty() {
+        return Err("The file has a header row but no members.".into());
+    }
+    Ok(Sniffed {
+        encoding,
+        headers,
+        rows,
+    })
+}
+
+fn opt(raw: &str) -> Option<&str> {
+    Some(raw.trim()).filter(|r| !r.is_empty())
+}
+
+/// A member read from a row, with names of the local's structure resolved.
+fn parse_row(
+    row: &[String],
+    mapping: &Mapping,
+    directory: &Directory,
+) -> std::result::Result<NewMember, String> {
+    let get = |key: &str| {
+        mapping
+            .column(key)
+            .and_then(|c| row.get(c))
+            .map(String::as_str)
+            .unwrap_or_default()
+    };
+    let mut errors = FieldErrors::new();
+    let first_name = errors.take("first_name", MemberName::parse(get("first_name")));
+    let last_name = errors.take("last_name", MemberName::parse(get("last_name")));
+    let email = opt(get("email")).and_then(|r| errors.take("email", Email::parse(r)));
+    let phone =
+        opt(get("phone")).and_then(|r| errors.take("phone", Phone::parse(r, DEFAULT_COUNTRY_CODE)));
+    let employee_number = opt(get("employee_number"))
+        .and_then(|r| errors.take("employee_number", EmployeeNumber::parse(r)));
+    let join_date = opt(get("join_date")).and_then(|r| errors.take("join_date", parse_date(r)));
+    let by_name = |name: &str, names: Vec<(Uuid, &str)>| {
+        names
+            .into_iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(pid, _)| pid)
+    };
+    let employer = opt(get("employer")).and_then(|name| {
+        let found = by_name(
+            name,
+            directory
+                .employers
+                .iter()
+                .map(|e| (e.pid, e.name.as_str()))
+                .collect(),
+        );
+        if found.is_none() {
+            errors.add("employer", format!("Unknown employer \"{name}\"."));
+        }
+        found
+    });
+    let employer_id = employer.and_then(|pid| {
+        directory
+            .employers
+            .iter()
+            .find(|e| e.pid == pid)
+            .map(|e| e.id)
+    });
+    let worksite = opt(get("worksite")).and_then(|name| {
+        // A worksite name is looked up at the row's employer when it has one.
+        let found = by_name(
+            name,
+            directory
+                .worksites
+                .iter()
+                .filter(|w| employer_id.is_none_or(|e| e == w.employer_id))
+                .map(|w| (w.pid, w.name.as_str()))
+                .collect(),
+        );
+        if found.is_none() {
+            errors.add("worksite", format!("Unknown worksite \"{name}\"."));
+        }
+        found
+    });
+    let bargaining_unit = opt(get("bargaining_unit")).and_then(|name| {
+        let found = by_name(
+            name,
+            directory
+                .units
+                .iter()
+                .map(|u| (u.pid, u.name.as_str()))
+                .collect(),
+        );
+        if found.is_none() {
+            errors.add(
+                "bargaining_unit",
+                format!("Unknown bargaining unit \"{name}\"."),
+            );
+        }
+        found
+    });
+    let status = opt(get("status")).and_then(|name| {
+        let found = by_name(
+            name,
+            directory
+                .statuses
+                .iter()
+                .map(|s| (s.pid, s.name.as_str()))
+                .collect(),
+        );
+        if found.is_none() {
+            errors.add("status", format!("Unknown status \"{name}\"."));
+        }
+        found
+    });
+    let address = opt(get("address")).map(str::to_string);
+    match (first_name, last_name) {
+        (Some(first_name), Some(last_name)) if errors.is_empty() => Ok(NewMember {
+            first_name,
+            last_name,
+            email,
+            phone,
+            address,
+            employee_number,
+            employer,
+            worksite,
+            bargaining_unit,
+            status,
+            join_date,
+        }),
+        _ => Err(describe(&errors)),
+    }
+}
+
+fn describe(errors: &FieldErrors) -> String {
+    errors
+        .iter()
+        .map(|(field, message)| {
+            let label = FIELDS
+                .iter()
+                .find(|f| f.key == field)
+                .map_or(field, |f| f.label);
+            format!("{label}: {message}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Dates as spreadsheets write them: ISO, or US month/day/year.
+fn parse_date(raw: &str) -> std::result::Result<NaiveDate, String> {
+    let raw = raw.trim();
+    ["%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
+        .ok_or_else(|| format!("\"{raw}\" is not a date (use YYYY-MM-DD)."))
+}
+
+/// The first rows with what importing each would do.
+pub struct Preview {
+    pub headers: Vec<String>,
+    pub rows: Vec<(Vec<String>, std::result::Result<(), String>)>,
+}
+
+/// Counts of a finished (or running) import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub created: i32,
+    pub updated: i32,
+    pub skipped: i32,
+    pub failed: i32,
+}
+
+impl Model {
+    #[must_use]
+    pub fn mapping(&self) -> Mapping {
+        serde_json::from_str(&self.mapping).unwrap_or_default()
+    }
+
+    #[must_use]
+    pub fn on_duplicate(&self) -> OnDuplicate {
+        OnDuplicate::parse(&self.on_duplicate)
+    }
+
+    #[must_use]
+    pub fn is_editable(&self) -> bool {
+        self.state == "mapping"
+    }
+
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.state == "queued" || self.state == "running"
+    }
+
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.state == "done"
+    }
+
+    /// Progress in percent, for the bar.
+    #[must_use]
+    pub fn percent(&self) -> i32 {
+        if self.total_rows <= 0 {
+            0
+        } else {
+            (i64::from(self.processed_rows) * 100 / i64::from(self.total_rows)) as i32
+        }
+    }
+
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        Counts {
+            created: self.created_count,
+            updated: self.updated_count,
+            skipped: self.skipped_count,
+            failed: self.failed_count,
+        }
+    }
+
+    /// Starts an import with the first chunk of the file (already sniffed).
+    ///
+    /// # Errors
+    /// `Forbidden`, `Suspended`, or a database error.
+    pub async fn start(
+        tenant: &Tenant,
+        by: &Access,
+        file_name: &str,
+        sniffed: &Sniffed,
+        first_chunk: &[u8],
+    ) -> Result<Self> {
+        by.require(Permission::MembersWrite)?;
+        if tenant.model().is_suspended() {
+            return Err(Error::Suspended(tenant.slug().to_string()));
+        }
+        let txn = tenant.begin().await?;
+        let now = Utc::now();
+        let name: String = file_name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let import = ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            created_by_id: Set(Some(by.user_id())),
+            file_name: Set(if name.trim().is_empty() {
+                "members.csv".into()
+            } else {
+                name
+            }),
+            size_bytes: Set(first_chunk.len() as i64),
+            encoding: Set(sniffed.encoding.to_string()),
+            mapping: Set(
+                serde_json::to_string(&Mapping::guess(&sniffed.headers)).unwrap_or_default()
+            ),
+            on_duplicate: Set(OnDuplicate::Skip.key().into()),
+            state: Set("uploading".into()),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        }
+        .set_tenant(tenant.id())?
+        .insert(&txn)
+        .await?;
+        append_chunk(&txn, tenant, &import, 0, first_chunk).await?;
+        txn.commit().await?;
+        Ok(import)
+    }
+
+    /// Adds the next chunk of the file.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn append(&self, tenant: &Tenant, position: i32, data: &[u8]) -> Result<()> {
+        let txn = tenant.begin().await?;
+        append_chunk(&txn, tenant, self, position, data).await?;
+        member_imports::Entity::update_many()
+            .col_expr(
+                Column::SizeBytes,
+                Expr::col(Column::SizeBytes).add(data.len() as i64),
+            )
+            .filter(Column::Id.eq(self.id))
+            .in_tenant(tenant.id())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The file is whole: the admin may now map and preview.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn uploaded(self, tenant: &Tenant) -> Result<Self> {
+        let txn = tenant.begin().await?;
+        let mut row: ActiveModel = self.into();
+        row.state = Set("mapping".into());
+        row.updated_at = Set(Utc::now().into());
+        let import = row.update(&txn).await?;
+        txn.commit().await?;
+        Ok(import)
+    }
+
+    /// Drops an upload that went wrong (too large, cut off).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn discard(self, tenant: &Tenant) -> Result<()> {
+        let txn = tenant.begin().await?;
+        member_imports::Entity::delete_many()
+            .filter(Column::Id.eq(self.id))
+            .in_tenant(tenant.id())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// One of the local's imports.
+    ///
+    /// # Errors
+    /// `NotFound` (also another local's), `Forbidden`.
+    pub async fn find(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
+        by.require(Permission::MembersWrite)?;
+        let txn = tenant.begin().await?;
+        let found =
+            super::find_in_local::<member_imports::Entity, _>(&txn, tenant, Column::Pid, pid)
+                .await?;
+        txn.commit().await?;
+        Ok(found)
+    }
+
+    /// The local's imports, newest first.
+    ///
+    /// # Errors
+    /// `Forbidden`, or a database error.
+    pub async fn list(tenant: &Tenant, by: &Access, limit: u64) -> Result<Vec<Self>> {
+        by.require(Permission::MembersWrite)?;
+        let txn = tenant.begin().await?;
+        let rows = member_imports::Entity::find()
+            .in_tenant(tenant.id())
+            .order_by_desc(Column::Id)
+            .limit(limit)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+
+    /// Saves the mapping and the duplicate rule (while the import is being set up).
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, `Invalid` per field (a column mapped twice,
+    /// no names), `Conflict` once it has started.
+    pub async fn configure(
+        tenant: &Tenant,
+        by: &Access,
+        pid: Uuid,
+        mapping: Mapping,
+        on_duplicate: OnDuplicate,
+    ) -> Result<Self> {
+        let import = Self::find(tenant, by, pid).await?;
+        if !import.is_editable() {
+            return Err(Error::Conflict(FieldErrors::one(
+                "import",
+                "This import has already started.",
+            )));
+        }
+        let headers = import.preview(tenant).await?.headers.len();
+        let txn = tenant.begin().await?;
+        let mut row: ActiveModel = import.into();
+        row.mapping = Set(serde_json::to_string(&mapping).unwrap_or_default());
+        row.on_duplicate = Set(on_duplicate.key().into());
+        row.updated_at = Set(Utc::now().into());
+        let saved = row.update(&txn).await?;
+        txn.commit().await?;
+        let errors = mapping.check(headers);
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        Ok(saved)
+    }
+
+    /// Queues the import (once): its state says so before the job runs.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, `Invalid` (the mapping), `Conflict` (already started).
+    pub async fn queue(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
+        let import = Self::find(tenant, by, pid).await?;
+        let headers = import.preview(tenant).await?.headers.len();
+        let errors = import.mapping().check(headers);
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        let txn = tenant.begin().await?;
+        let moved = member_imports::Entity::update_many()
+            .col_expr(Column::State, Expr::value("queued"))
+            .col_expr(
+                Column::UpdatedAt,
+                Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(Utc::now())),
+            )
+            .filter(Column::Id.eq(import.id))
+            .filter(Column::State.eq("mapping"))
+            .in_tenant(tenant.id())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        if moved.rows_affected == 0 {
+            return Err(Error::Conflict(FieldErrors::one(
+                "import",
+                "This import has already started.",
+            )));
+        }
+        Self::find(tenant, by, pid).await
+    }
+
+    /// The headers and first rows, each checked as the import would.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn preview(&self, tenant: &Tenant) -> Result<Preview> {
+        let txn = tenant.begin().await?;
+        let first = chunks::Entity::find()
+            .in_tenant(tenant.id())
+            .filter(chunks::Column::ImportId.eq(self.id))
+            .order_by_asc(chunks::Column::Position)
+            .one(&txn)
+            .await?;
+        let directory = Directory::load_in(&txn, tenant).await?;
+        txn.commit().await?;
+        let data = first.map(|c| c.data).unwrap_or_default();
+        let complete = (data.len() as i64) >= self.size_bytes;
+        let sniffed = sniff(&data, complete).unwrap_or(Sniffed {
+            encoding: "UTF-8",
+            headers: vec![],
+            rows: vec![],
+        });
+        let mapping = self.mapping();
+        Ok(Preview {
+            rows: sniffed
+                .rows
+                .into_iter()
+                .map(|row| {
+                    let check = parse_row(&row, &mapping, &directory).map(|_| ());
+                    (row, check)
+                })
+                .collect(),
+            headers: sniffed.headers,
+        })
+    }
+
+    /// The failed rows as CSV: row number, reason, then the row as read.
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, or a database error.
+    pub async fn failures_csv(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Vec<u8>> {
+        let import = Self::find(tenant, by, pid).await?;
+        let headers = import.preview(tenant).await?.headers;
+        let txn = tenant.begin().await?;
+        let rows = failures::Entity::find()
+            .in_tenant(tenant.id())
+            .filter(failures::Column::ImportId.eq(import.id))
+            .order_by_asc(failures::Column::RowNumber)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let mut head = vec!["row".to_string(), "reason".to_string()];
+        head.extend(headers);
+        let _ = out.write_record(&head);
+        for r in rows {
+            let mut record = vec![r.row_number.to_string(), r.reason];
+            record.extend(serde_json::from_str::<Vec<String>>(&r.fields).unwrap_or_default());
+            let _ = out.write_record(&record);
+        }
+        Ok(out.into_inner().unwrap_or_default())
+    }
+}
+
+async fn append_chunk(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    import: &Model,
+    position: i32,
+    data: &[u8],
+) -> Result<()> {
+    chunks::ActiveModel {
+        import_id: Set(import.id),
+        position: Set(position),
+        data: Set(data.to_vec()),
+        ..Default::default()
+    }
+    .set_tenant(tenant.id())?
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// What a member row matches on: employee number, email, or name + phone.
+#[derive(Default)]
+struct Known {
+    by_number: HashMap<String, usize>,
+    by_email: HashMap<String, usize>,
+    by_name_phone: HashMap<(String, String, String), usize>,
+}
+
+impl Known {
+    fn add(&mut self, m: &member_rows::Model, index: usize) {
+        if let Some(n) = &m.employee_number {
+            self.by_number.insert(n.to_lowercase(), index);
+        }
+        if let Some(e) = &m.email {
+            self.by_email.insert(e.clone(), index);
+        }
+        if let Some(p) = &m.phone {
+            self.by_name_phone.insert(
+                (
+                    m.first_name.to_lowercase(),
+                    m.last_name.to_lowercase(),
+                    p.clone(),
+                ),
+                index,
+            );
+        }
+    }
+
+    fn find(&self, new: &NewMember) -> Option<usize> {
+        new.employee_number
+            .as_ref()
+            .and_then(|n| self.by_number.get(&n.as_str().to_lowercase()))
+            .or_else(|| {
+                new.email
+                    .as_ref()
+                    .and_then(|e| self.by_email.get(e.as_str()))
+            })
+            .or_else(|| {
+                new.phone.as_ref().and_then(|p| {
+                    self.by_name_phone.get(&(
+                        new.first_name.as_str().to_lowercase(),
+                        new.last_name.as_str().to_lowercase(),
+                        p.as_str().to_string(),
+                    ))
+                })
+            })
+            .copied()
+    }
+}
+
+/// Works through a queued import (the job's body). Safe to run again: it
+/// resumes after the last committed batch; a finished import is left alone.
+///
+/// # Errors
+/// A database error (the job retries and resumes).
+pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<Counts> {
+    let txn = tenant.begin().await?;
+    let import = member_imports::Entity::find()
+        .in_tenant(tenant.id())
+        .filter(Column::Id.eq(import_id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !import.is_running() {
+        txn.commit().await?;
+        return Ok(import.counts());
+    }
+    let data: Vec<u8> = chunks::Entity::find()
+        .in_tenant(tenant.id())
+        .filter(chunks::Column::ImportId.eq(import.id))
+        .order_by_asc(chunks::Column::Position)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .flat_map(|c| c.data)
+        .collect();
+    txn.commit().await?;
+    let (text, _) = decode(&data, Some(&import.encoding), true);
+    drop(data);
+    let total = reader(&text).into_records().count().saturating_sub(1);
+    let txn = tenant.begin().await?;
+    let mut row: ActiveModel = import.clone().into();
+    row.state = Set("running".into());
+    row.total_rows = Set(i32::try_from(total).unwrap_or(i32::MAX));
+    if import.started_at.is_none() {
+        row.started_at = Set(Some(Utc::now().into()));
+    }
+    let mut import = row.update(&txn).await?;
+    txn.commit().await?;
+
+    let mapping = import.mapping();
+    let on_duplicate = import.on_duplicate();
+    let skip = usize::try_from(import.processed_rows).unwrap_or(0);
+    let mut records = reader(&text).into_records().enumerate().skip(1 + skip);
+    loop {
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        for (index, record) in records.by_ref().take(BATCH_ROWS) {
+            let row_number = i32::try_from(index).unwrap_or(i32::MAX);
+            batch.push((
+                row_number,
+                record.map(|r| fields(&r)).map_err(|e| e.to_string()),
+            ));
+        }
+        if batch.is_empty() {
+            break;
+        }
+        import = import_batch(tenant, &import, &mapping, on_duplicate, actor, batch).await?;
+    }
+    let txn = tenant.begin().await?;
+    let counts = import.counts();
+    let mut row: ActiveModel = import.into();
+    row.state = Set("done".into());
+    row.finished_at = Set(Some(Utc::now().into()));
+    row.updated_at = Set(Utc::now().into());
+    let import = row.update(&txn).await?;
+    audit_events::record(
+        &txn,
+        tenant,
+        actor,
+        ("member_import", import.id),
+        "import",
+        &[
+            Change::of("file", None, Some(&import.file_name)),
+            Change::of("created", None, Some(&counts.created.to_string())),
+            Change::of("updated", None, Some(&counts.updated.to_string())),
+            Change::of("skipped", None, Some(&counts.skipped.to_string())),
+            Change::of("failed", None, Some(&counts.failed.to_string())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(counts)
+}
+
+/// Marks an import failed for good (the job ran out of retries).
+///
+/// # Errors
+/// A database error.
+pub async fn fail(tenant: &Tenant, import_id: i32, error: &str) -> Result<()> {
+    let txn = tenant.begin().await?;
+    member_imports::Entity::update_many()
+        .col_expr(Column::State, Expr::value("failed"))
+        .col_expr(
+            Column::Error,
+            Expr::value(error.chars().take(2000).collect::<String>()),
+        )
+        .filter(Column::Id.eq(import_id))
+        .in_tenant(tenant.id())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// One batch in one transaction: its new members (with their first status
+/// and an audit line), updated duplicates, failed rows, and the import's
+/// position and counts. Two runners of one import cannot both commit a
+/// batch: the position only moves from where this runner read it.
+async fn import_batch(
+    tenant: &Tenant,
+    import: &Model,
+    mapping: &Mapping,
+    on_duplicate: OnDuplicate,
+    actor: Option<i32>,
+    batch: Vec<(i32, std::result::Result<Vec<String>, String>)>,
+) -> Result<Model> {
+    let txn = tenant.begin().await?;
+    let directory = Directory::load_in(&txn, tenant).await?;
+    let mut failed: Vec<(i32, String, Vec<String>)> = vec![];
+    let mut parsed: Vec<(i32, NewMember, members::Resolved, Vec<String>)> = vec![];
+    for (row_number, record) in batch.iter().cloned() {
+        match record {
+            Err(e) => failed.push((
+                row_number,
+                format!("The row could not be read: {e}"),
+                vec![],
+            )),
+            Ok(fields) if fields.iter().all(String::is_empty) => {
+                failed.push((row_number, "The row is empty.".into(), fields));
+            }
+            Ok(fields) => match parse_row(&fields, mapping, &directory).and_then(|new| {
+                resolve_in(&directory, &new)
+                    .map(|refs| (new, refs))
+                    .map_err(|e| describe(&e))
+            }) {
+                Ok((new, refs)) => parsed.push((row_number, new, refs, fields)),
+                Err(reason) => failed.push((row_number, reason, fields)),
+            },
+        }
+    }
+
+    // Members already on the roll (archived ones too) that rows may match.
+    let numbers: Vec<String> = parsed
+        .iter()
+        .filter_map(|p| p.1.employee_number.as_ref().map(|n| n.as_str().to_string()))
+        .collect();
+    let emails: Vec<String> = parsed
+        .iter()
+        .filter_map(|p| p.1.email.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    let phones: Vec<String> = parsed
+        .iter()
+        .filter_map(|p| p.1.phone.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    let mut any = Condition::any();
+    if !numbers.is_empty() {
+        any = any.add(member_rows::Column::EmployeeNumber.is_in(numbers));
+    }
+    if !emails.is_empty() {
+        any = any.add(member_rows::Column::Email.is_in(emails));
+    }
+    if !phones.is_empty() {
+        any = any.add(member_rows::Column::Phone.is_in(phones));
+    }
+    let mut existing: Vec<member_rows::Model> = if any.is_empty() {
+        vec![]
+    } else {
+        member_rows::Entity::find()
+            .in_tenant(tenant.id())
+            .filter(any)
+            .all(&txn)
+            .await?
+    };
+    let mut known = Known::default();
+    for (i, m) in existing.iter().enumerate() {
+        known.add(m, i);
+    }
+
+    let now = Utc::now();
+    let mut counts = Counts::default();
+    let mut inserts: Vec<member_rows::ActiveModel> = vec![];
+    // Rows of this batch already queued for insert, by the same keys.
+    let mut pending = Known::default();
+    let mut updated: Vec<(member_rows::Model, member_rows::Model)> = vec![];
+    for (row_number, new, refs, fields) in parsed {
+        if pending.find(&new).is_some() {
+            counts.skipped += 1;
+            continue;
+        }
+        match known.find(&new) {
+            Some(_) if on_duplicate == OnDuplicate::Skip => counts.skipped += 1,
+            Some(index) => {
+                let old = existing[index].clone();
+                // The row's employee number must not be another member's.
+                if let Some(n) = &new.employee_number {
+                    if known
+                        .by_number
+                        .get(&n.as_str().to_lowercase())
+                        .is_some_and(|&j| j != index)
+                    {
+                        failed.push((row_number, "Employee number: Another member of the local has this employee number.".into(), fields));
+                        continue;
+                    }
+                }
+                let merged = merge(&old, new, &directory);
+                let refs = match resolve_in(&directory, &merged) {
+                    Ok(refs) => refs,
+                    Err(e) => {
+                        failed.push((row_number, describe(&e), fields));
+                        continue;
+                    }
+                };
+                let mut row: member_rows::ActiveModel = old.clone().into();
+                fill(&mut row, &merged, &refs);
+                let saved = row.update(&txn).await?;
+                existing[index] = saved.clone();
+                updated.push((old, saved));
+                counts.updated += 1;
+            }
+            None => {
+                let mut row = member_rows::ActiveModel {
+                    pid: Set(Uuid::new_v4()),
+                    email_opt_in: Set(true),
+                    sms_opt_in: Set(false),
+                    created_at: Set(now.into()),
+                    ..Default::default()
+                };
+                fill(&mut row, &new, &refs);
+                let row = row.set_tenant(tenant.id())?;
+                let model_like = member_rows::Model {
+                    id: 0,
+                    pid: Uuid::nil(),
+                    tenant_id: tenant.id(),
+                    first_name: new.first_name.as_str().to_string(),
+                    last_name: new.last_name.as_str().to_string(),
+                    email: new.email.as_ref().map(|e| e.as_str().to_string()),
+                    phone: new.phone.as_ref().map(|p| p.as_str().to_string()),
+                    address: None,
+                    employee_number: new.employee_number.as_ref().map(|n| n.as_str().to_string()),
+                    employer_id: None,
+                    worksite_id: None,
+                    bargaining_unit_id: None,
+                    status_id: refs.status_id,
+                    join_date: None,
+                    user_id: None,
+                    email_opt_in: true,
+                    sms_opt_in: false,
+                    search: String::new(),
+                    archived_at: None,
+                    created_at: now.into(),
+                    updated_at: now.into(),
+                };
+                pending.add(&model_like, inserts.len());
+                inserts.push(row);
+                counts.created += 1;
+            }
+        }
+    }
+
+    let statuses: Vec<i32> = inserts
+        .iter()
+        .map(|r| match &r.status_id {
+            Set(s) => *s,
+            _ => 0,
+        })
+        .collect();
+    let ids: Vec<i32> = if inserts.is_empty() {
+        vec![]
+    } else {
+        member_rows::Entity::insert_many(inserts)
+            .exec_with_returning_keys(&txn)
+            .await?
+    };
+    if !ids.is_empty() {
+        let today = now.date_naive();
+        changes::Entity::insert_many(ids.iter().zip(&statuses).map(|(id, status)| {
+            changes::ActiveModel {
+                tenant_id: Set(tenant.id()),
+                member_id: Set(*id),
+                from_status_id: Set(None),
+                to_status_id: Set(*status),
+                changed_by_id: Set(actor),
+                changed_on: Set(today),
+                created_at: Set(now.into()),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+        let note = serde_json::to_string(&[Change {
+            field: "import".into(),
+            old: None,
+            new: Some(import.file_name.clone()),
+        }])
+        .unwrap_or_default();
+        audit_rows::Entity::insert_many(ids.iter().map(|id| audit_rows::ActiveModel {
+            tenant_id: Set(tenant.id()),
+            actor_id: Set(actor),
+            subject_type: Set(members::SUBJECT.into()),
+            subject_id: Set(*id),
+            action: Set("import".into()),
+            changes: Set(note.clone()),
+            created_at: Set(now.into()),
+            ..Default::default()
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+        add_to_count(&txn, tenant, i32::try_from(ids.len()).unwrap_or(0)).await?;
+    }
+    for (old, saved) in &updated {
+        if old.status_id != saved.status_id {
+            changes::ActiveModel {
+                tenant_id: Set(tenant.id()),
+                member_id: Set(saved.id),
+                from_status_id: Set(Some(old.status_id)),
+                to_status_id: Set(saved.status_id),
+                changed_by_id: Set(actor),
+                changed_on: Set(now.date_naive()),
+                created_at: Set(now.into()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        let changed = diff(Some(old), saved, &directory);
+        if !changed.is_empty() {
+            audit_events::record(
+                &txn,
+                tenant,
+                actor,
+                (members::SUBJECT, saved.id),
+                "import",
+                &changed,
+            )
+            .await?;
+        }
+    }
+    counts.failed = i32::try_from(failed.len()).unwrap_or(0);
+    if !failed.is_empty() {
+        failures::Entity::insert_many(failed.into_iter().map(|(row_number, reason, fields)| {
+            failures::ActiveModel {
+                tenant_id: Set(tenant.id()),
+                import_id: Set(import.id),
+                row_number: Set(row_number),
+                reason: Set(reason),
+                fields: Set(serde_json::to_string(&fields).unwrap_or_else(|_| "[]".into())),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let rows = i32::try_from(batch.len()).unwrap_or(0);
+    let moved = member_imports::Entity::update_many()
+        .col_expr(
+            Column::ProcessedRows,
+            Expr::col(Column::ProcessedRows).add(rows),
+        )
+        .col_expr(
+            Column::CreatedCount,
+            Expr::col(Column::CreatedCount).add(counts.created),
+        )
+        .col_expr(
+            Column::UpdatedCount,
+            Expr::col(Column::UpdatedCount).add(counts.updated),
+        )
+        .col_expr(
+            Column::SkippedCount,
+            Expr::col(Column::SkippedCount).add(counts.skipped),
+        )
+        .col_expr(
+            Column::FailedCount,
+            Expr::col(Column::FailedCount).add(counts.failed),
+        )
+        .col_expr(
+            Column::UpdatedAt,
+            Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(now)),
+        )
+        .filter(Column::Id.eq(import.id))
+        .filter(Column::ProcessedRows.eq(import.processed_rows))
+        .in_tenant(tenant.id())
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        txn.rollback().await?;
+        return Err(Error::Conflict(FieldErrors::one(
+            "import",
+            "Another worker is running this import.",
+        )));
+    }
+    let import = member_imports::Entity::find()
+        .in_tenant(tenant.id())
+        .filter(Column::Id.eq(import.id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    txn.commit().await?;
+    Ok(import)
+}
+
+/// An update from a row keeps what the row leaves empty.
+fn merge(old: &member_rows::Model, new: NewMember, directory: &Directory) -> NewMember {
+    let pid_of = |id: Option<i32>, rows: Vec<(i32, Uuid)>| {
+        id.and_then(|id| rows.into_iter().find(|(i, _)| *i == id).map(|(_, p)| p))
+    };
+    NewMember {
+        email: new
+            .email
+            .or_else(|| old.email.as_deref().and_then(|e| Email::parse(e).ok())),
+        phone: new
+            .phone
+            .or_else(|| old.phone.clone().map(Phone::from_stored)),
+        address: new.address.or_else(|| old.address.clone()),
+        employee_number: new.employee_number.or_else(|| {
+            old.employee_number
+                .as_deref()
+                .and_then(|n| EmployeeNumber::parse(n).ok())
+        }),
+        employer: new.employer.or_else(|| {
+            if new.worksite.is_some() {
+                None
+            } else {
+                pid_of(
+                    old.employer_id,
+                    directory.employers.iter().map(|e| (e.id, e.pid)).collect(),
+                )
+            }
+        }),
+        worksite: new.worksite.or_else(|| {
+            if new.employer.is_some() {
+                None
+            } else {
+                pid_of(
+                    old.worksite_id,
+                    directory.worksites.iter().map(|w| (w.id, w.pid)).collect(),
+                )
+            }
+        }),
+        bargaining_unit: new.bargaining_unit.or_else(|| {
+            pid_of(
+                old.bargaining_unit_id,
+                directory.units.iter().map(|u| (u.id, u.pid)).collect(),
+            )
+        }),
+        status: new.status.or_else(|| {
+            directory
+                .statuses
+                .iter()
+                .find(|s| s.id == old.status_id)
+                .map(|s| s.pid)
+        }),
+        join_date: new.join_date.or(old.join_date),
+        ..new
+    }
+}
