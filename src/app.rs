@@ -49,6 +49,27 @@ pub struct Settings {
     pub api: ApiSettings,
     #[serde(default)]
     pub jobs: JobSettings,
+    #[serde(default)]
+    pub imports: ImportSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportSettings {
+    /// The largest member CSV accepted, in megabytes.
+    #[serde(default = "default_import_megabytes")]
+    pub max_megabytes: u64,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            max_megabytes: default_import_megabytes(),
+        }
+    }
+}
+
+fn default_import_megabytes() -> u64 {
+    100
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +272,7 @@ impl Hooks for App {
             .add_route(controllers::invitation_links::routes())
             .add_route(controllers::invitations::routes())
             .add_route(controllers::members::routes())
+            .add_route(controllers::member_imports::routes())
             .add_route(controllers::roles::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::tokens::routes())

@@ -227,7 +227,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -919,7 +919,7 @@ async fn conditions(
 }
 
 fn tuple_after(columns: &[Column], values: Vec<sea_orm::Value>, descending: bool) -> Condition {
-    let left = Expr::tuple(columns.iter().map(|c| Expr::col(*c).into()));
+    let left = Expr::tuple(columns.iter().map(|c| Expr::col(*c)));
     let right = Expr::tuple(values.into_iter().map(Expr::val));
     Condition::all().add(if descending {
         left.lt(right)
@@ -1038,7 +1038,7 @@ impl Directory {
             .unwrap_or_default()
     }
 
-    fn named<'a>(found: Option<&'a String>) -> String {
+    fn named(found: Option<&String>) -> String {
         found.cloned().unwrap_or_else(|| "—".into())
     }
 

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod home;
 pub mod invitations;
 pub mod locals;
+pub mod member_imports;
 pub mod members;
 pub mod ops;
 pub mod roles;

@@ -18,7 +18,7 @@ use tokio::{sync::watch, task::JoinHandle};
 use super::{
     backend::{now_secs, Backend, JobSet},
     embedded::MemoryQueue,
-    mail, maintenance, probe, Job, JobError, JobSettings, Jobs, Queue, Run,
+    mail, maintenance, member_import, probe, Job, JobError, JobSettings, Jobs, Queue, Run,
 };
 use crate::models::{tenants::Tenant, work_items, Error as ModelError};
 
@@ -70,6 +70,7 @@ pub fn registry() -> &'static HashMap<&'static str, Entry> {
             entry::<maintenance::Maintenance>(),
             entry::<probe::Probe>(),
             entry::<probe::Noop>(),
+            entry::<member_import::ImportMembers>(),
         ]
         .into_iter()
         .map(|e| (e.name, e))

@@ -4,6 +4,7 @@ mod api_tokens;
 mod cross_tenant;
 mod invitations;
 mod locals;
+mod member_imports;
 mod members;
 pub mod ops;
 mod ops_jobs;

@@ -1,0 +1,44 @@
+//! Member imports on the `bulk` queue. The import's own row is the job's
+//! state: batches commit with its position, so a retry (or a run after a
+//! crash) resumes where the last one stopped. Durable, so a lost message is
+//! resent by the sweeper; when the retries run out the import says so.
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::{Job, JobError, Queue, Run};
+use crate::models::member_imports;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportMembers {
+    pub local_id: i32,
+    pub import_id: i32,
+    /// Who started it (kept in the status history and the audit log).
+    pub actor: Option<i32>,
+}
+
+#[async_trait]
+impl Job for ImportMembers {
+    const NAME: &'static str = "ImportMembers";
+    const QUEUE: Queue = Queue::Bulk;
+    const RETRIES: usize = 8;
+    const DURABLE: bool = true;
+
+    fn local_id(&self) -> Option<i32> {
+        Some(self.local_id)
+    }
+
+    async fn perform(self, run: &Run) -> Result<(), JobError> {
+        let tenant = run.tenant()?;
+        match member_imports::run(tenant, self.import_id, self.actor).await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let attempt = run.claim().map_or(1, |c| c.attempt);
+                if usize::try_from(attempt).unwrap_or(usize::MAX) > Self::RETRIES {
+                    // The last attempt: the import stops for good and shows why.
+                    member_imports::fail(tenant, self.import_id, &err.to_string()).await?;
+                }
+                Err(err.into())
+            }
+        }
+    }
+}
