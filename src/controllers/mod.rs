@@ -9,6 +9,7 @@ pub mod home;
 pub mod invitation_links;
 pub mod invitations;
 pub mod locals;
+pub mod member_bulk_changes;
 pub mod member_imports;
 pub mod members;
 pub mod metrics;

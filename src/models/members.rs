@@ -82,8 +82,8 @@ pub struct StatusChange {
     pub on: NaiveDate,
 }
 
-/// What the list shows: search text, filters, order.
-#[derive(Debug, Clone, Default)]
+/// What the list shows: search text and filters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MemberFilter {
     /// Part of a name, email, phone or employee number.
     pub search: Option<String>,
@@ -868,7 +868,7 @@ impl MemberFilter {
 }
 
 /// The filter as a condition; `None` when it names something the local does not have.
-async fn conditions(
+pub(crate) async fn conditions(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     filter: &MemberFilter,
@@ -1066,7 +1066,7 @@ impl Directory {
         )
     }
 
-    fn name_of(&self, kind: &str, id: Option<i32>) -> Option<String> {
+    pub(crate) fn name_of(&self, kind: &str, id: Option<i32>) -> Option<String> {
         let id = id?;
         match kind {
             "employer" => self

@@ -7,6 +7,7 @@ pub mod bargaining_units;
 pub mod employers;
 pub mod invitations;
 pub mod login_attempts;
+pub mod member_bulk_changes;
 pub mod member_imports;
 pub mod members;
 pub mod membership_statuses;

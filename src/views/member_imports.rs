@@ -45,3 +45,11 @@ pub struct Show {
     pub update_duplicates: bool,
     pub errors: Errors,
 }
+
+#[derive(Template)]
+#[template(path = "member_imports/bulk.html")]
+pub struct BulkShow {
+    pub layout: Layout,
+    pub slug: String,
+    pub bulk: crate::models::member_bulk_changes::Model,
+}

@@ -11,6 +11,7 @@ pub mod backend;
 pub mod embedded;
 pub mod mail;
 pub mod maintenance;
+pub mod member_bulk_change;
 pub mod member_import;
 pub mod probe;
 pub mod redis_queue;

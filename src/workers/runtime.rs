@@ -18,7 +18,8 @@ use tokio::{sync::watch, task::JoinHandle};
 use super::{
     backend::{now_secs, Backend, JobSet},
     embedded::MemoryQueue,
-    mail, maintenance, member_import, probe, Job, JobError, JobSettings, Jobs, Queue, Run,
+    mail, maintenance, member_bulk_change, member_import, probe, Job, JobError, JobSettings, Jobs,
+    Queue, Run,
 };
 use crate::models::{tenants::Tenant, work_items, Error as ModelError};
 
@@ -71,6 +72,7 @@ pub fn registry() -> &'static HashMap<&'static str, Entry> {
             entry::<probe::Probe>(),
             entry::<probe::Noop>(),
             entry::<member_import::ImportMembers>(),
+            entry::<member_bulk_change::ChangeMembers>(),
         ]
         .into_iter()
         .map(|e| (e.name, e))

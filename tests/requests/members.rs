@@ -475,3 +475,227 @@ async fn filters_and_orders_live_in_the_url() {
         "the export link keeps the view"
     );
 }
+
+#[tokio::test]
+async fn the_export_streams_the_current_view_as_csv_that_the_import_reads_back() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("exp");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let (_, north, _, depot) = structure(&tenant).await;
+    // More than one export batch would need 5,000 rows; the paging is the list's, tested there.
+    for i in 0..30 {
+        Member::create(
+            &tenant,
+            &access,
+            NewMember {
+                worksite: Some(if i % 3 == 0 { depot.pid } else { north.pid }),
+                address: Some(format!("{i} Main St,\nSpringfield")),
+                ..member(&format!("Pat{i:02}"), "Quote\"d")
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let gone = Member::create(&tenant, &access, member("Gone", "Away"))
+        .await
+        .unwrap();
+    Member::archive(&tenant, &access, gone.pid).await.unwrap();
+    let steward = app.person_with_role(&tenant, "Steward").await;
+    let mut browser = app.client();
+    browser.sign_in(&steward.email, PASSWORD).await;
+
+    let all = browser.get(&format!("/l/{slug}/members.csv")).await;
+    assert_eq!(all.status_code(), 200);
+    assert!(all
+        .header("content-type")
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(all
+        .header("content-disposition")
+        .to_str()
+        .unwrap()
+        .contains(&format!("{slug}-members-")));
+    let body = all.text();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&headers[..3], ["first_name", "last_name", "email"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 30, "archived members are not exported");
+    assert_eq!(&rows[0][1], "Quote\"d");
+    assert_eq!(&rows[0][4], "0 Main St,\nSpringfield");
+    assert_eq!(&rows[0][7], "Bus Depot");
+
+    let depot_only = browser
+        .get(&format!("/l/{slug}/members.csv?worksite={}", depot.pid))
+        .await
+        .text();
+    assert_eq!(
+        csv::Reader::from_reader(depot_only.as_bytes())
+            .records()
+            .count(),
+        10
+    );
+
+    let member_role = app.person_with_role(&tenant, "Member").await;
+    let mut outsider = app.client();
+    outsider.sign_in(&member_role.email, PASSWORD).await;
+    assert_eq!(
+        outsider
+            .get(&format!("/l/{slug}/members.csv"))
+            .await
+            .status_code(),
+        403
+    );
+    let (_, other_admin) = app.local_with_admin(&unique_slug("o")).await;
+    let mut other = app.client();
+    other.sign_in(&other_admin.email, PASSWORD).await;
+    assert_eq!(
+        other
+            .get(&format!("/l/{slug}/members.csv"))
+            .await
+            .status_code(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_as_a_job() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("bulk");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let (_, north, _, depot) = structure(&tenant).await;
+    let directory = unionhall::models::members::Directory::load(&tenant)
+        .await
+        .unwrap();
+    let status = |name: &str| {
+        directory
+            .statuses
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap()
+            .pid
+            .to_string()
+    };
+    let a = Member::create(&tenant, &access, member("Ann", "Able"))
+        .await
+        .unwrap();
+    let b = Member::create(&tenant, &access, member("Ben", "Baker"))
+        .await
+        .unwrap();
+    let (other, other_admin) = app.local_with_admin(&unique_slug("other")).await;
+    let (_, other_access) = app.enter(&other_admin, other.slug()).await;
+    let foreign = Member::create(&other, &other_access, member("Far", "Away"))
+        .await
+        .unwrap();
+
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let mut browser = app.client();
+    browser.sign_in(&officer.email, PASSWORD).await;
+    let nothing = browser
+        .submit(
+            &format!("/l/{slug}/member_bulk_changes"),
+            &[("member", &a.pid.to_string()), ("scope", "selected")],
+        )
+        .await;
+    assert_eq!(nothing.status_code(), 303);
+    let list = browser
+        .get(&crate::support::location(&nothing))
+        .await
+        .text();
+    assert!(list.contains("Choose a status, a worksite or a unit to set."));
+
+    let done = browser
+        .submit(
+            &format!("/l/{slug}/member_bulk_changes"),
+            &[
+                ("member", &a.pid.to_string()),
+                ("member", &b.pid.to_string()),
+                ("member", &foreign.pid.to_string()),
+                ("scope", "selected"),
+                ("status", &status("Suspended")),
+                ("filters", "q=a"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status_code(), 303);
+    assert!(crate::support::location(&done).ends_with("/members?q=a"));
+    let list = browser.get(&crate::support::location(&done)).await.text();
+    assert!(list.contains("2 members changed."), "{list}");
+    let page = browser
+        .get(&format!("/l/{slug}/members/{}", a.pid))
+        .await
+        .text();
+    assert!(page.contains("<strong>Suspended</strong> (was Active)"));
+    assert!(page.contains("bulk_update") && page.contains("status: Active → Suspended"));
+    let untouched = Member::find(&other, &other_access, foreign.pid)
+        .await
+        .unwrap();
+    assert_eq!(
+        untouched.status_id, foreign.status_id,
+        "another local's member is not changed"
+    );
+
+    for i in 0..205 {
+        Member::create(&tenant, &access, member(&format!("M{i:03}"), "Many"))
+            .await
+            .unwrap();
+    }
+    let queued = browser
+        .submit(
+            &format!("/l/{slug}/member_bulk_changes"),
+            &[
+                ("scope", "all"),
+                ("filters", "q=many"),
+                ("worksite", &depot.pid.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(queued.status_code(), 303);
+    let progress_path = crate::support::location(&queued);
+    assert!(
+        progress_path.contains("/member_bulk_changes/"),
+        "{progress_path}"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let page = browser.get(&progress_path).await.text();
+        if page.contains("<strong>Done.</strong>") {
+            assert!(page.contains("205 of 205 members changed"), "{page}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let at_depot = browser
+        .get(&format!("/l/{slug}/members.csv?worksite={}", depot.pid))
+        .await
+        .text();
+    assert_eq!(
+        csv::Reader::from_reader(at_depot.as_bytes())
+            .records()
+            .count(),
+        205
+    );
+    let _ = north;
+
+    let steward = app.person_with_role(&tenant, "Steward").await;
+    let mut steward_browser = app.client();
+    steward_browser.sign_in(&steward.email, PASSWORD).await;
+    assert_eq!(
+        steward_browser
+            .submit(
+                &format!("/l/{slug}/member_bulk_changes"),
+                &[("scope", "all"), ("status", &status("Lapsed"))],
+            )
+            .await
+            .status_code(),
+        403
+    );
+    let mut other_browser = app.client();
+    other_browser.sign_in(&other_admin.email, PASSWORD).await;
+    let theirs = progress_path.replace(&format!("/l/{slug}/"), &format!("/l/{}/", other.slug()));
+    assert_eq!(other_browser.get(&theirs).await.status_code(), 404);
+}

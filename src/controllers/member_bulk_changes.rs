@@ -1,0 +1,116 @@
+//! Bulk changes from the members list: the selected members, or all that
+//! the list's filters match. Small ones apply at once; large ones run as a
+//! job whose page shows progress.
+use axum::{extract::State, routing::get};
+use loco_rs::{app::AppContext, prelude::Routes};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{members::read_query, redirect_with, render, Local, Pid, Verified, WebResult};
+use crate::{
+    models::{
+        member_bulk_changes::{BulkChange, Model as Bulk, Selection},
+        Error,
+    },
+    views::{member_imports::BulkShow, Flash, Layout},
+    workers::{member_bulk_change::ChangeMembers, Jobs},
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BulkForm {
+    /// Pids of the selected members.
+    member: Vec<String>,
+    /// The list's query string (its filters), for "change all".
+    filters: String,
+    /// `selected` or `all`.
+    scope: String,
+    status: String,
+    worksite: String,
+    bargaining_unit: String,
+}
+
+fn pid(raw: &str) -> Option<Uuid> {
+    Uuid::parse_str(raw.trim()).ok()
+}
+
+async fn create(
+    State(ctx): State<AppContext>,
+    session: Session,
+    local: Local,
+    Verified(form): Verified<BulkForm>,
+) -> WebResult {
+    let list = format!(
+        "/l/{}/members?{}",
+        local.tenant.slug(),
+        form.filters.trim_start_matches('?')
+    );
+    let selection = if form.scope == "all" {
+        let (_, filter, _, _) = read_query(Some(&form.filters));
+        Selection::Filter(filter)
+    } else {
+        Selection::Members(form.member.iter().filter_map(|m| pid(m)).collect())
+    };
+    let change = BulkChange {
+        status: pid(&form.status),
+        worksite: pid(&form.worksite),
+        bargaining_unit: pid(&form.bargaining_unit),
+    };
+    let bulk = match Bulk::create(&local.tenant, &local.access, selection, change).await {
+        Ok(bulk) => bulk,
+        Err(Error::Invalid(errors)) => {
+            let message = errors
+                .iter()
+                .map(|(_, m)| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            return redirect_with(&session, &list, Flash::alert(message)).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !bulk.is_running() {
+        return redirect_with(
+            &session,
+            &list,
+            Flash::notice(format!("{} members changed.", bulk.changed_count)),
+        )
+        .await;
+    }
+    let job = ChangeMembers {
+        local_id: local.tenant.id(),
+        change_id: bulk.id,
+        actor: Some(local.user.id),
+    };
+    if let Err(e) = Jobs::of(&ctx).enqueue(job).await {
+        tracing::warn!(error = %e, "bulk change queued while the queue is unreachable");
+    }
+    redirect_with(
+        &session,
+        &format!(
+            "/l/{}/member_bulk_changes/{}",
+            local.tenant.slug(),
+            bulk.pid
+        ),
+        Flash::notice(format!(
+            "Changing {} members in the background.",
+            bulk.total_rows
+        )),
+    )
+    .await
+}
+
+async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
+    let bulk = Bulk::find(&local.tenant, &local.access, pid).await?;
+    render(&BulkShow {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        bulk,
+    })
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/l/{slug}/member_bulk_changes", axum::routing::post(create))
+        .add("/l/{slug}/member_bulk_changes/{pid}", get(show))
+}
