@@ -6,7 +6,7 @@
 //! local disk: web and worker processes may run on different machines, and a
 //! tenant's file is then under the same row-level security and is deleted
 //! with its import.
-use sea_orm_migration::prelude::*;
+use sea_orm_migration::{prelude::*, sea_orm::ConnectionTrait};
 
 use crate::{
     m20261126_000006_members::{tenant_key, tenant_table},
@@ -166,6 +166,26 @@ impl MigrationTrait for Migration {
         )
         .await?;
         tenant_key(m, "member_bulk_changes").await?;
+
+        // Admins manage the union's structure and statuses: a new permission,
+        // given to every local's Admin role (new locals get it by default).
+        // Forced row-level security binds the owner too, so it is lifted
+        // around the one UPDATE on PostgreSQL.
+        let db = m.get_connection();
+        let postgres = m.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres;
+        if postgres {
+            db.execute_unprepared("ALTER TABLE roles NO FORCE ROW LEVEL SECURITY")
+                .await?;
+        }
+        db.execute_unprepared(
+            "UPDATE roles SET permissions = permissions || ' structure.manage' \
+             WHERE name = 'Admin' AND permissions NOT LIKE '%structure.manage%'",
+        )
+        .await?;
+        if postgres {
+            db.execute_unprepared("ALTER TABLE roles FORCE ROW LEVEL SECURITY")
+                .await?;
+        }
 
         for table in [
             "member_imports",

@@ -19,6 +19,7 @@ pub mod ops_jobs;
 pub mod password_resets;
 pub mod roles;
 pub mod sessions;
+pub mod structure;
 pub mod tokens;
 pub mod users;
 

@@ -33,6 +33,7 @@ permissions! {
     MembersRead => "members.read", "See members";
     MembersWrite => "members.write", "Add and edit members";
     MembersDelete => "members.delete", "Delete members";
+    StructureManage => "structure.manage", "Manage employers, worksites, bargaining units and membership statuses";
     CasesRead => "cases.read", "See all cases";
     CasesWrite => "cases.write", "Open and work any case";
     CasesAssigned => "cases.assigned", "Open and work cases assigned to them or their worksite";

@@ -63,4 +63,27 @@ impl Model {
     ) -> Result<Self> {
         find_in_local::<Entity, _>(conn, tenant, Column::Pid, pid).await
     }
+
+    /// Renames it.
+    ///
+    /// # Errors
+    /// `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
+    pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
+        let txn = tenant.begin().await?;
+        let mut row: ActiveModel = Self::find_by_pid(&txn, tenant, pid).await?.into();
+        row.name = Set(name.as_str().to_string());
+        row.updated_at = Set(Utc::now().into());
+        let saved = row.update(&txn).await.map_err(|e| {
+            on_conflict(
+                e,
+                &[(
+                    "name",
+                    "name",
+                    "A bargaining unit with this name exists already.",
+                )],
+            )
+        })?;
+        txn.commit().await?;
+        Ok(saved)
+    }
 }

@@ -2,11 +2,15 @@
 //! as in good standing, and an order. Every local starts with the defaults.
 use chrono::Utc;
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
-use sea_orm::{sea_query::OnConflict, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{
+    sea_query::OnConflict, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
+    QueryOrder,
+};
 use uuid::Uuid;
 
 pub use super::_entities::membership_statuses::{self, ActiveModel, Column, Entity, Model};
-use super::{find_in_local, tenants::Tenant, Result};
+use super::{find_in_local, on_conflict, tenants::Tenant, Result};
+use crate::domain::UnitName;
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -83,4 +87,87 @@ pub async fn find_by_pid<C: ConnectionTrait>(
     pid: Uuid,
 ) -> Result<Model> {
     find_in_local::<Entity, _>(conn, tenant, Column::Pid, pid).await
+}
+
+/// Adds a status at the end of the order.
+///
+/// # Errors
+/// `Conflict` when the name is taken, or a database error.
+pub async fn create(tenant: &Tenant, name: &UnitName, in_good_standing: bool) -> Result<Model> {
+    let txn = tenant.begin().await?;
+    let last = list(&txn, tenant)
+        .await?
+        .last()
+        .map_or(0, |s| s.position + 1);
+    let now = Utc::now();
+    let status = ActiveModel {
+        pid: Set(Uuid::new_v4()),
+        name: Set(name.as_str().to_string()),
+        in_good_standing: Set(in_good_standing),
+        position: Set(last),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .set_tenant(tenant.id())?
+    .insert(&txn)
+    .await
+    .map_err(|e| on_conflict(e, &[("name", "name", NAME_TAKEN)]))?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+const NAME_TAKEN: &str = "The local has a status with this name already.";
+
+/// Renames a status and says whether it counts as in good standing.
+///
+/// # Errors
+/// `NotFound` (also another local's), `Conflict`, or a database error.
+pub async fn update(
+    tenant: &Tenant,
+    pid: Uuid,
+    name: &UnitName,
+    in_good_standing: bool,
+) -> Result<Model> {
+    let txn = tenant.begin().await?;
+    let mut row: ActiveModel = find_by_pid(&txn, tenant, pid).await?.into();
+    row.name = Set(name.as_str().to_string());
+    row.in_good_standing = Set(in_good_standing);
+    row.updated_at = Set(Utc::now().into());
+    let saved = row
+        .update(&txn)
+        .await
+        .map_err(|e| on_conflict(e, &[("name", "name", NAME_TAKEN)]))?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Moves a status one place earlier (`up`) or later in the order; the
+/// first status is the one new members get.
+///
+/// # Errors
+/// `NotFound` (also another local's), or a database error.
+pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<()> {
+    let txn = tenant.begin().await?;
+    let mut statuses = list(&txn, tenant).await?;
+    let at = statuses
+        .iter()
+        .position(|s| s.pid == pid)
+        .ok_or(super::Error::NotFound)?;
+    let to = if up { at.checked_sub(1) } else { Some(at + 1) };
+    if let Some(to) = to.filter(|t| *t < statuses.len()) {
+        statuses.swap(at, to);
+        // Positions are rewritten densely, so older gaps or ties disappear.
+        for (position, status) in statuses.into_iter().enumerate() {
+            let position = i32::try_from(position).unwrap_or(i32::MAX);
+            if status.position != position {
+                let mut row: ActiveModel = status.into();
+                row.position = Set(position);
+                row.updated_at = Set(Utc::now().into());
+                row.update(&txn).await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
 }

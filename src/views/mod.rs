@@ -11,6 +11,7 @@ pub mod member_imports;
 pub mod members;
 pub mod ops;
 pub mod roles;
+pub mod structure;
 pub mod tokens;
 pub mod users;
 
@@ -88,6 +89,7 @@ pub struct LocalNav {
     pub can_manage_roles: bool,
     pub can_invite: bool,
     pub can_see_members: bool,
+    pub can_manage_structure: bool,
 }
 
 /// What every page shows around its content.
@@ -111,6 +113,7 @@ impl Layout {
             can_manage_roles: access.can(Permission::RolesManage),
             can_invite: access.can(Permission::UsersManage),
             can_see_members: access.can(Permission::MembersRead),
+            can_manage_structure: access.can(Permission::StructureManage),
         });
         self
     }

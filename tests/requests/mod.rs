@@ -11,4 +11,5 @@ mod ops_jobs;
 mod permissions;
 mod roles;
 mod security;
+mod structure;
 mod users;

@@ -1,0 +1,309 @@
+//! Admins manage the local's structure (employers, their worksites,
+//! bargaining units) and membership statuses (add, rename, reorder) on one
+//! page; a refused form is shown again with its message and input.
+use axum::routing::{get, post, put};
+use loco_rs::prelude::Routes;
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{redirect_with, render, render_invalid, Local, Pid, Verified, WebResult};
+use crate::{
+    domain::{Permission, UnitName},
+    models::{bargaining_units, employers, membership_statuses, worksites, Error},
+    views::{
+        structure::{EmployerRow, Index},
+        Flash, Layout,
+    },
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NameForm {
+    name: String,
+    employer: String,
+    in_good_standing: String,
+    direction: String,
+}
+
+async fn page(
+    local: &Local,
+    layout: Layout,
+    problem: Option<(String, String, String)>,
+) -> WebResult {
+    let txn = local.tenant.begin().await.map_err(Error::from)?;
+    let statuses = membership_statuses::list(&txn, &local.tenant).await?;
+    let all_sites = worksites::Model::list(&txn, &local.tenant).await?;
+    let employers = employers::Model::list(&txn, &local.tenant)
+        .await?
+        .into_iter()
+        .map(|employer| EmployerRow {
+            worksites: all_sites
+                .iter()
+                .filter(|w| w.employer_id == employer.id)
+                .cloned()
+                .collect(),
+            employer,
+        })
+        .collect();
+    let units = bargaining_units::Model::list(&txn, &local.tenant).await?;
+    txn.commit().await.map_err(Error::from)?;
+    let view = Index {
+        layout: layout.within(&local.tenant, &local.access),
+        slug: local.tenant.slug().to_string(),
+        statuses,
+        employers,
+        units,
+        problem,
+    };
+    if view.problem.is_some() {
+        render_invalid(&view)
+    } else {
+        render(&view)
+    }
+}
+
+async fn index(local: Local, layout: Layout) -> WebResult {
+    local.access.require(Permission::StructureManage)?;
+    page(&local, layout, None).await
+}
+
+/// Saves through `save` with the parsed name; a refusal re-renders the page
+/// with the message on the form `key`.
+async fn save<T, F>(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    key: String,
+    form: &NameForm,
+    done: &str,
+    save: impl FnOnce(UnitName) -> F,
+) -> WebResult
+where
+    F: std::future::Future<Output = Result<T, Error>>,
+{
+    local.access.require(Permission::StructureManage)?;
+    if local.tenant.model().is_suspended() {
+        return Err(Error::Suspended(local.tenant.slug().to_string()).into());
+    }
+    let outcome = match UnitName::parse(&form.name) {
+        Ok(name) => save(name).await.map(|_| ()),
+        Err(message) => Err(Error::Invalid(crate::domain::FieldErrors::one(
+            "name", message,
+        ))),
+    };
+    match outcome {
+        Ok(()) => {
+            redirect_with(
+                &session,
+                &format!("/l/{}/structure", local.tenant.slug()),
+                Flash::notice(done),
+            )
+            .await
+        }
+        Err(Error::Invalid(e) | Error::Conflict(e) | Error::UnknownReference(e)) => {
+            let message = e
+                .iter()
+                .map(|(_, m)| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            page(&local, layout, Some((key, message, form.name.clone()))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn create_employer(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    save(
+        session,
+        local,
+        layout,
+        "employer-new".into(),
+        &form,
+        "Employer added.",
+        |name| async move { employers::Model::create(&tenant, &name).await },
+    )
+    .await
+}
+
+async fn rename_employer(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    save(
+        session,
+        local,
+        layout,
+        format!("employer-{pid}"),
+        &form,
+        "Employer renamed.",
+        |name| async move { employers::Model::rename(&tenant, pid, &name).await },
+    )
+    .await
+}
+
+async fn create_worksite(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    let employer = Uuid::parse_str(form.employer.trim()).unwrap_or_default();
+    save(
+        session,
+        local,
+        layout,
+        format!("worksite-new-{employer}"),
+        &form,
+        "Worksite added.",
+        |name| async move { worksites::Model::create(&tenant, employer, &name).await },
+    )
+    .await
+}
+
+async fn rename_worksite(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    save(
+        session,
+        local,
+        layout,
+        format!("worksite-{pid}"),
+        &form,
+        "Worksite renamed.",
+        |name| async move { worksites::Model::rename(&tenant, pid, &name).await },
+    )
+    .await
+}
+
+async fn create_unit(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    save(
+        session,
+        local,
+        layout,
+        "unit-new".into(),
+        &form,
+        "Bargaining unit added.",
+        |name| async move { bargaining_units::Model::create(&tenant, &name).await },
+    )
+    .await
+}
+
+async fn rename_unit(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    save(
+        session,
+        local,
+        layout,
+        format!("unit-{pid}"),
+        &form,
+        "Bargaining unit renamed.",
+        |name| async move { bargaining_units::Model::rename(&tenant, pid, &name).await },
+    )
+    .await
+}
+
+async fn create_status(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    let good = !form.in_good_standing.is_empty();
+    save(
+        session,
+        local,
+        layout,
+        "status-new".into(),
+        &form,
+        "Status added.",
+        |name| async move { membership_statuses::create(&tenant, &name, good).await },
+    )
+    .await
+}
+
+async fn update_status(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    let tenant = local.tenant.clone();
+    let good = !form.in_good_standing.is_empty();
+    save(
+        session,
+        local,
+        layout,
+        format!("status-{pid}"),
+        &form,
+        "Status saved.",
+        |name| async move { membership_statuses::update(&tenant, pid, &name, good).await },
+    )
+    .await
+}
+
+async fn move_status(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    local.access.require(Permission::StructureManage)?;
+    if local.tenant.model().is_suspended() {
+        return Err(Error::Suspended(local.tenant.slug().to_string()).into());
+    }
+    membership_statuses::move_by(&local.tenant, pid, form.direction == "up").await?;
+    redirect_with(
+        &session,
+        &format!("/l/{}/structure", local.tenant.slug()),
+        Flash::notice("Order saved."),
+    )
+    .await
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .add("/l/{slug}/structure", get(index))
+        .add("/l/{slug}/employers", post(create_employer))
+        .add("/l/{slug}/employers/{pid}", put(rename_employer))
+        .add("/l/{slug}/worksites", post(create_worksite))
+        .add("/l/{slug}/worksites/{pid}", put(rename_worksite))
+        .add("/l/{slug}/bargaining_units", post(create_unit))
+        .add("/l/{slug}/bargaining_units/{pid}", put(rename_unit))
+        .add("/l/{slug}/membership_statuses", post(create_status))
+        .add("/l/{slug}/membership_statuses/{pid}", put(update_status))
+        .add(
+            "/l/{slug}/membership_statuses/{pid}/position",
+            put(move_status),
+        )
+}

@@ -1,0 +1,189 @@
+//! The structure page: admins add and rename employers, worksites and
+//! bargaining units, and add, rename and reorder membership statuses.
+use unionhall::models::{employers, membership_statuses};
+
+use crate::support::{unique_slug, TestApp, PASSWORD};
+
+#[tokio::test]
+async fn an_admin_builds_the_local_s_structure_and_orders_its_statuses() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("struct");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let page = browser.get(&format!("/l/{slug}/structure")).await;
+    assert_eq!(page.status_code(), 200);
+    assert!(page.text().contains("Probationary"));
+
+    let added = browser
+        .submit(
+            &format!("/l/{slug}/employers"),
+            &[("name", "  City   Hospital ")],
+        )
+        .await;
+    assert_eq!(added.status_code(), 303);
+    let txn = tenant.begin().await.unwrap();
+    let hospital = employers::Model::list(&txn, &tenant)
+        .await
+        .unwrap()
+        .remove(0);
+    txn.commit().await.unwrap();
+    assert_eq!(hospital.name, "City Hospital");
+
+    let dup = browser
+        .submit(
+            &format!("/l/{slug}/employers"),
+            &[("name", "City Hospital")],
+        )
+        .await;
+    assert_eq!(dup.status_code(), 422);
+    let text = dup.text();
+    assert!(text.contains("id=\"error-employer-new\"") && text.contains("exists already"));
+    let empty = browser
+        .submit(&format!("/l/{slug}/bargaining_units"), &[("name", "  ")])
+        .await;
+    assert_eq!(empty.status_code(), 422);
+    assert!(empty.text().contains("id=\"error-unit-new\""));
+
+    for (path, fields) in [
+        (
+            format!("/l/{slug}/worksites"),
+            vec![
+                ("employer", hospital.pid.to_string()),
+                ("name", "North Wing".into()),
+            ],
+        ),
+        (
+            format!("/l/{slug}/employers/{}?_method=put", hospital.pid),
+            vec![("name", "Mercy Hospital".to_string())],
+        ),
+        (
+            format!("/l/{slug}/bargaining_units"),
+            vec![("name", "Nurses".into())],
+        ),
+        (
+            format!("/l/{slug}/membership_statuses"),
+            vec![
+                ("name", "Honorary".into()),
+                ("in_good_standing", "1".into()),
+            ],
+        ),
+    ] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            browser.submit(&path, &fields).await.status_code(),
+            303,
+            "{path}"
+        );
+    }
+    let page = browser.get(&format!("/l/{slug}/structure")).await.text();
+    assert!(
+        page.contains("Mercy Hospital") && page.contains("North Wing") && page.contains("Nurses")
+    );
+
+    let names = || async {
+        let txn = tenant.begin().await.unwrap();
+        let s = membership_statuses::list(&txn, &tenant).await.unwrap();
+        txn.commit().await.unwrap();
+        s
+    };
+    let statuses = names().await;
+    let honorary = statuses.last().unwrap().clone();
+    assert_eq!(honorary.name, "Honorary");
+    assert!(honorary.in_good_standing);
+    let moved = browser
+        .submit(
+            &format!(
+                "/l/{slug}/membership_statuses/{}/position?_method=put",
+                honorary.pid
+            ),
+            &[("direction", "up")],
+        )
+        .await;
+    assert_eq!(moved.status_code(), 303);
+    let order: Vec<String> = names().await.into_iter().map(|s| s.name).collect();
+    assert_eq!(
+        order,
+        [
+            "Active",
+            "Probationary",
+            "Suspended",
+            "Lapsed",
+            "Retired",
+            "Honorary",
+            "Resigned"
+        ]
+    );
+    let renamed = browser
+        .submit(
+            &format!("/l/{slug}/membership_statuses/{}?_method=put", honorary.pid),
+            &[("name", "Lapsed")],
+        )
+        .await;
+    assert_eq!(renamed.status_code(), 422, "the name is taken");
+    assert!(renamed
+        .text()
+        .contains(&format!("id=\"error-status-{}\"", honorary.pid)));
+}
+
+#[tokio::test]
+async fn only_admins_manage_structure_and_never_another_local_s() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("sa");
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let theirs = employers::Model::create(
+        &tenant,
+        &unionhall::domain::UnitName::parse("Theirs").unwrap(),
+    )
+    .await
+    .unwrap();
+    for role in ["Officer", "Steward", "Member"] {
+        let person = app.person_with_role(&tenant, role).await;
+        let mut browser = app.client();
+        browser.sign_in(&person.email, PASSWORD).await;
+        assert_eq!(
+            browser
+                .get(&format!("/l/{slug}/structure"))
+                .await
+                .status_code(),
+            403,
+            "{role}"
+        );
+        assert_eq!(
+            browser
+                .submit(&format!("/l/{slug}/employers"), &[("name", "X")])
+                .await
+                .status_code(),
+            403,
+            "{role}"
+        );
+    }
+    let other_slug = unique_slug("sb");
+    let (_, other_admin) = app.local_with_admin(&other_slug).await;
+    let mut browser = app.client();
+    browser.sign_in(&other_admin.email, PASSWORD).await;
+    let renamed = browser
+        .submit(
+            &format!("/l/{other_slug}/employers/{}?_method=put", theirs.pid),
+            &[("name", "Stolen")],
+        )
+        .await;
+    assert_eq!(renamed.status_code(), 404);
+    let added = browser
+        .submit(
+            &format!("/l/{other_slug}/worksites"),
+            &[("employer", &theirs.pid.to_string()), ("name", "Annex")],
+        )
+        .await;
+    assert_eq!(
+        added.status_code(),
+        422,
+        "another local's employer is unknown here"
+    );
+    let txn = tenant.begin().await.unwrap();
+    let still = employers::Model::find_by_pid(&txn, &tenant, theirs.pid)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(still.name, "Theirs");
+}
