@@ -287,6 +287,7 @@ impl Hooks for App {
             .add_route(controllers::api::users::routes())
             .add_route(controllers::api::invitations::routes())
             .add_route(controllers::api::tokens::routes())
+            .add_route(controllers::api::members::routes())
     }
 
     /// Sessions and CSRF wrap every route; method override runs before routing.

@@ -277,3 +277,176 @@ impl TokenInput {
             .ok_or_else(|| "Give a whole number of days.".to_string())
     }
 }
+
+/// A row of the local's structure or a status, by pid and name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Named {
+    pub pid: Uuid,
+    pub name: String,
+}
+
+/// A member of the local.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberBody {
+    pub pid: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    /// E.164, e.g. `+15550102030`.
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub employee_number: Option<String>,
+    pub employer: Option<Named>,
+    pub worksite: Option<Named>,
+    pub bargaining_unit: Option<Named>,
+    pub status: Named,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub join_date: Option<chrono::NaiveDate>,
+    pub email_opt_in: bool,
+    pub sms_opt_in: bool,
+    pub archived: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl MemberBody {
+    #[must_use]
+    pub fn of(m: &crate::models::members::Model, d: &crate::models::members::Directory) -> Self {
+        let named = |pid: Option<Uuid>, name: String| pid.map(|pid| Named { pid, name });
+        Self {
+            pid: m.pid,
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            email: m.email.clone(),
+            phone: m.phone.clone(),
+            address: m.address.clone(),
+            employee_number: m.employee_number.clone(),
+            employer: named(
+                d.employers
+                    .iter()
+                    .find(|e| Some(e.id) == m.employer_id)
+                    .map(|e| e.pid),
+                d.employer(m.employer_id),
+            ),
+            worksite: named(
+                d.worksites
+                    .iter()
+                    .find(|w| Some(w.id) == m.worksite_id)
+                    .map(|w| w.pid),
+                d.worksite(m.worksite_id),
+            ),
+            bargaining_unit: named(
+                d.units
+                    .iter()
+                    .find(|u| Some(u.id) == m.bargaining_unit_id)
+                    .map(|u| u.pid),
+                d.unit(m.bargaining_unit_id),
+            ),
+            status: Named {
+                pid: d
+                    .statuses
+                    .iter()
+                    .find(|s| s.id == m.status_id)
+                    .map(|s| s.pid)
+                    .unwrap_or_default(),
+                name: d.status(m.status_id),
+            },
+            join_date: m.join_date,
+            email_opt_in: m.email_opt_in,
+            sms_opt_in: m.sms_opt_in,
+            archived: m.archived_at.is_some(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// One line of a member's status history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusChangeBody {
+    pub from: Option<String>,
+    pub to: String,
+    pub by: Option<String>,
+    #[schema(value_type = String, format = Date)]
+    pub on: chrono::NaiveDate,
+}
+
+/// A member with their status history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberDetail {
+    #[serde(flatten)]
+    pub member: MemberBody,
+    pub status_history: Vec<StatusChangeBody>,
+}
+
+/// How many members match: `exact`, or an estimate (`about`) or a lower
+/// bound (`more_than`) when counting would be slow.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalBody {
+    pub count: u64,
+    /// `exact`, `about` or `more_than`.
+    pub kind: String,
+}
+
+/// A page of members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPageBody {
+    pub items: Vec<MemberBody>,
+    pub next: Option<String>,
+    pub total: TotalBody,
+}
+
+/// A member as sent: names required; references are pids of the local's
+/// structure and statuses; omitted optional fields are cleared on update.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberInput {
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Any common format; stored as E.164 (numbers without `+` are read as North American).
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub employee_number: Option<String>,
+    #[serde(default)]
+    #[schema(format = Uuid, value_type = Option<String>)]
+    pub employer: Option<String>,
+    #[serde(default)]
+    #[schema(format = Uuid, value_type = Option<String>)]
+    pub worksite: Option<String>,
+    #[serde(default)]
+    #[schema(format = Uuid, value_type = Option<String>)]
+    pub bargaining_unit: Option<String>,
+    /// The status's pid; omitted: the local's first status.
+    #[serde(default)]
+    #[schema(format = Uuid, value_type = Option<String>)]
+    pub status: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    #[schema(format = Date, value_type = Option<String>)]
+    pub join_date: Option<String>,
+}
+
+impl From<MemberInput> for crate::views::members::MemberForm {
+    fn from(i: MemberInput) -> Self {
+        Self {
+            first_name: i.first_name,
+            last_name: i.last_name,
+            email: i.email.unwrap_or_default(),
+            phone: i.phone.unwrap_or_default(),
+            address: i.address.unwrap_or_default(),
+            employee_number: i.employee_number.unwrap_or_default(),
+            employer: i.employer.unwrap_or_default(),
+            worksite: i.worksite.unwrap_or_default(),
+            bargaining_unit: i.bargaining_unit.unwrap_or_default(),
+            status: i.status.unwrap_or_default(),
+            join_date: i.join_date.unwrap_or_default(),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 mod accounts;
 mod api;
+mod api_members;
 mod api_tokens;
 mod cross_tenant;
 mod invitations;

@@ -12,7 +12,7 @@ use utoipa::{
     IntoParams, Modify, OpenApi,
 };
 
-use super::{invitations, me, roles, tokens, users};
+use super::{invitations, me, members, roles, tokens, users};
 use crate::views::api;
 
 /// `?limit=&cursor=` of every collection.
@@ -40,6 +40,42 @@ pub struct PeopleQuery {
     /// `active` or `disabled`.
     #[param(pattern = "^(active|disabled)$")]
     pub status: Option<String>,
+}
+
+/// Search, filters and order of `GET …/members`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    /// Part of a name, email, phone or employee number (case-insensitive).
+    pub q: Option<String>,
+    /// A status's pid.
+    #[param(format = Uuid, value_type = Option<String>)]
+    pub status: Option<String>,
+    /// An employer's pid.
+    #[param(format = Uuid, value_type = Option<String>)]
+    pub employer: Option<String>,
+    /// A worksite's pid.
+    #[param(format = Uuid, value_type = Option<String>)]
+    pub worksite: Option<String>,
+    /// A bargaining unit's pid.
+    #[param(format = Uuid, value_type = Option<String>)]
+    pub unit: Option<String>,
+    /// Joined on or after (`YYYY-MM-DD`).
+    #[param(format = Date, value_type = Option<String>)]
+    pub joined_from: Option<String>,
+    /// Joined on or before (`YYYY-MM-DD`).
+    #[param(format = Date, value_type = Option<String>)]
+    pub joined_to: Option<String>,
+    /// `true`: archived members instead (needs `members.delete`).
+    pub archived: Option<bool>,
+    /// `name` (default), `joined` (newest first) or `status` (the local's order).
+    #[param(pattern = "^(name|joined|status)$")]
+    pub sort: Option<String>,
+    /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    /// The `cursor` from the previous page's `next` link.
+    pub cursor: Option<String>,
 }
 
 struct BearerToken;
@@ -77,6 +113,7 @@ impl Modify for BearerToken {
         users::index, users::show, users::update, users::disable, users::enable,
         invitations::index, invitations::create, invitations::destroy,
         tokens::index, tokens::create, tokens::destroy,
+        members::index, members::create, members::show, members::update, members::destroy, members::restore,
     ),
     components(schemas(api::ErrorBody, api::ErrorDetail)),
     modifiers(&BearerToken),
@@ -86,6 +123,7 @@ impl Modify for BearerToken {
         (name = "users", description = "People with access to a local"),
         (name = "invitations", description = "Inviting people into a local"),
         (name = "tokens", description = "Personal API tokens"),
+        (name = "members", description = "The union's roll"),
     )
 )]
 pub struct ApiDoc;

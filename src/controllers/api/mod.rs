@@ -5,6 +5,7 @@
 pub mod docs;
 pub mod invitations;
 pub mod me;
+pub mod members;
 pub mod roles;
 pub mod tokens;
 pub mod users;
@@ -412,7 +413,7 @@ async fn query_pairs(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Vec<(Stri
         .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))
 }
 
-fn cursor_mac(ctx: &AppContext) -> ApiResult<Hmac<Sha256>> {
+pub(crate) fn cursor_mac(ctx: &AppContext) -> ApiResult<Hmac<Sha256>> {
     Hmac::<Sha256>::new_from_slice(Settings::of(ctx).secret_key.as_bytes())
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
