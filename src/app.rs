@@ -272,6 +272,7 @@ impl Hooks for App {
             .add_route(controllers::invitation_links::routes())
             .add_route(controllers::invitations::routes())
             .add_route(controllers::members::routes())
+            .add_route(controllers::profile::routes())
             .add_route(controllers::member_imports::routes())
             .add_route(controllers::member_bulk_changes::routes())
             .add_route(controllers::roles::routes())

@@ -216,6 +216,7 @@ async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
         audit,
         can_write: local.access.can(Permission::MembersWrite),
         can_delete: local.access.can(Permission::MembersDelete),
+        can_link: local.access.can(Permission::UsersManage),
         member,
     })
 }

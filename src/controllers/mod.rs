@@ -17,6 +17,7 @@ pub mod monitoring;
 pub mod ops;
 pub mod ops_jobs;
 pub mod password_resets;
+pub mod profile;
 pub mod roles;
 pub mod sessions;
 pub mod structure;

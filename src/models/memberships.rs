@@ -189,6 +189,30 @@ async fn find_person<C: ConnectionTrait>(db: &C, tenant: &Tenant, pid: Uuid) -> 
 }
 
 impl Model {
+    /// The user id of the person with this email who has access to the local.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn find_user_by_email<C: ConnectionTrait>(
+        conn: &C,
+        tenant: &Tenant,
+        email: &str,
+    ) -> Result<Option<i32>> {
+        let Some(user) = user_rows::Entity::find()
+            .filter(user_rows::Column::Email.eq(email.to_lowercase()))
+            .one(conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let held = Entity::find()
+            .in_tenant(tenant.id())
+            .filter(memberships::Column::UserId.eq(user.id))
+            .one(conn)
+            .await?;
+        Ok(held.map(|_| user.id))
+    }
+
     /// The people of a local with their roles.
     ///
     /// # Errors

@@ -171,6 +171,7 @@ pub struct Show {
     pub audit: Vec<Event>,
     pub can_write: bool,
     pub can_delete: bool,
+    pub can_link: bool,
 }
 
 /// The member form as typed: everything a string, so it re-renders as entered.

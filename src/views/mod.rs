@@ -10,6 +10,7 @@ pub mod locals;
 pub mod member_imports;
 pub mod members;
 pub mod ops;
+pub mod profile;
 pub mod roles;
 pub mod structure;
 pub mod tokens;
@@ -90,6 +91,7 @@ pub struct LocalNav {
     pub can_invite: bool,
     pub can_see_members: bool,
     pub can_manage_structure: bool,
+    pub has_profile: bool,
 }
 
 /// What every page shows around its content.
@@ -114,6 +116,8 @@ impl Layout {
             can_invite: access.can(Permission::UsersManage),
             can_see_members: access.can(Permission::MembersRead),
             can_manage_structure: access.can(Permission::StructureManage),
+            has_profile: access.can(Permission::SelfService)
+                && !access.can(Permission::MembersRead),
         });
         self
     }

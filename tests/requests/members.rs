@@ -699,3 +699,135 @@ async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_
     let theirs = progress_path.replace(&format!("/l/{slug}/"), &format!("/l/{}/", other.slug()));
     assert_eq!(other_browser.get(&theirs).await.status_code(), 404);
 }
+
+#[tokio::test]
+async fn a_member_sees_their_own_record_and_updates_only_their_contact_details() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("self");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let person = app.person_with_role(&tenant, "Member").await;
+    let record = Member::create(
+        &tenant,
+        &access,
+        NewMember {
+            email: Some(unionhall::domain::Email::parse(&person.email).unwrap()),
+            ..member("Lucy", "Parsons")
+        },
+    )
+    .await
+    .unwrap();
+    let someone_else = Member::create(&tenant, &access, member("Other", "Member"))
+        .await
+        .unwrap();
+    let mut browser = app.client();
+    browser.sign_in(&person.email, PASSWORD).await;
+    let before = browser.get(&format!("/l/{slug}/profile")).await.text();
+    assert!(before.contains("not linked to a membership record yet"));
+
+    let mut staff = app.client();
+    staff.sign_in(&admin.email, PASSWORD).await;
+    let no_email = staff
+        .submit(
+            &format!("/l/{slug}/members/{}/account_link", someone_else.pid),
+            &[],
+        )
+        .await;
+    let page = staff.get(&crate::support::location(&no_email)).await.text();
+    assert!(
+        page.contains("Nobody with the email other@example.org has access to this local."),
+        "{page}"
+    );
+    let linked = staff
+        .submit(
+            &format!("/l/{slug}/members/{}/account_link", record.pid),
+            &[],
+        )
+        .await;
+    assert_eq!(linked.status_code(), 303);
+
+    let mine = browser.get(&format!("/l/{slug}/profile")).await.text();
+    assert!(mine.contains("Lucy Parsons") && mine.contains("Active"));
+    assert!(!mine.contains("Other Member"));
+    assert!(browser
+        .get(&format!("/l/{slug}/profile/edit"))
+        .await
+        .text()
+        .contains("value=\"1\" checked"));
+    let bad = browser
+        .submit(
+            &format!("/l/{slug}/profile?_method=put"),
+            &[("email", "lucy@"), ("phone", "12"), ("address", "1 Elm St")],
+        )
+        .await;
+    assert_eq!(bad.status_code(), 422);
+    let text = bad.text();
+    assert!(text.contains("id=\"email-error\"") && text.contains("id=\"phone-error\""));
+    assert!(text.contains("1 Elm St"), "input kept");
+    let saved = browser
+        .submit(
+            &format!("/l/{slug}/profile?_method=put"),
+            &[
+                ("email", "lucy.new@example.org"),
+                ("phone", "555 777 1234"),
+                ("address", "1 Elm St"),
+                ("sms_opt_in", "1"),
+                ("first_name", "Hacked"),
+                ("status", "whatever"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status_code(), 303, "{}", saved.text());
+    let now = Member::find(&tenant, &access, record.pid).await.unwrap();
+    assert_eq!(now.email.as_deref(), Some("lucy.new@example.org"));
+    assert_eq!(now.phone.as_deref(), Some("+15557771234"));
+    assert!(now.sms_opt_in && !now.email_opt_in);
+    assert_eq!(
+        now.first_name, "Lucy",
+        "nothing but contact details changes"
+    );
+    assert_eq!(now.status_id, record.status_id);
+    let staff_view = staff
+        .get(&format!("/l/{slug}/members/{}", record.pid))
+        .await
+        .text();
+    assert!(staff_view.contains("self_service") && staff_view.contains("sms_opt_in: false → true"));
+
+    // Members do not see the roll or anyone else's record.
+    assert_eq!(
+        browser
+            .get(&format!("/l/{slug}/members"))
+            .await
+            .status_code(),
+        403
+    );
+    assert_eq!(
+        browser
+            .get(&format!("/l/{slug}/members/{}", someone_else.pid))
+            .await
+            .status_code(),
+        403
+    );
+    let (other, _) = app.local_with_admin(&unique_slug("elsewhere")).await;
+    assert_eq!(
+        browser
+            .get(&format!("/l/{}/profile", other.slug()))
+            .await
+            .status_code(),
+        404
+    );
+    // Staff without users.manage cannot link accounts.
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let mut officer_browser = app.client();
+    officer_browser.sign_in(&officer.email, PASSWORD).await;
+    assert_eq!(
+        officer_browser
+            .submit(
+                &format!("/l/{slug}/members/{}/account_link", someone_else.pid),
+                &[]
+            )
+            .await
+            .status_code(),
+        403
+    );
+}
