@@ -277,6 +277,7 @@ impl Hooks for App {
             .add_route(controllers::member_bulk_changes::routes())
             .add_route(controllers::roles::routes())
             .add_route(controllers::structure::routes())
+            .add_route(controllers::audit::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::tokens::routes())
             .add_route(controllers::ops::routes())

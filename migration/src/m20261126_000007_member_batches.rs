@@ -167,8 +167,8 @@ impl MigrationTrait for Migration {
         .await?;
         tenant_key(m, "member_bulk_changes").await?;
 
-        // Admins manage the union's structure and statuses: a new permission,
-        // given to every local's Admin role (new locals get it by default).
+        // Admins manage the union's structure and statuses and read the audit
+        // log: new permissions, given to every local's Admin role (new locals get it by default).
         // Forced row-level security binds the owner too, so it is lifted
         // around the one UPDATE on PostgreSQL.
         let db = m.get_connection();
@@ -177,11 +177,13 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("ALTER TABLE roles NO FORCE ROW LEVEL SECURITY")
                 .await?;
         }
-        db.execute_unprepared(
-            "UPDATE roles SET permissions = permissions || ' structure.manage' \
-             WHERE name = 'Admin' AND permissions NOT LIKE '%structure.manage%'",
-        )
-        .await?;
+        for key in ["structure.manage", "audit.read"] {
+            db.execute_unprepared(&format!(
+                "UPDATE roles SET permissions = permissions || ' {key}' \
+                 WHERE name = 'Admin' AND permissions NOT LIKE '%{key}%'"
+            ))
+            .await?;
+        }
         if postgres {
             db.execute_unprepared("ALTER TABLE roles FORCE ROW LEVEL SECURITY")
                 .await?;

@@ -4,6 +4,7 @@
 //! the page layout.
 pub mod account;
 pub mod api;
+pub mod audit;
 pub mod email_verifications;
 pub mod home;
 pub mod invitation_links;

@@ -34,6 +34,7 @@ permissions! {
     MembersWrite => "members.write", "Add and edit members";
     MembersDelete => "members.delete", "Delete members";
     StructureManage => "structure.manage", "Manage employers, worksites, bargaining units and membership statuses";
+    AuditRead => "audit.read", "See the local's audit log";
     CasesRead => "cases.read", "See all cases";
     CasesWrite => "cases.write", "Open and work any case";
     CasesAssigned => "cases.assigned", "Open and work cases assigned to them or their worksite";

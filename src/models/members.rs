@@ -861,6 +861,30 @@ impl Model {
     }
 }
 
+/// Names and pids of members by id (archived ones too), for the audit log.
+///
+/// # Errors
+/// A database error.
+pub async fn names_by_id(
+    tenant: &Tenant,
+    ids: Vec<i32>,
+) -> Result<std::collections::HashMap<i32, (Uuid, String)>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let txn = tenant.begin().await?;
+    let rows = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(Column::Id.is_in(ids))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| (m.id, (m.pid, format!("{} {}", m.first_name, m.last_name))))
+        .collect())
+}
+
 /// Columns of the export, the same names the import guesses from.
 pub const EXPORT_HEADERS: [&str; 12] = [
     "first_name",

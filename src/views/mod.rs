@@ -2,6 +2,7 @@
 //! `assets/views/layouts/app.html` through the shared [`Layout`].
 pub mod account;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod errors;
 pub mod home;
@@ -92,6 +93,7 @@ pub struct LocalNav {
     pub can_see_members: bool,
     pub can_manage_structure: bool,
     pub has_profile: bool,
+    pub can_read_audit: bool,
 }
 
 /// What every page shows around its content.
@@ -116,6 +118,7 @@ impl Layout {
             can_invite: access.can(Permission::UsersManage),
             can_see_members: access.can(Permission::MembersRead),
             can_manage_structure: access.can(Permission::StructureManage),
+            can_read_audit: access.can(Permission::AuditRead),
             has_profile: access.can(Permission::SelfService)
                 && !access.can(Permission::MembersRead),
         });

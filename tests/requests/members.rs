@@ -831,3 +831,45 @@ async fn a_member_sees_their_own_record_and_updates_only_their_contact_details()
         403
     );
 }
+
+#[tokio::test]
+async fn admins_browse_the_local_s_audit_log_and_others_cannot() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("audit");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let m = Member::create(&tenant, &access, member("Joe", "Hill"))
+        .await
+        .unwrap();
+    Member::archive(&tenant, &access, m.pid).await.unwrap();
+    let (other, other_admin) = app.local_with_admin(&unique_slug("audit-b")).await;
+    let (_, other_access) = app.enter(&other_admin, other.slug()).await;
+    Member::create(&other, &other_access, member("Secret", "Person"))
+        .await
+        .unwrap();
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let page = browser.get(&format!("/l/{slug}/audit")).await;
+    assert_eq!(page.status_code(), 200);
+    let text = page.text();
+    assert!(text.contains(&format!("/l/{slug}/members/{}", m.pid)) && text.contains("Joe Hill"));
+    assert!(
+        text.find("archive").unwrap() < text.find("create").unwrap(),
+        "newest first"
+    );
+    assert!(text.contains("first_name: — → Joe"));
+    assert!(
+        !text.contains("Secret"),
+        "another local's changes are not shown"
+    );
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let mut officer_browser = app.client();
+    officer_browser.sign_in(&officer.email, PASSWORD).await;
+    assert_eq!(
+        officer_browser
+            .get(&format!("/l/{slug}/audit"))
+            .await
+            .status_code(),
+        403
+    );
+}
