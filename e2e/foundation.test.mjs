@@ -216,3 +216,73 @@ test('the pages fit a phone screen without sideways scrolling', async () => {
   await shot(page, '05-phone-register');
   await context.close();
 });
+
+test('an admin sets up the structure, adds a member, imports a CSV with a live progress bar', async () => {
+  const slug = `e2e-m-${run}`;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cspErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+  await page.goto(`${BASE}/locals/new`);
+  await page.getByLabel('Name of the local').fill(`Member Workers ${run}`);
+  await page.getByLabel(/Web address/).fill(slug);
+  await page.getByLabel('Your name').fill('Mona Members');
+  await page.getByLabel('Email').fill(`members-${run}@example.org`);
+  await page.getByLabel(/^Password/).fill('a long e2e password');
+  await page.getByRole('button', { name: 'Register the local' }).click();
+  await page.waitForURL(`${BASE}/l/${slug}`);
+
+  await page.getByRole('link', { name: 'Structure' }).click();
+  await page.getByLabel('New employer').fill('City Hospital');
+  await page.getByRole('button', { name: 'Add employer' }).click();
+  await page.getByLabel('New worksite of City Hospital').fill('North Wing');
+  await page.getByRole('button', { name: 'Add worksite' }).click();
+  await page.getByText('Worksite added.').waitFor();
+  await expectAccessible(page, 'structure');
+
+  await page.getByRole('link', { name: 'Members', exact: true }).click();
+  await page.getByText('0 members on the roll').waitFor();
+  await page.getByRole('link', { name: 'New member' }).click();
+  await page.getByLabel('First name').fill('Lucy');
+  await page.getByLabel('Email (optional)').fill('not an email');
+  await page.getByRole('button', { name: 'Save member' }).click();
+  assert.equal(await page.getByRole('alert').isVisible(), true, 'errors are summarised');
+  await expectAccessible(page, 'member form with errors');
+  await page.getByLabel('Last name').fill('Parsons');
+  await page.getByLabel('Email (optional)').fill('lucy@example.org');
+  await page.getByLabel('Worksite').selectOption({ label: 'North Wing (City Hospital)' });
+  await page.getByRole('button', { name: 'Save member' }).click();
+  await page.getByText('Lucy Parsons is on the roll.').waitFor();
+  assert.match(await page.locator('main').innerText(), /City Hospital[\s\S]*Status history/);
+  await expectAccessible(page, 'member page');
+
+  const rows = ['first_name,last_name,email,worksite,status'];
+  for (let i = 0; i < 2500; i++) rows.push(`Person${i},"Imported, ${i}",p${i}@example.org,North Wing,${i % 2 ? 'Active' : 'Lapsed'}`);
+  rows.push('Bad,Row,not-an-email,,');
+  await page.goto(`${BASE}/l/${slug}/members`);
+  await page.getByRole('link', { name: 'Import CSV' }).click();
+  await expectAccessible(page, 'import upload');
+  await page.getByLabel(/^CSV file/).setInputFiles({ name: 'roll.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\r\n')) });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.getByText('Preview of the first rows').waitFor();
+  await expectAccessible(page, 'import mapping and preview');
+  await shot(page, '09-import-preview');
+  await page.getByRole('button', { name: 'Start the import' }).click();
+  await page.getByText('Done.').waitFor({ timeout: 60000 });
+  const result = await page.locator('#import-status').innerText();
+  assert.match(result, /2500\s*created/);
+  assert.match(result, /1\s*failed/);
+  await expectAccessible(page, 'import result');
+  await shot(page, '10-import-done');
+
+  await page.goto(`${BASE}/l/${slug}/members?q=imported&sort=status`);
+  await page.getByText('2,500 members match').waitFor();
+  await expectAccessible(page, 'members list');
+  await shot(page, '11-members');
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.goto(`${BASE}/l/${slug}/members`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `/members overflows a phone by ${overflow}px`);
+  assert.deepEqual(cspErrors, []);
+  await context.close();
+});

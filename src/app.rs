@@ -343,6 +343,7 @@ impl Hooks for App {
         tasks.register(tasks::create_operator::CreateOperator);
         tasks.register(tasks::create_local::CreateLocal);
         tasks.register(tasks::jobs_bench::JobsBench);
+        tasks.register(tasks::members_bench::MembersBench);
         // tasks-inject (do not remove)
     }
 

@@ -201,5 +201,29 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
         members::Model::create(&tenant, &access, new).await?;
         created += 1;
     }
-    Ok(created)
+    // The demo Member user has a record of their own, linked for self-service.
+    let (_, member_name, member_email) = DEMO_USERS[3];
+    let (first, last) = member_name
+        .split_once(' ')
+        .unwrap_or((member_name, "Member"));
+    let own = members::Model::create(
+        &tenant,
+        &access,
+        members::NewMember {
+            first_name: MemberName::parse(first).expect("name"),
+            last_name: MemberName::parse(last).expect("name"),
+            email: crate::domain::Email::parse(member_email).ok(),
+            phone: Phone::parse("555 0199 0001", "1").ok(),
+            address: Some("1 Union Square, Riverside".into()),
+            employee_number: EmployeeNumber::parse("E-09999").ok(),
+            employer: None,
+            worksite: Some(sites[0].pid),
+            bargaining_unit: Some(units[1].pid),
+            status: None,
+            join_date: chrono::NaiveDate::from_ymd_opt(2018, 4, 1),
+        },
+    )
+    .await?;
+    members::Model::link_account(&tenant, &access, own.pid).await?;
+    Ok(created + 1)
 }

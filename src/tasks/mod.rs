@@ -3,4 +3,5 @@ pub mod create_local;
 pub mod create_operator;
 pub mod demo_seed;
 pub mod jobs_bench;
+pub mod members_bench;
 pub mod prune;
