@@ -12,6 +12,7 @@ mod m20261126_000004_operators;
 mod m20261126_000005_jobs;
 pub mod m20261126_000006_members;
 mod m20261126_000007_member_batches;
+mod m20261126_000008_member_search;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_jobs::Migration),
             Box::new(m20261126_000006_members::Migration),
             Box::new(m20261126_000007_member_batches::Migration),
+            Box::new(m20261126_000008_member_search::Migration),
             // inject-above (do not remove this comment)
         ]
     }

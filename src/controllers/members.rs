@@ -12,7 +12,6 @@ use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, 
 use crate::{
     domain::Permission,
     models::{
-        audit_events,
         members::{After, Directory, MemberFilter, Model as Member, NewMember, Sort},
         Error,
     },
@@ -101,7 +100,7 @@ fn with_after(filters: &str, after: &After) -> String {
 async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResult {
     let (query, filter, sort, notice) = read_query(raw.as_deref());
     let after = After::decode(&query.after);
-    let page = Member::list(
+    let roll = Member::roll(
         &local.tenant,
         &local.access,
         &filter,
@@ -110,8 +109,7 @@ async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResu
         PAGE,
     )
     .await?;
-    let total = Member::count(&local.tenant, &local.access, &filter).await?;
-    let directory = Directory::load(&local.tenant).await?;
+    let (page, total, directory) = (roll.page, roll.total, roll.directory);
     let filters = query.filters();
     render(&Index {
         layout: layout.within(&local.tenant, &local.access),
@@ -178,7 +176,7 @@ async fn archived(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebR
         ..MemberFilter::default()
     };
     let after = After::decode(&query.after);
-    let page = Member::list(
+    let roll = Member::roll(
         &local.tenant,
         &local.access,
         &filter,
@@ -187,8 +185,7 @@ async fn archived(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebR
         PAGE,
     )
     .await?;
-    let total = Member::count(&local.tenant, &local.access, &filter).await?;
-    let directory = Directory::load(&local.tenant).await?;
+    let (page, total, directory) = (roll.page, roll.total, roll.directory);
     let filters = query.filters();
     render(&Archived {
         layout: layout.within(&local.tenant, &local.access),
@@ -201,10 +198,8 @@ async fn archived(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebR
 }
 
 async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    let member = Member::find(&local.tenant, &local.access, pid).await?;
-    let directory = Directory::load(&local.tenant).await?;
-    let history = member.status_history(&local.tenant).await?;
-    let audit = audit_events::for_subject(&local.tenant, ("member", member.id), 50).await?;
+    let record = Member::record(&local.tenant, &local.access, pid).await?;
+    let (member, directory) = (record.member, record.directory);
     render(&Show {
         layout: layout.within(&local.tenant, &local.access),
         slug: local.tenant.slug().to_string(),
@@ -212,8 +207,8 @@ async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
         employer: directory.employer(member.employer_id),
         worksite: directory.worksite(member.worksite_id),
         unit: directory.unit(member.bargaining_unit_id),
-        history,
-        audit,
+        history: record.history,
+        audit: record.audit,
         can_write: local.access.can(Permission::MembersWrite),
         can_delete: local.access.can(Permission::MembersDelete),
         can_link: local.access.can(Permission::UsersManage),

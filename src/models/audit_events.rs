@@ -103,17 +103,30 @@ async fn with_actors<C: ConnectionTrait>(conn: &C, rows: Vec<Model>) -> Result<V
 /// A database error.
 pub async fn for_subject(tenant: &Tenant, subject: (&str, i32), limit: u64) -> Result<Vec<Event>> {
     let txn = tenant.begin().await?;
+    let events = for_subject_in(&txn, tenant, subject, limit).await?;
+    txn.commit().await?;
+    Ok(events)
+}
+
+/// [`for_subject`] inside the caller's transaction.
+///
+/// # Errors
+/// A database error.
+pub async fn for_subject_in<C: ConnectionTrait>(
+    txn: &C,
+    tenant: &Tenant,
+    subject: (&str, i32),
+    limit: u64,
+) -> Result<Vec<Event>> {
     let rows = Entity::find()
         .in_tenant(tenant.id())
         .filter(Column::SubjectType.eq(subject.0))
         .filter(Column::SubjectId.eq(subject.1))
         .order_by_desc(Column::Id)
         .limit(limit)
-        .all(&txn)
+        .all(txn)
         .await?;
-    let events = with_actors(&txn, rows).await?;
-    txn.commit().await?;
-    Ok(events)
+    with_actors(txn, rows).await
 }
 
 /// The local's events, newest first, a window at a time.

@@ -594,24 +594,34 @@ impl Model {
     /// A database error.
     pub async fn status_history(&self, tenant: &Tenant) -> Result<Vec<StatusChange>> {
         let txn = tenant.begin().await?;
+        let directory = Directory::load_in(&txn, tenant).await?;
+        let history = self.status_history_in(&txn, tenant, &directory).await?;
+        txn.commit().await?;
+        Ok(history)
+    }
+
+    async fn status_history_in(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: &Tenant,
+        directory: &Directory,
+    ) -> Result<Vec<StatusChange>> {
         let rows = changes::Entity::find()
             .in_tenant(tenant.id())
             .filter(changes::Column::MemberId.eq(self.id))
             .order_by_asc(changes::Column::Id)
-            .all(&txn)
+            .all(txn)
             .await?;
-        let statuses = membership_statuses::list(&txn, tenant).await?;
-        let name = |id: i32| statuses.iter().find(|s| s.id == id).map(|s| s.name.clone());
+        let name = |id: i32| directory.name_of("status", Some(id));
         let user_ids: Vec<i32> = rows.iter().filter_map(|r| r.changed_by_id).collect();
         let people = if user_ids.is_empty() {
             vec![]
         } else {
             users::Entity::find()
                 .filter(users::Column::Id.is_in(user_ids))
-                .all(&txn)
+                .all(txn)
                 .await?
         };
-        txn.commit().await?;
         Ok(rows
             .into_iter()
             .map(|r| StatusChange {
@@ -623,6 +633,27 @@ impl Model {
                 on: r.changed_on,
             })
             .collect())
+    }
+
+    /// A member's page in one transaction: the record, the local's
+    /// directory, the status history and the latest changes.
+    ///
+    /// # Errors
+    /// `NotFound` (also another local's or an archived member), `Forbidden`.
+    pub async fn record(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<MemberRecord> {
+        by.require(Permission::MembersRead)?;
+        let txn = tenant.begin().await?;
+        let member = Self::find_in(&txn, tenant, pid, false).await?;
+        let directory = Directory::load_in(&txn, tenant).await?;
+        let history = member.status_history_in(&txn, tenant, &directory).await?;
+        let audit = audit_events::for_subject_in(&txn, tenant, (SUBJECT, member.id), 50).await?;
+        txn.commit().await?;
+        Ok(MemberRecord {
+            member,
+            directory,
+            history,
+            audit,
+        })
     }
 
     /// A page of the roll in the filter's order, after `after`.
@@ -639,40 +670,10 @@ impl Model {
     ) -> Result<MemberPage> {
         require_list(by, filter)?;
         let txn = tenant.begin().await?;
-        // A filter naming something the local does not have matches nothing.
-        let Some(cond) = conditions(&txn, tenant, filter).await? else {
-            txn.commit().await?;
-            return Ok(MemberPage {
-                members: vec![],
-                next: None,
-            });
-        };
-        let statuses = membership_statuses::list(&txn, tenant).await?;
-        let wanted = limit + 1;
-        let mut members: Vec<Model> = Vec::new();
-        for (segment, order) in segments(sort, after, &statuses) {
-            let need = wanted - members.len() as u64;
-            let mut query = Entity::find()
-                .in_tenant(tenant.id())
-                .filter(cond.clone())
-                .filter(segment);
-            for (column, descending) in order {
-                query = if descending {
-                    query.order_by_desc(column)
-                } else {
-                    query.order_by_asc(column)
-                };
-            }
-            members.extend(query.limit(need).all(&txn).await?);
-            if members.len() as u64 >= wanted {
-                break;
-            }
-        }
+        let directory = Directory::load_in(&txn, tenant).await?;
+        let page = list_in(&txn, tenant, &directory, filter, sort, after, limit).await?;
         txn.commit().await?;
-        let more = members.len() as u64 > limit;
-        members.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next = more.then(|| members.last()).flatten().map(After::of);
-        Ok(MemberPage { members, next })
+        Ok(page)
     }
 
     /// How many members match the filter: the kept count when unfiltered,
@@ -682,65 +683,157 @@ impl Model {
     /// `Forbidden`, or a database error.
     pub async fn count(tenant: &Tenant, by: &Access, filter: &MemberFilter) -> Result<Total> {
         require_list(by, filter)?;
-        if filter.is_everyone() {
-            let txn = tenant.begin().await?;
-            let kept = tenant_rows::Entity::find_by_id(tenant.id())
-                .one(&txn)
-                .await?
-                .map_or(0, |t| t.members_count);
-            txn.commit().await?;
-            return Ok(Total::Exact(u64::try_from(kept).unwrap_or(0)));
-        }
         let txn = tenant.begin().await?;
-        let Some(cond) = conditions(&txn, tenant, filter).await? else {
-            txn.commit().await?;
-            return Ok(Total::Exact(0));
-        };
-        let matching = Entity::find()
-            .in_tenant(tenant.id())
-            .filter(cond)
-            .select_only()
-            .expr(Expr::val(1));
-        let capped = sea_orm::sea_query::Query::select()
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(
-                matching.clone().limit(EXACT_COUNT_LIMIT + 1).into_query(),
-                sea_orm::sea_query::Alias::new("m"),
-            )
-            .to_owned();
-        let backend = txn.get_database_backend();
-        let counted: i64 = txn
-            .query_one(&capped)
-            .await?
-            .and_then(|row| row.try_get_by_index(0).ok())
-            .unwrap_or(0);
-        let counted = u64::try_from(counted).unwrap_or(0);
-        let total = if counted <= EXACT_COUNT_LIMIT {
-            Total::Exact(counted)
-        } else if backend == sea_orm::DbBackend::Postgres {
-            let plan = backend.build(&matching.into_query());
-            let explain = sea_orm::Statement::from_sql_and_values(
-                backend,
-                format!("EXPLAIN (FORMAT JSON) {}", plan.sql),
-                plan.values.map(|v| v.0).unwrap_or_default(),
-            );
-            let estimate = txn
-                .query_one_raw(explain)
-                .await?
-                .and_then(|row| row.try_get_by_index::<serde_json::Value>(0).ok())
-                .and_then(|plan| plan[0]["Plan"]["Plan Rows"].as_f64())
-                .map_or(0, |rows| rows as u64);
-            if estimate > EXACT_COUNT_LIMIT {
-                Total::About(estimate)
-            } else {
-                Total::MoreThan(EXACT_COUNT_LIMIT)
-            }
-        } else {
-            Total::MoreThan(EXACT_COUNT_LIMIT)
-        };
+        let directory = Directory::load_in(&txn, tenant).await?;
+        let total = count_in(&txn, tenant, &directory, filter).await?;
         txn.commit().await?;
         Ok(total)
     }
+
+    /// What the list page shows, read in one transaction: a page, the
+    /// total, and the local's directory to name references with.
+    ///
+    /// # Errors
+    /// `Forbidden`, or a database error.
+    pub async fn roll(
+        tenant: &Tenant,
+        by: &Access,
+        filter: &MemberFilter,
+        sort: Sort,
+        after: Option<&After>,
+        limit: u64,
+    ) -> Result<Roll> {
+        require_list(by, filter)?;
+        let txn = tenant.begin().await?;
+        let directory = Directory::load_in(&txn, tenant).await?;
+        let page = list_in(&txn, tenant, &directory, filter, sort, after, limit).await?;
+        let total = count_in(&txn, tenant, &directory, filter).await?;
+        txn.commit().await?;
+        Ok(Roll {
+            page,
+            total,
+            directory,
+        })
+    }
+}
+
+/// A member with what their page shows.
+pub struct MemberRecord {
+    pub member: Model,
+    pub directory: Directory,
+    pub history: Vec<StatusChange>,
+    pub audit: Vec<audit_events::Event>,
+}
+
+/// A page of the roll with its total and the local's directory.
+pub struct Roll {
+    pub page: MemberPage,
+    pub total: Total,
+    pub directory: Directory,
+}
+
+async fn list_in(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    filter: &MemberFilter,
+    sort: Sort,
+    after: Option<&After>,
+    limit: u64,
+) -> Result<MemberPage> {
+    // A filter naming something the local does not have matches nothing.
+    let Some(cond) = conditions_with(directory, filter) else {
+        return Ok(MemberPage {
+            members: vec![],
+            next: None,
+        });
+    };
+    let wanted = limit + 1;
+    let mut members: Vec<Model> = Vec::new();
+    for (segment, order) in segments(sort, after, &directory.statuses) {
+        let need = wanted - members.len() as u64;
+        let mut query = Entity::find()
+            .in_tenant(tenant.id())
+            .filter(cond.clone())
+            .filter(segment);
+        for (column, descending) in order {
+            query = if descending {
+                query.order_by_desc(column)
+            } else {
+                query.order_by_asc(column)
+            };
+        }
+        members.extend(query.limit(need).all(txn).await?);
+        if members.len() as u64 >= wanted {
+            break;
+        }
+    }
+    let more = members.len() as u64 > limit;
+    members.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more.then(|| members.last()).flatten().map(After::of);
+    Ok(MemberPage { members, next })
+}
+
+async fn count_in(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    filter: &MemberFilter,
+) -> Result<Total> {
+    if filter.is_everyone() {
+        let kept = tenant_rows::Entity::find_by_id(tenant.id())
+            .one(txn)
+            .await?
+            .map_or(0, |t| t.members_count);
+        return Ok(Total::Exact(u64::try_from(kept).unwrap_or(0)));
+    }
+    let Some(cond) = conditions_with(directory, filter) else {
+        return Ok(Total::Exact(0));
+    };
+    let matching = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(cond)
+        .select_only()
+        .expr(Expr::val(1));
+    let backend = txn.get_database_backend();
+    // PostgreSQL: the planner's estimate first (it reads no rows); counting
+    // only when that says the count is small. A capped count planned for a
+    // large result would walk an index hoping to stop early.
+    if backend == sea_orm::DbBackend::Postgres {
+        let plan = backend.build(&matching.clone().into_query());
+        let explain = sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!("EXPLAIN (FORMAT JSON) {}", plan.sql),
+            plan.values.map(|v| v.0).unwrap_or_default(),
+        );
+        let estimate = txn
+            .query_one_raw(explain)
+            .await?
+            .and_then(|row| row.try_get_by_index::<serde_json::Value>(0).ok())
+            .and_then(|plan| plan[0]["Plan"]["Plan Rows"].as_f64())
+            .map_or(0, |rows| rows as u64);
+        if estimate > EXACT_COUNT_LIMIT {
+            return Ok(Total::About(estimate));
+        }
+    }
+    let capped = sea_orm::sea_query::Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(
+            matching.limit(EXACT_COUNT_LIMIT + 1).into_query(),
+            sea_orm::sea_query::Alias::new("m"),
+        )
+        .to_owned();
+    let counted: i64 = txn
+        .query_one(&capped)
+        .await?
+        .and_then(|row| row.try_get_by_index(0).ok())
+        .unwrap_or(0);
+    let counted = u64::try_from(counted).unwrap_or(0);
+    Ok(if counted <= EXACT_COUNT_LIMIT {
+        Total::Exact(counted)
+    } else {
+        Total::MoreThan(EXACT_COUNT_LIMIT)
+    })
 }
 
 /// What a member may change about themselves.
@@ -1015,6 +1108,14 @@ pub(crate) async fn conditions(
     tenant: &Tenant,
     filter: &MemberFilter,
 ) -> Result<Option<Condition>> {
+    Ok(conditions_with(
+        &Directory::load_in(txn, tenant).await?,
+        filter,
+    ))
+}
+
+/// [`conditions`] with the local's directory at hand (no queries).
+fn conditions_with(directory: &Directory, filter: &MemberFilter) -> Option<Condition> {
     let mut cond = Condition::all().add(if filter.archived {
         Column::ArchivedAt.is_not_null()
     } else {
@@ -1024,32 +1125,20 @@ pub(crate) async fn conditions(
         cond = cond.add(Expr::col(Column::Search).like(format!("%{}%", like_escape(&term))));
     }
     if let Some(pid) = filter.status {
-        match membership_statuses::find_by_pid(txn, tenant, pid).await {
-            Ok(s) => cond = cond.add(Column::StatusId.eq(s.id)),
-            Err(Error::NotFound) => return Ok(None),
-            Err(e) => return Err(e),
-        }
+        let s = directory.statuses.iter().find(|s| s.pid == pid)?;
+        cond = cond.add(Column::StatusId.eq(s.id));
     }
     if let Some(pid) = filter.employer {
-        match employers::Model::find_by_pid(txn, tenant, pid).await {
-            Ok(e) => cond = cond.add(Column::EmployerId.eq(e.id)),
-            Err(Error::NotFound) => return Ok(None),
-            Err(e) => return Err(e),
-        }
+        let e = directory.employers.iter().find(|e| e.pid == pid)?;
+        cond = cond.add(Column::EmployerId.eq(e.id));
     }
     if let Some(pid) = filter.worksite {
-        match worksites::Model::find_by_pid(txn, tenant, pid).await {
-            Ok(w) => cond = cond.add(Column::WorksiteId.eq(w.id)),
-            Err(Error::NotFound) => return Ok(None),
-            Err(e) => return Err(e),
-        }
+        let w = directory.worksites.iter().find(|w| w.pid == pid)?;
+        cond = cond.add(Column::WorksiteId.eq(w.id));
     }
     if let Some(pid) = filter.bargaining_unit {
-        match bargaining_units::Model::find_by_pid(txn, tenant, pid).await {
-            Ok(u) => cond = cond.add(Column::BargainingUnitId.eq(u.id)),
-            Err(Error::NotFound) => return Ok(None),
-            Err(e) => return Err(e),
-        }
+        let u = directory.units.iter().find(|u| u.pid == pid)?;
+        cond = cond.add(Column::BargainingUnitId.eq(u.id));
     }
     if let Some(from) = filter.joined_from {
         cond = cond.add(Column::JoinDate.gte(from));
@@ -1057,7 +1146,7 @@ pub(crate) async fn conditions(
     if let Some(to) = filter.joined_to {
         cond = cond.add(Column::JoinDate.lte(to));
     }
-    Ok(Some(cond))
+    Some(cond)
 }
 
 fn tuple_after(columns: &[Column], values: Vec<sea_orm::Value>, descending: bool) -> Condition {

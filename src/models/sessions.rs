@@ -18,16 +18,68 @@ use super::Result;
 /// The session key holding the signed-in person's id.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// Sessions expire after inactivity, so `tower-sessions` saves every
+/// session at the end of every request. Writing (and syncing) a row per page
+/// view only to move its expiry by seconds is most of a page's cost under
+/// load: a save whose data is unchanged since this process last read or wrote
+/// it, and whose expiry moves by less than this, is skipped. Expiry is then
+/// kept to within this many seconds; any change of data is always written.
+const EXPIRY_SLACK_SECONDS: i64 = 300;
+
+/// Above this many remembered sessions the memory is cleared (it is only an
+/// optimisation: forgetting costs one write).
+const REMEMBERED_MAX: usize = 100_000;
+
 #[derive(Clone, Debug)]
 pub struct DatabaseStore {
     db: DatabaseConnection,
+    /// Per session id: a digest of the data and the expiry stored with it.
+    stored: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Id, (u64, i64)>>>,
 }
 
 impl DatabaseStore {
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            stored: std::sync::Arc::default(),
+        }
     }
+
+    fn remember(&self, id: Id, digest: u64, expires: i64) {
+        if let Ok(mut stored) = self.stored.lock() {
+            if stored.len() >= REMEMBERED_MAX {
+                stored.clear();
+            }
+            stored.insert(id, (digest, expires));
+        }
+    }
+
+    fn forget(&self, id: &Id) {
+        if let Ok(mut stored) = self.stored.lock() {
+            stored.remove(id);
+        }
+    }
+
+    /// Whether the database already holds this data with an expiry close enough.
+    fn is_fresh(&self, id: &Id, digest: u64, expires: i64) -> bool {
+        self.stored.lock().is_ok_and(|stored| {
+            stored
+                .get(id)
+                .is_some_and(|(d, e)| *d == digest && (expires - *e).abs() < EXPIRY_SLACK_SECONDS)
+        })
+    }
+}
+
+/// A digest of session data independent of the map's iteration order.
+fn digest(data: &std::collections::HashMap<String, serde_json::Value>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let ordered: std::collections::BTreeMap<&String, &serde_json::Value> = data.iter().collect();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&ordered)
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
 }
 
 fn backend(err: impl std::fmt::Display) -> session_store::Error {
@@ -71,7 +123,13 @@ impl SessionStore for DatabaseStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        Entity::insert(row_of(record)?)
+        let row = row_of(record)?;
+        let data = digest(&record.data);
+        let expires = record.expiry_date.unix_timestamp();
+        if self.is_fresh(&record.id, data, expires) {
+            return Ok(());
+        }
+        Entity::insert(row)
             .on_conflict(
                 OnConflict::column(sessions::Column::Id)
                     .update_columns([
@@ -84,6 +142,7 @@ impl SessionStore for DatabaseStore {
             .exec(&self.db)
             .await
             .map_err(backend)?;
+        self.remember(record.id, data, expires);
         Ok(())
     }
 
@@ -97,6 +156,7 @@ impl SessionStore for DatabaseStore {
             return Ok(None);
         };
         let data = serde_json::from_str(&row.data).map_err(backend)?;
+        self.remember(*id, digest(&data), row.expires_at.timestamp());
         let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at.timestamp())
             .map_err(backend)?;
         Ok(Some(Record {
@@ -107,6 +167,7 @@ impl SessionStore for DatabaseStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.forget(id);
         Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await
