@@ -39,6 +39,33 @@ impl MigrationTrait for Migration {
                 "CREATE INDEX ix_members_search_trgm ON members USING gin (tenant_id, search gin_trgm_ops)",
             )
             .await?;
+            // Under row-level security PostgreSQL evaluates the policy before
+            // any operator that is not leakproof, and LIKE is not: a search
+            // could not use the trigram index and read the whole local. This
+            // function runs the search as its owner (the migrating role, which
+            // must bypass RLS) but only ever inside the current transaction's
+            // local, read from the same setting the policy uses; patterns are
+            // quoted with %L (a variadic list: `member_ids_matching('%ann%', '%lee%')`).
+            // The tenant role may only execute it.
+            db.execute_unprepared(&format!(
+                "CREATE OR REPLACE FUNCTION member_ids_matching(VARIADIC patterns text[]) RETURNS SETOF integer
+                 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
+                 DECLARE
+                   tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;
+                   cond text := '';
+                   p text;
+                 BEGIN
+                   IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
+                   FOREACH p IN ARRAY patterns LOOP
+                     cond := cond || format(' AND search LIKE %L', p);
+                   END LOOP;
+                   RETURN QUERY EXECUTE format('SELECT id FROM members WHERE tenant_id = %s', tenant) || cond;
+                 END $fn$;
+                 REVOKE ALL ON FUNCTION member_ids_matching(text[]) FROM PUBLIC;
+                 GRANT EXECUTE ON FUNCTION member_ids_matching(text[]) TO {};",
+                crate::rls::TENANT_ROLE
+            ))
+            .await?;
         }
         Ok(())
     }
@@ -46,6 +73,8 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if m.get_database_backend() == DbBackend::Postgres {
             let db = m.get_connection();
+            db.execute_unprepared("DROP FUNCTION IF EXISTS member_ids_matching(text[])")
+                .await?;
             db.execute_unprepared("DROP INDEX IF EXISTS ix_members_search_trgm")
                 .await?;
             db.execute_unprepared(

@@ -741,13 +741,112 @@ async fn list_in(
     after: Option<&After>,
     limit: u64,
 ) -> Result<MemberPage> {
+    Ok(read(txn, tenant, directory, filter, sort, after, limit)
+        .await?
+        .0)
+}
+
+async fn count_in(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    filter: &MemberFilter,
+) -> Result<Total> {
+    if filter.is_everyone() {
+        return kept_count(txn, tenant).await;
+    }
+    Ok(read(txn, tenant, directory, filter, Sort::Name, None, 0)
+        .await?
+        .1)
+}
+
+async fn kept_count(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<Total> {
+    let kept = tenant_rows::Entity::find_by_id(tenant.id())
+        .one(txn)
+        .await?
+        .map_or(0, |t| t.members_count);
+    Ok(Total::Exact(u64::try_from(kept).unwrap_or(0)))
+}
+
+/// Reads a page and the total. The unfiltered roll and dense filters walk
+/// an index in the page's order (matches come early). A sparse filter or a
+/// search (PostgreSQL) first takes every matching id, up to
+/// [`EXACT_COUNT_LIMIT`], ordered by the database (so a page is one
+/// bitmap scan and a sort, wherever its matches sit in the order, and the
+/// total is exact); past that it walks too, with the planner's estimate.
+async fn read(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    filter: &MemberFilter,
+    sort: Sort,
+    after: Option<&After>,
+    limit: u64,
+) -> Result<(MemberPage, Total)> {
+    let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
     // A filter naming something the local does not have matches nothing.
-    let Some(cond) = conditions_with(directory, filter) else {
+    let Some(cond) = conditions_with(directory, filter, postgres) else {
+        return Ok((
+            MemberPage {
+                members: vec![],
+                next: None,
+            },
+            Total::Exact(0),
+        ));
+    };
+    if filter.is_everyone() {
+        let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
+        return Ok((page, kept_count(txn, tenant).await?));
+    }
+    if !postgres {
+        let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
+        return Ok((page, capped_count(txn, tenant, &cond).await?));
+    }
+    let searching = filter
+        .search
+        .as_deref()
+        .is_some_and(|q| !q.trim().is_empty());
+    let estimate = if searching {
+        None
+    } else {
+        Some(estimate(txn, tenant, &cond).await?)
+    };
+    if estimate.is_none_or(|e| e <= EXACT_COUNT_LIMIT) {
+        let ids = ordered_ids(txn, tenant, directory, &cond, sort).await?;
+        if ids.len() as u64 <= EXACT_COUNT_LIMIT {
+            let total = Total::Exact(ids.len() as u64);
+            if let Some(page) = page_of(txn, tenant, &ids, after, limit).await? {
+                return Ok((page, total));
+            }
+            // The cursor's member left the matches: continue by walking.
+            let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
+            return Ok((page, total));
+        }
+    }
+    let total = match estimate {
+        Some(e) if e > EXACT_COUNT_LIMIT => Total::About(e),
+        _ => Total::MoreThan(EXACT_COUNT_LIMIT),
+    };
+    let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
+    Ok((page, total))
+}
+
+/// Walks the order's index from the cursor.
+async fn walk(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    cond: &Condition,
+    sort: Sort,
+    after: Option<&After>,
+    limit: u64,
+) -> Result<MemberPage> {
+    if limit == 0 {
         return Ok(MemberPage {
             members: vec![],
             next: None,
         });
-    };
+    }
     let wanted = limit + 1;
     let mut members: Vec<Model> = Vec::new();
     for (segment, order) in segments(sort, after, &directory.statuses) {
@@ -774,48 +873,39 @@ async fn list_in(
     Ok(MemberPage { members, next })
 }
 
-async fn count_in(
-    txn: &DatabaseTransaction,
-    tenant: &Tenant,
-    directory: &Directory,
-    filter: &MemberFilter,
-) -> Result<Total> {
-    if filter.is_everyone() {
-        let kept = tenant_rows::Entity::find_by_id(tenant.id())
-            .one(txn)
-            .await?
-            .map_or(0, |t| t.members_count);
-        return Ok(Total::Exact(u64::try_from(kept).unwrap_or(0)));
-    }
-    let Some(cond) = conditions_with(directory, filter) else {
-        return Ok(Total::Exact(0));
-    };
+/// The planner's estimate of the matches (PostgreSQL; it reads no rows).
+async fn estimate(txn: &DatabaseTransaction, tenant: &Tenant, cond: &Condition) -> Result<u64> {
+    let backend = txn.get_database_backend();
     let matching = Entity::find()
         .in_tenant(tenant.id())
-        .filter(cond)
+        .filter(cond.clone())
         .select_only()
         .expr(Expr::val(1));
-    let backend = txn.get_database_backend();
-    // PostgreSQL: the planner's estimate first (it reads no rows); counting
-    // only when that says the count is small. A capped count planned for a
-    // large result would walk an index hoping to stop early.
-    if backend == sea_orm::DbBackend::Postgres {
-        let plan = backend.build(&matching.clone().into_query());
-        let explain = sea_orm::Statement::from_sql_and_values(
-            backend,
-            format!("EXPLAIN (FORMAT JSON) {}", plan.sql),
-            plan.values.map(|v| v.0).unwrap_or_default(),
-        );
-        let estimate = txn
-            .query_one_raw(explain)
-            .await?
-            .and_then(|row| row.try_get_by_index::<serde_json::Value>(0).ok())
-            .and_then(|plan| plan[0]["Plan"]["Plan Rows"].as_f64())
-            .map_or(0, |rows| rows as u64);
-        if estimate > EXACT_COUNT_LIMIT {
-            return Ok(Total::About(estimate));
-        }
-    }
+    let plan = backend.build(&matching.into_query());
+    let explain = sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!("EXPLAIN (FORMAT JSON) {}", plan.sql),
+        plan.values.map(|v| v.0).unwrap_or_default(),
+    );
+    Ok(txn
+        .query_one_raw(explain)
+        .await?
+        .and_then(|row| row.try_get_by_index::<serde_json::Value>(0).ok())
+        .and_then(|plan| plan[0]["Plan"]["Plan Rows"].as_f64())
+        .map_or(0, |rows| rows as u64))
+}
+
+/// Counts up to one past [`EXACT_COUNT_LIMIT`].
+async fn capped_count(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    cond: &Condition,
+) -> Result<Total> {
+    let matching = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(cond.clone())
+        .select_only()
+        .expr(Expr::val(1));
     let capped = sea_orm::sea_query::Query::select()
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(
@@ -834,6 +924,111 @@ async fn count_in(
     } else {
         Total::MoreThan(EXACT_COUNT_LIMIT)
     })
+}
+
+/// Every matching id (up to one past the limit) in the page's order. The
+/// inner query has no ORDER BY, so it is planned to read all its matches
+/// (a bitmap scan), not to walk an index hoping to stop early.
+async fn ordered_ids(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    cond: &Condition,
+    sort: Sort,
+) -> Result<Vec<i32>> {
+    use sea_orm::sea_query::{Alias, NullOrdering, Order, Query};
+    let inner = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(cond.clone())
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::LastName,
+            Column::FirstName,
+            Column::JoinDate,
+            Column::StatusId,
+        ])
+        .limit(EXACT_COUNT_LIMIT + 1)
+        .into_query();
+    let k = Alias::new("k");
+    let col = |name: &str| (k.clone(), Alias::new(name));
+    let mut outer = Query::select();
+    outer.column(col("id")).from_subquery(inner, k.clone());
+    match sort {
+        Sort::Name => {
+            outer
+                .order_by(col("last_name"), Order::Asc)
+                .order_by(col("first_name"), Order::Asc)
+                .order_by(col("id"), Order::Asc);
+        }
+        Sort::Joined => {
+            outer
+                .order_by_with_nulls(col("join_date"), Order::Desc, NullOrdering::Last)
+                .order_by(col("id"), Order::Desc);
+        }
+        Sort::Status => {
+            // The local's own order of statuses (ids and positions are ours, integers).
+            let case = directory
+                .statuses
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("WHEN {} THEN {i}", s.id))
+                .collect::<Vec<_>>()
+                .join(" ");
+            outer
+                .order_by_expr(
+                    Expr::cust(format!(
+                        "CASE \"k\".\"status_id\" {case} ELSE 2147483647 END"
+                    )),
+                    Order::Asc,
+                )
+                .order_by(col("last_name"), Order::Asc)
+                .order_by(col("first_name"), Order::Asc)
+                .order_by(col("id"), Order::Asc);
+        }
+    }
+    Ok(txn
+        .query_all(&outer)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
+        .collect())
+}
+
+/// The page after the cursor's member in `ids`; `None` when the cursor's
+/// member is not among them.
+async fn page_of(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    ids: &[i32],
+    after: Option<&After>,
+    limit: u64,
+) -> Result<Option<MemberPage>> {
+    let start = match after {
+        None => 0,
+        Some(a) => match ids.iter().position(|id| *id == a.id) {
+            Some(at) => at + 1,
+            None => return Ok(None),
+        },
+    };
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let chosen: Vec<i32> = ids.iter().skip(start).take(limit).copied().collect();
+    let mut rows = if chosen.is_empty() {
+        vec![]
+    } else {
+        Entity::find()
+            .in_tenant(tenant.id())
+            .filter(Column::Id.is_in(chosen.clone()))
+            .all(txn)
+            .await?
+    };
+    rows.sort_by_key(|m| chosen.iter().position(|id| *id == m.id));
+    let more = ids.len() > start + chosen.len();
+    let next = more.then(|| rows.last()).flatten().map(After::of);
+    Ok(Some(MemberPage {
+        members: rows,
+        next,
+    }))
 }
 
 /// What a member may change about themselves.
@@ -1108,21 +1303,44 @@ pub(crate) async fn conditions(
     tenant: &Tenant,
     filter: &MemberFilter,
 ) -> Result<Option<Condition>> {
+    let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
     Ok(conditions_with(
         &Directory::load_in(txn, tenant).await?,
         filter,
+        postgres,
     ))
 }
 
 /// [`conditions`] with the local's directory at hand (no queries).
-fn conditions_with(directory: &Directory, filter: &MemberFilter) -> Option<Condition> {
+fn conditions_with(
+    directory: &Directory,
+    filter: &MemberFilter,
+    postgres: bool,
+) -> Option<Condition> {
     let mut cond = Condition::all().add(if filter.archived {
         Column::ArchivedAt.is_not_null()
     } else {
         Column::ArchivedAt.is_null()
     });
-    for term in search_terms(filter.search.as_deref().unwrap_or_default()) {
-        cond = cond.add(Expr::col(Column::Search).like(format!("%{}%", like_escape(&term))));
+    let patterns: Vec<String> = search_terms(filter.search.as_deref().unwrap_or_default())
+        .iter()
+        .map(|term| format!("%{}%", like_escape(term)))
+        .collect();
+    if postgres && !patterns.is_empty() {
+        // Through the trigram index despite row-level security (migration 8).
+        let matching = sea_orm::sea_query::Query::select()
+            .expr(
+                sea_orm::sea_query::Func::cust(sea_orm::sea_query::Alias::new(
+                    "member_ids_matching",
+                ))
+                .args(patterns.into_iter().map(Expr::val)),
+            )
+            .to_owned();
+        cond = cond.add(Column::Id.in_subquery(matching));
+    } else {
+        for pattern in patterns {
+            cond = cond.add(Expr::col(Column::Search).like(pattern));
+        }
     }
     if let Some(pid) = filter.status {
         let s = directory.statuses.iter().find(|s| s.pid == pid)?;
