@@ -31,7 +31,7 @@ async fn page(
     layout: Layout,
     problem: Option<(String, String, String)>,
 ) -> WebResult {
-    let txn = local.tenant.begin().await.map_err(Error::from)?;
+    let txn = local.tenant.begin().await?;
     let statuses = membership_statuses::list(&txn, &local.tenant).await?;
     let all_sites = worksites::Model::list(&txn, &local.tenant).await?;
     let employers = employers::Model::list(&txn, &local.tenant)
