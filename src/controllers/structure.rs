@@ -10,7 +10,9 @@ use uuid::Uuid;
 use super::{redirect_with, render, render_invalid, Local, Pid, Verified, WebResult};
 use crate::{
     domain::{Permission, UnitName},
-    models::{bargaining_units, employers, membership_statuses, worksites, Error},
+    models::{
+        bargaining_units, employers, members::Directory, membership_statuses, worksites, Error,
+    },
     views::{
         structure::{EmployerRow, Index},
         Flash, Layout,
@@ -31,29 +33,26 @@ async fn page(
     layout: Layout,
     problem: Option<(String, String, String)>,
 ) -> WebResult {
-    let txn = local.tenant.begin().await?;
-    let statuses = membership_statuses::list(&txn, &local.tenant).await?;
-    let all_sites = worksites::Model::list(&txn, &local.tenant).await?;
-    let employers = employers::Model::list(&txn, &local.tenant)
-        .await?
-        .into_iter()
+    let directory = Directory::load(&local.tenant).await?;
+    let employers = directory
+        .employers
+        .iter()
         .map(|employer| EmployerRow {
-            worksites: all_sites
+            worksites: directory
+                .worksites
                 .iter()
                 .filter(|w| w.employer_id == employer.id)
                 .cloned()
                 .collect(),
-            employer,
+            employer: employer.clone(),
         })
         .collect();
-    let units = bargaining_units::Model::list(&txn, &local.tenant).await?;
-    txn.commit().await.map_err(Error::from)?;
     let view = Index {
         layout: layout.within(&local.tenant, &local.access),
         slug: local.tenant.slug().to_string(),
-        statuses,
+        statuses: directory.statuses.clone(),
         employers,
-        units,
+        units: directory.units.clone(),
         problem,
     };
     if view.problem.is_some() {
