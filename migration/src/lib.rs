@@ -13,6 +13,8 @@ mod m20261126_000005_jobs;
 pub mod m20261126_000006_members;
 mod m20261126_000007_member_batches;
 mod m20261126_000008_member_search;
+mod m20261126_000009_structure_version;
+mod m20261126_000010_local_access;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_members::Migration),
             Box::new(m20261126_000007_member_batches::Migration),
             Box::new(m20261126_000008_member_search::Migration),
+            Box::new(m20261126_000009_structure_version::Migration),
+            Box::new(m20261126_000010_local_access::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -236,7 +236,6 @@ impl FromRequestParts<AppContext> for Local {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, ctx: &AppContext) -> Result<Self, WebError> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, ctx).await?;
         let params = RawPathParams::from_request_parts(parts, ctx)
             .await
             .map_err(|_| WebError::NotFound)?;
@@ -245,6 +244,28 @@ impl FromRequestParts<AppContext> for Local {
             .find(|(k, _)| *k == "slug")
             .map(|(_, v)| v.to_string())
             .ok_or(WebError::NotFound)?;
+        if parts.extensions.get::<MaybeUser>().is_none() {
+            // The account, the local and the role in one read.
+            let session = Session::from_request_parts(parts, ctx)
+                .await
+                .map_err(|(_, m)| WebError::Internal(m.to_string()))?;
+            if let Some(user_id) = session.get::<i32>(USER_ID_KEY).await? {
+                match Tenant::enter_as(&ctx.db, user_id, &slug).await {
+                    Ok((tenant, access, user)) => {
+                        parts.extensions.insert(MaybeUser(Some(user.clone())));
+                        return Ok(Self {
+                            tenant,
+                            access,
+                            user,
+                        });
+                    }
+                    // Not in this local, or no such account: as below.
+                    Err(models::Error::NotFound) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, ctx).await?;
         let (tenant, access) = Tenant::enter(&ctx.db, user.id, &slug).await?;
         Ok(Self {
             tenant,

@@ -1,6 +1,11 @@
 //! Members (tenant-owned): the union's roll. Every change is checked
 //! against the person's permissions, kept in the audit log, and a status
 //! change also in the member's status history. Deleting archives.
+use std::{
+    collections::HashMap,
+    sync::{LazyLock, Mutex},
+};
+
 use chrono::{NaiveDate, Utc};
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
 use sea_orm::{
@@ -670,8 +675,8 @@ impl Model {
     ) -> Result<MemberPage> {
         require_list(by, filter)?;
         let txn = tenant.begin().await?;
-        let directory = Directory::load_in(&txn, tenant).await?;
-        let page = list_in(&txn, tenant, &directory, filter, sort, after, limit).await?;
+        let (directory, kept) = Directory::load_counted(&txn, tenant).await?;
+        let (page, _) = read(&txn, tenant, &directory, kept, filter, sort, after, limit).await?;
         txn.commit().await?;
         Ok(page)
     }
@@ -684,8 +689,8 @@ impl Model {
     pub async fn count(tenant: &Tenant, by: &Access, filter: &MemberFilter) -> Result<Total> {
         require_list(by, filter)?;
         let txn = tenant.begin().await?;
-        let directory = Directory::load_in(&txn, tenant).await?;
-        let total = count_in(&txn, tenant, &directory, filter).await?;
+        let (directory, kept) = Directory::load_counted(&txn, tenant).await?;
+        let (_, total) = read(&txn, tenant, &directory, kept, filter, Sort::Name, None, 0).await?;
         txn.commit().await?;
         Ok(total)
     }
@@ -705,9 +710,9 @@ impl Model {
     ) -> Result<Roll> {
         require_list(by, filter)?;
         let txn = tenant.begin().await?;
-        let directory = Directory::load_in(&txn, tenant).await?;
-        let page = list_in(&txn, tenant, &directory, filter, sort, after, limit).await?;
-        let total = count_in(&txn, tenant, &directory, filter).await?;
+        let (directory, kept) = Directory::load_counted(&txn, tenant).await?;
+        let (page, total) =
+            read(&txn, tenant, &directory, kept, filter, sort, after, limit).await?;
         txn.commit().await?;
         Ok(Roll {
             page,
@@ -732,52 +737,18 @@ pub struct Roll {
     pub directory: Directory,
 }
 
-async fn list_in(
-    txn: &DatabaseTransaction,
-    tenant: &Tenant,
-    directory: &Directory,
-    filter: &MemberFilter,
-    sort: Sort,
-    after: Option<&After>,
-    limit: u64,
-) -> Result<MemberPage> {
-    Ok(read(txn, tenant, directory, filter, sort, after, limit)
-        .await?
-        .0)
-}
-
-async fn count_in(
-    txn: &DatabaseTransaction,
-    tenant: &Tenant,
-    directory: &Directory,
-    filter: &MemberFilter,
-) -> Result<Total> {
-    if filter.is_everyone() {
-        return kept_count(txn, tenant).await;
-    }
-    Ok(read(txn, tenant, directory, filter, Sort::Name, None, 0)
-        .await?
-        .1)
-}
-
-async fn kept_count(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<Total> {
-    let kept = tenant_rows::Entity::find_by_id(tenant.id())
-        .one(txn)
-        .await?
-        .map_or(0, |t| t.members_count);
-    Ok(Total::Exact(u64::try_from(kept).unwrap_or(0)))
-}
-
 /// Reads a page and the total. The unfiltered roll and dense filters walk
 /// an index in the page's order (matches come early). A sparse filter or a
 /// search (PostgreSQL) first takes every matching id, up to
 /// [`EXACT_COUNT_LIMIT`], ordered by the database (so a page is one
 /// bitmap scan and a sort, wherever its matches sit in the order, and the
 /// total is exact); past that it walks too, with the planner's estimate.
+#[allow(clippy::too_many_arguments)]
 async fn read(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     directory: &Directory,
+    kept: i32,
     filter: &MemberFilter,
     sort: Sort,
     after: Option<&After>,
@@ -796,7 +767,7 @@ async fn read(
     };
     if filter.is_everyone() {
         let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
-        return Ok((page, kept_count(txn, tenant).await?));
+        return Ok((page, Total::Exact(u64::try_from(kept).unwrap_or(0))));
     }
     if !postgres {
         let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
@@ -1205,7 +1176,11 @@ impl Model {
         by: &Access,
         filter: MemberFilter,
     ) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
+        use futures_util::StreamExt;
         require_list(by, &filter)?;
+        if tenant.db().get_database_backend() == sea_orm::DbBackend::Postgres {
+            return Ok(export_copy(tenant, &filter).await?.left_stream());
+        }
         let directory = std::sync::Arc::new(Directory::load(tenant).await?);
         let state = (
             tenant.clone(),
@@ -1268,8 +1243,100 @@ impl Model {
                     Ok(Some((bytes, (tenant, by, filter, page.next, false, done))))
                 }
             },
-        ))
+        )
+        .right_stream())
     }
+}
+
+/// Bytes sent to the client at a time by the PostgreSQL export.
+const EXPORT_CHUNK: usize = 256 * 1024;
+
+/// The export on PostgreSQL: the database writes the CSV itself (`COPY …
+/// TO STDOUT`, in the tenant's scoped transaction on a connection of its
+/// own), a task forwards it in large chunks while the client reads. The
+/// connection is closed afterwards rather than pooled, so a client that
+/// leaves mid-way cannot hand a connection still in COPY to the next request.
+async fn export_copy(
+    tenant: &Tenant,
+    filter: &MemberFilter,
+) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
+    use futures_util::StreamExt;
+    use sea_orm::{
+        sea_query::PostgresQueryBuilder,
+        sqlx,
+    };
+    let txn = tenant.begin().await?;
+    let directory = Directory::load_in(&txn, tenant).await?;
+    txn.commit().await?;
+    // Values are inlined (COPY takes no parameters) by sea-query's quoting;
+    // filters arrive here as integer ids, dates and escaped LIKE patterns.
+    let inner = match conditions_with(&directory, filter, true) {
+        Some(cond) => Entity::find()
+            .in_tenant(tenant.id())
+            .filter(cond)
+            .into_query()
+            .to_string(PostgresQueryBuilder),
+        None => "SELECT * FROM members WHERE false".to_string(),
+    };
+    let sql = format!(
+        "COPY (SELECT m.first_name, m.last_name, m.email, m.phone, m.address, m.employee_number,
+                      e.name AS employer, w.name AS worksite, u.name AS bargaining_unit,
+                      s.name AS status, to_char(m.join_date, 'YYYY-MM-DD') AS join_date,
+                      to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at
+                 FROM ({inner}) m
+                 LEFT JOIN employers e ON e.id = m.employer_id
+                 LEFT JOIN worksites w ON w.id = m.worksite_id
+                 LEFT JOIN bargaining_units u ON u.id = m.bargaining_unit_id
+                 LEFT JOIN membership_statuses s ON s.id = m.status_id
+                ORDER BY m.last_name, m.first_name, m.id)
+         TO STDOUT WITH (FORMAT csv, HEADER true)"
+    );
+    let pool = tenant.db().get_postgres_connection_pool().clone();
+    let tenant_id = tenant.id().to_string();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>>>(4);
+    tokio::spawn(async move {
+        let copied = async {
+            let mut conn = pool.acquire().await?;
+            conn.close_on_drop();
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            sqlx::query(super::tenants::SCOPE_SQL)
+                .bind(migration::rls::TENANT_ROLE)
+                .bind(&tenant_id)
+                .bind("")
+                .bind("")
+                .bind("")
+                .execute(&mut *conn)
+                .await?;
+            let mut rows = conn.copy_out_raw(&sql).await?;
+            let mut chunk = Vec::with_capacity(EXPORT_CHUNK + 4096);
+            while let Some(row) = rows.next().await {
+                chunk.extend_from_slice(&row?);
+                if chunk.len() >= EXPORT_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK + 4096));
+                    if tx.send(Ok(full)).await.is_err() {
+                        return Ok(()); // the client left
+                    }
+                }
+            }
+            drop(rows);
+            if !chunk.is_empty() {
+                let _ = tx.send(Ok(chunk)).await;
+            }
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok::<_, sqlx::Error>(())
+        }
+        .await;
+        if let Err(e) = copied {
+            tracing::error!(error = %e, "member export failed");
+            let _ = tx
+                .send(Err(Error::Db(sea_orm::DbErr::Custom(e.to_string()))))
+                .await;
+        }
+    });
+    Ok(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+    .boxed())
 }
 
 fn csv_error(e: csv::Error) -> Error {
@@ -1454,6 +1521,7 @@ fn segments(
 
 /// The local's statuses and structure, to show members with and to offer
 /// in forms and filters.
+#[derive(Clone)]
 pub struct Directory {
     pub statuses: Vec<membership_statuses::Model>,
     pub employers: Vec<employers::Model>,
@@ -1472,12 +1540,44 @@ impl Directory {
     }
 
     pub(crate) async fn load_in(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<Self> {
-        Ok(Self {
+        Ok(Self::load_counted(txn, tenant).await?.0)
+    }
+
+    /// The directory and the local's kept count of members, from one read of
+    /// the local's row: the directory comes from memory while the row's
+    /// `structure_version` (raised by the database on every change, never
+    /// reused) is the one it was read at.
+    async fn load_counted(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<(Self, i32)> {
+        type Cache = Mutex<HashMap<Uuid, (i64, Directory)>>;
+        static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
+        // Enough for every local active on one web process; past it the
+        // cache starts over rather than growing.
+        const MOST: usize = 10_000;
+        let row = tenant_rows::Entity::find_by_id(tenant.id())
+            .one(txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let cached = CACHE
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&row.pid).cloned())
+            .filter(|(version, _)| *version == row.structure_version);
+        if let Some((_, directory)) = cached {
+            return Ok((directory, row.members_count));
+        }
+        let directory = Self {
             statuses: membership_statuses::list(txn, tenant).await?,
             employers: employers::Model::list(txn, tenant).await?,
             worksites: worksites::Model::list(txn, tenant).await?,
             units: bargaining_units::Model::list(txn, tenant).await?,
-        })
+        };
+        if let Ok(mut cache) = CACHE.lock() {
+            if cache.len() >= MOST {
+                cache.clear();
+            }
+            cache.insert(row.pid, (row.structure_version, directory.clone()));
+        }
+        Ok((directory, row.members_count))
     }
 
     #[must_use]

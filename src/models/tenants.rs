@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, Statement, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -50,14 +50,18 @@ pub(crate) async fn begin_scoped(
     Ok(txn)
 }
 
+/// Sets a transaction's scope: role, local, user, invitation and API token
+/// digests ($1–$5), all transaction-local.
+pub(crate) const SCOPE_SQL: &str = "SELECT set_config('role', $1, true), \
+     set_config('app.tenant_id', $2, true), set_config('app.user_id', $3, true), \
+     set_config('app.invitation_token', $4, true), set_config('app.api_token', $5, true)";
+
 pub(crate) async fn apply_scope(txn: &DatabaseTransaction, scope: &Scope<'_>) -> Result<()> {
     if txn.get_database_backend() == DbBackend::Postgres {
         let text = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), \
-             set_config('app.user_id', $3, true), set_config('app.invitation_token', $4, true), \
-             set_config('app.api_token', $5, true)",
+            SCOPE_SQL,
             [
                 migration::rls::TENANT_ROLE.into(),
                 text(scope.tenant_id).into(),
@@ -138,6 +142,79 @@ impl Tenant {
         user_id: i32,
         slug: &str,
     ) -> Result<(Self, Access)> {
+        let (tenant, access, _) = Self::enter_as(db, user_id, slug).await?;
+        Ok((tenant, access))
+    }
+
+    /// [`Tenant::enter`] that also returns the person's account: on
+    /// PostgreSQL one round trip (`local_access()`, see its migration),
+    /// which every page of a local starts with.
+    ///
+    /// # Errors
+    /// `NotFound`, `Suspended`, `AccessDisabled`, or a database error.
+    pub async fn enter_as(
+        db: &DatabaseConnection,
+        user_id: i32,
+        slug: &str,
+    ) -> Result<(Self, Access, users::Model)> {
+        // Whatever a URL carries, only a well-formed slug reaches the database.
+        let slug = Slug::parse(slug).map_err(|_| Error::NotFound)?;
+        let (local, membership, role, user) = if db.get_database_backend() == DbBackend::Postgres {
+            Self::find_access(db, user_id, slug.as_str()).await?
+        } else {
+            let user = users::Model::find_by_id(db, user_id).await?;
+            let (local, membership, role) =
+                Self::find_membership(db, user_id, slug.as_str()).await?;
+            (local, membership, role, user)
+        };
+        if local.status == SUSPENDED {
+            return Err(Error::Suspended(local.name));
+        }
+        if membership.disabled_at.is_some() {
+            return Err(Error::AccessDisabled);
+        }
+        let access = Access::new(&membership, &role);
+        Ok((
+            Self {
+                local,
+                db: db.clone(),
+            },
+            access,
+            user,
+        ))
+    }
+
+    async fn find_access(
+        db: &DatabaseConnection,
+        user_id: i32,
+        slug: &str,
+    ) -> Result<(Model, membership_rows::Model, role_rows::Model, users::Model)> {
+        #[derive(serde::Deserialize)]
+        struct Found {
+            local: Model,
+            membership: membership_rows::Model,
+            role: role_rows::Model,
+            user: users::Model,
+        }
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT local_access($1, $2) AS found",
+                [slug.into(), user_id.into()],
+            ))
+            .await?
+            .ok_or(Error::NotFound)?;
+        let found: Option<serde_json::Value> = row.try_get("", "found")?;
+        let found: Found = serde_json::from_value(found.ok_or(Error::NotFound)?)
+            .map_err(|e| Error::Db(DbErr::Type(format!("local_access: {e}"))))?;
+        Ok((found.local, found.membership, found.role, found.user))
+    }
+
+    async fn find_membership(
+        db: &DatabaseConnection,
+        user_id: i32,
+        slug: &str,
+    ) -> Result<(Model, membership_rows::Model, role_rows::Model)> {
         let local = Model::find_by_slug(db, slug).await?;
         let txn = begin_scoped(
             db,
@@ -157,20 +234,7 @@ impl Tenant {
             .ok_or(Error::NotFound)?;
         txn.commit().await?;
         let role = role.ok_or(Error::NotFound)?;
-        if local.status == SUSPENDED {
-            return Err(Error::Suspended(local.name));
-        }
-        if membership.disabled_at.is_some() {
-            return Err(Error::AccessDisabled);
-        }
-        let access = Access::new(&membership, &role);
-        Ok((
-            Self {
-                local,
-                db: db.clone(),
-            },
-            access,
-        ))
+        Ok((local, membership, role))
     }
 
     /// Registers a local: the tenant, its default roles and its first admin,

@@ -444,6 +444,73 @@ async fn sign_in(base: &str, email: &str) -> Result<String> {
     Ok(header(&jar))
 }
 
+const ADMIN_EMAIL: &str = "bench-admin@example.org";
+const BIG_SLUG: &str = "bench-big";
+
+/// The admin and the big local of a database seeded by an earlier run (kept
+/// with `BENCH_PGDATA`), so a run can measure again without seeding.
+async fn reuse(db: &DatabaseConnection) -> Result<Option<(users::Model, Tenant)>> {
+    let Ok(admin) = users::Model::find_by_email(db, &Email::parse(ADMIN_EMAIL).map_err(fail)?).await
+    else {
+        return Ok(None);
+    };
+    match Tenant::enter(db, admin.id, BIG_SLUG).await {
+        Ok((local, _)) => Ok(Some((admin, local))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Seeds the big local and the small ones; returns the admin of them all
+/// and the big local.
+async fn seed(
+    db: &DatabaseConnection,
+    big: usize,
+    locals: usize,
+    each: usize,
+) -> Result<(users::Model, Tenant)> {
+    let admin = users::Model::create(
+        db,
+        NewUser {
+            name: PersonName::parse("Bench Admin").map_err(fail)?,
+            email: Email::parse(ADMIN_EMAIL).map_err(fail)?,
+            password: Password::parse(PASSWORD).map_err(fail)?,
+            email_verified: true,
+        },
+    )
+    .await
+    .map_err(fail)?;
+    println!("== seeding: 1 local × {big} members + {locals} locals × {each}");
+    let t = Instant::now();
+    // The trigram index is built once after the rows are in (much faster than row by row).
+    db.execute_unprepared("DROP INDEX IF EXISTS ix_members_search_trgm")
+        .await
+        .map_err(fail)?;
+    let (big_local, s, e, u, st) = local_with_structure(db, &admin, BIG_SLUG).await?;
+    seed_members(db, big_local.id(), big, (&s, &e, &u, &st)).await?;
+    for i in 0..locals {
+        let (local, s, e, u, st) =
+            local_with_structure(db, &admin, &format!("bench-{i:03}")).await?;
+        seed_members(db, local.id(), each, (&s, &e, &u, &st)).await?;
+    }
+    println!("   members inserted in {:.1} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    for sql in [
+        "CREATE INDEX ix_members_search_trgm ON members USING gin (tenant_id, search gin_trgm_ops)",
+        "INSERT INTO member_status_changes (tenant_id, member_id, to_status_id, changed_on, created_at)
+         SELECT tenant_id, id, status_id, COALESCE(join_date, CURRENT_DATE), now() FROM members",
+        "UPDATE tenants SET members_count = c.n FROM (SELECT tenant_id, count(*) AS n FROM members
+         WHERE archived_at IS NULL GROUP BY tenant_id) c WHERE c.tenant_id = tenants.id",
+        "ANALYZE",
+    ] {
+        db.execute_unprepared(sql).await.map_err(fail)?;
+    }
+    println!(
+        "   indexes, history and statistics in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok((admin, big_local))
+}
+
 async fn rows(db: &DatabaseConnection, sql: &str) -> Result<Vec<sea_orm::QueryResult>> {
     db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql.to_string()))
         .await
@@ -472,52 +539,17 @@ impl Task for MembersBench {
         if db.get_database_backend() != DbBackend::Postgres {
             return Err(Error::string("the members benchmark runs on PostgreSQL"));
         }
-        let admin = users::Model::create(
-            db,
-            NewUser {
-                name: PersonName::parse("Bench Admin").map_err(fail)?,
-                email: Email::parse(&format!(
-                    "bench-{}@example.org",
-                    uuid::Uuid::new_v4().simple()
-                ))
-                .map_err(fail)?,
-                password: Password::parse(PASSWORD).map_err(fail)?,
-                email_verified: true,
-            },
-        )
-        .await
-        .map_err(fail)?;
-
-        println!("== seeding: 1 local × {big} members + {locals} locals × {each}");
-        let t = Instant::now();
-        // The trigram index is built once after the rows are in (much faster than row by row).
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_members_search_trgm")
-            .await
-            .map_err(fail)?;
-        let (big_local, s, e, u, st) = local_with_structure(db, &admin, "bench-big").await?;
-        seed_members(db, big_local.id(), big, (&s, &e, &u, &st)).await?;
-        for i in 0..locals {
-            let (local, s, e, u, st) =
-                local_with_structure(db, &admin, &format!("bench-{i:03}")).await?;
-            seed_members(db, local.id(), each, (&s, &e, &u, &st)).await?;
-        }
-        println!("   members inserted in {:.1} s", t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        for sql in [
-            "CREATE INDEX ix_members_search_trgm ON members USING gin (tenant_id, search gin_trgm_ops)",
-            "INSERT INTO member_status_changes (tenant_id, member_id, to_status_id, changed_on, created_at)
-             SELECT tenant_id, id, status_id, COALESCE(join_date, CURRENT_DATE), now() FROM members",
-            "UPDATE tenants SET members_count = c.n FROM (SELECT tenant_id, count(*) AS n FROM members
-             WHERE archived_at IS NULL GROUP BY tenant_id) c WHERE c.tenant_id = tenants.id",
-            "ANALYZE",
-        ] {
-            db.execute_unprepared(sql).await.map_err(fail)?;
-        }
-        println!(
-            "   indexes, history and statistics in {:.1} s",
-            t.elapsed().as_secs_f64()
-        );
-
+        let phases = vars
+            .cli_arg("phases")
+            .unwrap_or("http,export,import")
+            .to_string();
+        let (admin, big_local) = match reuse(db).await? {
+            Some(seeded) => {
+                println!("== reusing the seeded benchmark database");
+                seeded
+            }
+            None => seed(db, big, locals, each).await?,
+        };
         let slug = big_local.slug().to_string();
         let tid = big_local.id();
         let pids: Vec<String> = rows(db, &format!("SELECT pid::text AS p FROM members WHERE tenant_id = {tid} ORDER BY random() LIMIT 2000"))
@@ -637,6 +669,10 @@ impl Task for MembersBench {
                 pids.iter().map(|p| format!("{list}/{p}")).collect(),
             ),
         ];
+        let scenarios: Vec<_> = scenarios
+            .into_iter()
+            .filter(|_| phases.contains("http"))
+            .collect();
         // Warm the server's and the database's caches once.
         for (_, urls) in &scenarios {
             let _ = drive(&client, &base, &cookie, urls.clone(), concurrency, 1).await;
@@ -647,6 +683,7 @@ impl Task for MembersBench {
                 .print(name);
         }
 
+        if phases.contains("export") {
         println!("== export over HTTP (streamed CSV of all {big} members)");
         let t = Instant::now();
         let request = axum::http::Request::get(format!("{base}{list}.csv"))
@@ -668,10 +705,14 @@ impl Task for MembersBench {
             bytes as f64 / 1e6,
             lines.saturating_sub(1) as f64 / secs
         );
+        }
         let _ = server.kill().await;
+        if !phases.contains("import") {
+            return Ok(());
+        }
 
         println!("== import of a {import_rows}-row CSV into a new local (the import job's code)");
-        let (target, ..) = local_with_structure(db, &admin, "bench-import").await?;
+        let (target, ..) = local_with_structure(db, &admin, &format!("bench-import-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])).await?;
         let (_, access) = Tenant::enter(db, admin.id, target.slug())
             .await
             .map_err(fail)?;

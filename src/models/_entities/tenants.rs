@@ -18,6 +18,7 @@ pub struct Model {
     pub status_reason: Option<String>,
     pub users_count: i32,
     pub members_count: i32,
+    pub structure_version: i64,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }
