@@ -15,6 +15,7 @@ mod m20261126_000007_member_batches;
 mod m20261126_000008_member_search;
 mod m20261126_000009_structure_version;
 mod m20261126_000010_local_access;
+mod m20261126_000011_member_filters;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_member_search::Migration),
             Box::new(m20261126_000009_structure_version::Migration),
             Box::new(m20261126_000010_local_access::Migration),
+            Box::new(m20261126_000011_member_filters::Migration),
             // inject-above (do not remove this comment)
         ]
     }

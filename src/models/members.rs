@@ -778,7 +778,7 @@ async fn read(
     // list walks the order's index, where matches then come early; walking
     // on the planner's estimate alone read whole index ranges when filters
     // were correlated (estimated 30,000, truly none).
-    let ids = ordered_ids(txn, tenant, directory, &cond, sort).await?;
+    let ids = ordered_ids(txn, tenant, directory, filter, &cond, sort).await?;
     if ids.len() as u64 <= EXACT_COUNT_LIMIT {
         let total = Total::Exact(ids.len() as u64);
         if let Some(page) = page_of(txn, tenant, &ids, after, limit).await? {
@@ -906,23 +906,43 @@ async fn ordered_ids(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     directory: &Directory,
+    filter: &MemberFilter,
     cond: &Condition,
     sort: Sort,
 ) -> Result<Vec<i32>> {
-    use sea_orm::sea_query::{Alias, NullOrdering, Order, Query};
-    let inner = Entity::find()
-        .in_tenant(tenant.id())
-        .filter(cond.clone())
-        .select_only()
-        .columns([
-            Column::Id,
-            Column::LastName,
-            Column::FirstName,
-            Column::JoinDate,
-            Column::StatusId,
-        ])
-        .limit(EXACT_COUNT_LIMIT + 1)
-        .into_query();
+    use sea_orm::sea_query::{Alias, Func, NullOrdering, Order, Query};
+    // Only the order's columns, so an index can answer without the table.
+    let mut columns = vec![Column::Id];
+    columns.extend(match sort {
+        Sort::Name => vec![Column::LastName, Column::FirstName],
+        Sort::Joined => vec![Column::JoinDate],
+        Sort::Status => vec![Column::StatusId, Column::LastName, Column::FirstName],
+    });
+    let patterns = search_patterns(filter);
+    let inner = if patterns.is_empty() {
+        Entity::find()
+            .in_tenant(tenant.id())
+            .filter(cond.clone())
+            .select_only()
+            .columns(columns)
+            .limit(EXACT_COUNT_LIMIT + 1)
+            .into_query()
+    } else {
+        // A search reads its matches' rows once, through the trigram index
+        // (migration 11's `members_matching`, named `members` here so the
+        // other conditions apply to it unchanged).
+        let rest = filter_conditions(directory, filter).unwrap_or_else(Condition::all);
+        Query::select()
+            .columns(columns)
+            .from_function(
+                Func::cust(Alias::new("members_matching")).args(patterns.into_iter().map(Expr::val)),
+                Alias::new("members"),
+            )
+            .and_where(Column::TenantId.eq(tenant.id()))
+            .cond_where(rest)
+            .limit(EXACT_COUNT_LIMIT + 1)
+            .to_owned()
+    };
     let k = Alias::new("k");
     let col = |name: &str| (k.clone(), Alias::new(name));
     let mut outer = Query::select();
@@ -1386,15 +1406,8 @@ fn conditions_with(
     filter: &MemberFilter,
     postgres: bool,
 ) -> Option<Condition> {
-    let mut cond = Condition::all().add(if filter.archived {
-        Column::ArchivedAt.is_not_null()
-    } else {
-        Column::ArchivedAt.is_null()
-    });
-    let patterns: Vec<String> = search_terms(filter.search.as_deref().unwrap_or_default())
-        .iter()
-        .map(|term| format!("%{}%", like_escape(term)))
-        .collect();
+    let mut cond = filter_conditions(directory, filter)?;
+    let patterns = search_patterns(filter);
     if postgres && !patterns.is_empty() {
         // Through the trigram index despite row-level security (migration 8).
         let matching = sea_orm::sea_query::Query::select()
@@ -1411,6 +1424,24 @@ fn conditions_with(
             cond = cond.add(Expr::col(Column::Search).like(pattern));
         }
     }
+    Some(cond)
+}
+
+/// The search as LIKE patterns (escaped), one per term.
+fn search_patterns(filter: &MemberFilter) -> Vec<String> {
+    search_terms(filter.search.as_deref().unwrap_or_default())
+        .iter()
+        .map(|term| format!("%{}%", like_escape(term)))
+        .collect()
+}
+
+/// Every condition of the filter but the search.
+fn filter_conditions(directory: &Directory, filter: &MemberFilter) -> Option<Condition> {
+    let mut cond = Condition::all().add(if filter.archived {
+        Column::ArchivedAt.is_not_null()
+    } else {
+        Column::ArchivedAt.is_null()
+    });
     if let Some(pid) = filter.status {
         let s = directory.statuses.iter().find(|s| s.pid == pid)?;
         cond = cond.add(Column::StatusId.eq(s.id));
