@@ -935,7 +935,8 @@ async fn ordered_ids(
         Query::select()
             .columns(columns)
             .from_function(
-                Func::cust(Alias::new("members_matching")).args(patterns.into_iter().map(Expr::val)),
+                Func::cust(Alias::new("members_matching"))
+                    .args(patterns.into_iter().map(Expr::val)),
                 Alias::new("members"),
             )
             .and_where(Column::TenantId.eq(tenant.id()))
@@ -1281,10 +1282,7 @@ async fn export_copy(
     filter: &MemberFilter,
 ) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
     use futures_util::StreamExt;
-    use sea_orm::{
-        sea_query::PostgresQueryBuilder,
-        sqlx,
-    };
+    use sea_orm::{sea_query::PostgresQueryBuilder, sqlx};
     let txn = tenant.begin().await?;
     let directory = Directory::load_in(&txn, tenant).await?;
     txn.commit().await?;
@@ -1332,7 +1330,8 @@ async fn export_copy(
             while let Some(row) = rows.next().await {
                 chunk.extend_from_slice(&row?);
                 if chunk.len() >= EXPORT_CHUNK {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK + 4096));
+                    let full =
+                        std::mem::replace(&mut chunk, Vec::with_capacity(EXPORT_CHUNK + 4096));
                     if tx.send(Ok(full)).await.is_err() {
                         return Ok(()); // the client left
                     }

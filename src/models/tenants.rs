@@ -188,7 +188,12 @@ impl Tenant {
         db: &DatabaseConnection,
         user_id: i32,
         slug: &str,
-    ) -> Result<(Model, membership_rows::Model, role_rows::Model, users::Model)> {
+    ) -> Result<(
+        Model,
+        membership_rows::Model,
+        role_rows::Model,
+        users::Model,
+    )> {
         #[derive(serde::Deserialize)]
         struct Found {
             local: Model,

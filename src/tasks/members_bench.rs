@@ -450,7 +450,8 @@ const BIG_SLUG: &str = "bench-big";
 /// The admin and the big local of a database seeded by an earlier run (kept
 /// with `BENCH_PGDATA`), so a run can measure again without seeding.
 async fn reuse(db: &DatabaseConnection) -> Result<Option<(users::Model, Tenant)>> {
-    let Ok(admin) = users::Model::find_by_email(db, &Email::parse(ADMIN_EMAIL).map_err(fail)?).await
+    let Ok(admin) =
+        users::Model::find_by_email(db, &Email::parse(ADMIN_EMAIL).map_err(fail)?).await
     else {
         return Ok(None);
     };
@@ -686,27 +687,27 @@ impl Task for MembersBench {
         }
 
         if phases.contains("export") {
-        println!("== export over HTTP (streamed CSV of all {big} members)");
-        let t = Instant::now();
-        let request = axum::http::Request::get(format!("{base}{list}.csv"))
-            .header("cookie", &cookie)
-            .body(Empty::<Bytes>::new())
-            .map_err(fail)?;
-        let mut body = client.request(request).await.map_err(fail)?.into_body();
-        let (mut bytes, mut lines) = (0usize, 0usize);
-        while let Some(frame) = body.frame().await {
-            if let Ok(data) = frame.map_err(fail)?.into_data() {
-                bytes += data.len();
-                lines += data.iter().filter(|b| **b == b'\n').count();
+            println!("== export over HTTP (streamed CSV of all {big} members)");
+            let t = Instant::now();
+            let request = axum::http::Request::get(format!("{base}{list}.csv"))
+                .header("cookie", &cookie)
+                .body(Empty::<Bytes>::new())
+                .map_err(fail)?;
+            let mut body = client.request(request).await.map_err(fail)?.into_body();
+            let (mut bytes, mut lines) = (0usize, 0usize);
+            while let Some(frame) = body.frame().await {
+                if let Ok(data) = frame.map_err(fail)?.into_data() {
+                    bytes += data.len();
+                    lines += data.iter().filter(|b| **b == b'\n').count();
+                }
             }
-        }
-        let secs = t.elapsed().as_secs_f64();
-        println!(
-            "export: {} rows, {:.1} MB in {secs:.1} s = {:.0} rows/s",
-            lines.saturating_sub(1),
-            bytes as f64 / 1e6,
-            lines.saturating_sub(1) as f64 / secs
-        );
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "export: {} rows, {:.1} MB in {secs:.1} s = {:.0} rows/s",
+                lines.saturating_sub(1),
+                bytes as f64 / 1e6,
+                lines.saturating_sub(1) as f64 / secs
+            );
         }
         let _ = server.kill().await;
         if !phases.contains("import") {
@@ -714,7 +715,15 @@ impl Task for MembersBench {
         }
 
         println!("== import of a {import_rows}-row CSV into a new local (the import job's code)");
-        let (target, ..) = local_with_structure(db, &admin, &format!("bench-import-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])).await?;
+        let (target, ..) = local_with_structure(
+            db,
+            &admin,
+            &format!(
+                "bench-import-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+        )
+        .await?;
         let (_, access) = Tenant::enter(db, admin.id, target.slug())
             .await
             .map_err(fail)?;
