@@ -575,3 +575,157 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
         "about 1,234,567 members"
     );
 }
+
+#[tokio::test]
+async fn the_structure_shown_follows_every_change_even_one_made_by_another_process() {
+    use sea_orm::ConnectionTrait;
+    use unionhall::models::members::Directory;
+    let app = TestApp::start().await;
+    let slug = unique_slug("dir");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let employer = employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
+        .await
+        .unwrap();
+    let site = worksites::Model::create(
+        &tenant,
+        employer.pid,
+        &UnitName::parse("North Wing").unwrap(),
+    )
+    .await
+    .unwrap();
+    Member::create(
+        &tenant,
+        &access,
+        NewMember {
+            worksite: Some(site.pid),
+            ..member("Lucy", "Parsons")
+        },
+    )
+    .await
+    .unwrap();
+    let before = Directory::load(&tenant).await.unwrap();
+    assert_eq!(before.worksite(Some(site.id)), "North Wing");
+
+    // Another process (here: SQL on the connection, outside the app's
+    // models) renames the worksite and adds a unit.
+    tenant
+        .db()
+        .execute_unprepared(&format!(
+            "UPDATE worksites SET name = 'South Wing' WHERE id = {}",
+            site.id
+        ))
+        .await
+        .unwrap();
+    bargaining_units::Model::create(&tenant, &UnitName::parse("Nurses").unwrap())
+        .await
+        .unwrap();
+    let after = Directory::load(&tenant).await.unwrap();
+    assert_eq!(after.worksite(Some(site.id)), "South Wing");
+    assert_eq!(after.units.len(), 1);
+    let roll = Member::roll(
+        &tenant,
+        &access,
+        &MemberFilter {
+            worksite: Some(site.pid),
+            ..MemberFilter::default()
+        },
+        Sort::Name,
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    assert_eq!(roll.page.members.len(), 1);
+    assert_eq!(roll.directory.worksite(Some(site.id)), "South Wing");
+
+    // One local's change leaves another's structure as it was.
+    let (other, other_admin) = app.local_with_admin(&unique_slug("dir2")).await;
+    let _ = app.enter(&other_admin, other.slug()).await;
+    assert!(Directory::load(&other).await.unwrap().worksites.is_empty());
+}
+
+#[tokio::test]
+async fn a_search_combines_with_filters_and_takes_quotes_and_wildcards_literally() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("sq");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let employer = employers::Model::create(&tenant, &UnitName::parse("Port").unwrap())
+        .await
+        .unwrap();
+    let dock = worksites::Model::create(&tenant, employer.pid, &UnitName::parse("Dock").unwrap())
+        .await
+        .unwrap();
+    let yard = worksites::Model::create(&tenant, employer.pid, &UnitName::parse("Yard").unwrap())
+        .await
+        .unwrap();
+    let lapsed = status_pid(&tenant, "Lapsed").await;
+    for (first, last, site, status) in [
+        ("Kate", "O'Brien", &dock, None),
+        ("Sean", "O'Brien", &yard, None),
+        ("Mary", "O'Brien", &dock, Some(lapsed)),
+        ("Tom", "Obrien", &dock, None),
+    ] {
+        Member::create(
+            &tenant,
+            &access,
+            NewMember {
+                worksite: Some(site.pid),
+                status,
+                ..member(first, last)
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let firsts = |page: unionhall::models::members::MemberPage| {
+        page.members
+            .into_iter()
+            .map(|m| m.first_name)
+            .collect::<Vec<_>>()
+    };
+    let at_dock = MemberFilter {
+        search: Some("o'bri".into()),
+        worksite: Some(dock.pid),
+        ..MemberFilter::default()
+    };
+    assert_eq!(
+        firsts(
+            Member::list(&tenant, &access, &at_dock, Sort::Name, None, 50)
+                .await
+                .unwrap()
+        ),
+        ["Kate", "Mary"],
+        "the quote is part of the search, the worksite narrows it"
+    );
+    let lapsed_at_dock = MemberFilter {
+        status: Some(lapsed),
+        ..at_dock.clone()
+    };
+    assert_eq!(
+        firsts(
+            Member::list(&tenant, &access, &lapsed_at_dock, Sort::Name, None, 50)
+                .await
+                .unwrap()
+        ),
+        ["Mary"]
+    );
+    assert!(matches!(
+        Member::count(&tenant, &access, &lapsed_at_dock)
+            .await
+            .unwrap(),
+        Total::Exact(1)
+    ));
+    let wildcard = MemberFilter {
+        search: Some("o_brien".into()),
+        ..MemberFilter::default()
+    };
+    assert!(
+        Member::list(&tenant, &access, &wildcard, Sort::Name, None, 50)
+            .await
+            .unwrap()
+            .members
+            .is_empty()
+    );
+}

@@ -538,6 +538,31 @@ async fn the_export_streams_the_current_view_as_csv_that_the_import_reads_back()
         10
     );
 
+    let searched = browser
+        .get(&format!("/l/{slug}/members.csv?q=pat0"))
+        .await
+        .text();
+    assert_eq!(
+        csv::Reader::from_reader(searched.as_bytes())
+            .records()
+            .count(),
+        10,
+        "Pat00 to Pat09"
+    );
+    // The search reaches the database's CSV writer as quoted text only.
+    let hostile = browser
+        .get(&format!(
+            "/l/{slug}/members.csv?q=%27%29%3B%20--%20quote%22d"
+        ))
+        .await;
+    assert_eq!(hostile.status_code(), 200);
+    assert_eq!(
+        csv::Reader::from_reader(hostile.text().as_bytes())
+            .records()
+            .count(),
+        0
+    );
+
     let member_role = app.person_with_role(&tenant, "Member").await;
     let mut outsider = app.client();
     outsider.sign_in(&member_role.email, PASSWORD).await;
