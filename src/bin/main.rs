@@ -2,6 +2,9 @@ use loco_rs::cli;
 use migration::Migrator;
 use unionhall::{app::App, workers::ProcessRole};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> loco_rs::Result<()> {
     let args: Vec<String> = std::env::args().collect();
