@@ -647,9 +647,8 @@ impl Model {
     /// `NotFound` (also another local's or an archived member), `Forbidden`.
     pub async fn record(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<MemberRecord> {
         by.require(Permission::MembersRead)?;
-        let txn = tenant.begin().await?;
+        let (txn, directory, _) = Directory::open(tenant).await?;
         let member = Self::find_in(&txn, tenant, pid, false).await?;
-        let directory = Directory::load_in(&txn, tenant).await?;
         let history = member.status_history_in(&txn, tenant, &directory).await?;
         let audit = audit_events::for_subject_in(&txn, tenant, (SUBJECT, member.id), 50).await?;
         txn.commit().await?;
@@ -674,8 +673,7 @@ impl Model {
         limit: u64,
     ) -> Result<MemberPage> {
         require_list(by, filter)?;
-        let txn = tenant.begin().await?;
-        let (directory, kept) = Directory::load_counted(&txn, tenant).await?;
+        let (txn, directory, kept) = Directory::open(tenant).await?;
         let (page, _) = read(&txn, tenant, &directory, kept, filter, sort, after, limit).await?;
         txn.commit().await?;
         Ok(page)
@@ -688,8 +686,7 @@ impl Model {
     /// `Forbidden`, or a database error.
     pub async fn count(tenant: &Tenant, by: &Access, filter: &MemberFilter) -> Result<Total> {
         require_list(by, filter)?;
-        let txn = tenant.begin().await?;
-        let (directory, kept) = Directory::load_counted(&txn, tenant).await?;
+        let (txn, directory, kept) = Directory::open(tenant).await?;
         let (_, total) = read(&txn, tenant, &directory, kept, filter, Sort::Name, None, 0).await?;
         txn.commit().await?;
         Ok(total)
@@ -709,8 +706,7 @@ impl Model {
         limit: u64,
     ) -> Result<Roll> {
         require_list(by, filter)?;
-        let txn = tenant.begin().await?;
-        let (directory, kept) = Directory::load_counted(&txn, tenant).await?;
+        let (txn, directory, kept) = Directory::open(tenant).await?;
         let (page, total) =
             read(&txn, tenant, &directory, kept, filter, sort, after, limit).await?;
         txn.commit().await?;
@@ -1570,30 +1566,37 @@ impl Directory {
     }
 
     pub(crate) async fn load_in(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<Self> {
-        Ok(Self::load_counted(txn, tenant).await?.0)
+        let row = tenant_rows::Entity::find_by_id(tenant.id())
+            .one(txn)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Self::at_version(txn, tenant, row.structure_version).await
     }
 
-    /// The directory and the local's kept count of members, from one read of
-    /// the local's row: the directory comes from memory while the row's
-    /// `structure_version` (raised by the database on every change, never
-    /// reused) is the one it was read at.
-    async fn load_counted(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<(Self, i32)> {
+    /// A transaction of the local with its directory and kept count: what
+    /// every page of the roll starts with, in as few round trips as may be.
+    async fn open(tenant: &Tenant) -> Result<(DatabaseTransaction, Self, i32)> {
+        let (txn, counters) = tenant.begin_counted().await?;
+        let directory = Self::at_version(&txn, tenant, counters.structure_version).await?;
+        Ok((txn, directory, counters.members_count))
+    }
+
+    /// The directory as of `version` of the local's structure, from memory
+    /// when it was read at that version before.
+    async fn at_version(txn: &DatabaseTransaction, tenant: &Tenant, version: i64) -> Result<Self> {
         type Cache = Mutex<HashMap<Uuid, (i64, Directory)>>;
         static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
         // Enough for every local active on one web process; past it the
         // cache starts over rather than growing.
         const MOST: usize = 10_000;
-        let row = tenant_rows::Entity::find_by_id(tenant.id())
-            .one(txn)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let key = tenant.model().pid;
         let cached = CACHE
             .lock()
             .ok()
-            .and_then(|c| c.get(&row.pid).cloned())
-            .filter(|(version, _)| *version == row.structure_version);
+            .and_then(|c| c.get(&key).cloned())
+            .filter(|(at, _)| *at == version);
         if let Some((_, directory)) = cached {
-            return Ok((directory, row.members_count));
+            return Ok(directory);
         }
         let directory = Self {
             statuses: membership_statuses::list(txn, tenant).await?,
@@ -1605,9 +1608,9 @@ impl Directory {
             if cache.len() >= MOST {
                 cache.clear();
             }
-            cache.insert(row.pid, (row.structure_version, directory.clone()));
+            cache.insert(key, (version, directory.clone()));
         }
-        Ok((directory, row.members_count))
+        Ok(directory)
     }
 
     #[must_use]

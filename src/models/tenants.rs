@@ -75,6 +75,15 @@ pub(crate) async fn apply_scope(txn: &DatabaseTransaction, scope: &Scope<'_>) ->
     Ok(())
 }
 
+/// What the database keeps counted on a local's row.
+#[derive(Debug, Clone, Copy)]
+pub struct Counters {
+    /// Raised on every change to the local's structure (never reused).
+    pub structure_version: i64,
+    /// Members on the roll (archived ones not counted).
+    pub members_count: i32,
+}
+
 /// A local being registered.
 #[derive(Debug, Clone)]
 pub struct NewLocal {
@@ -129,6 +138,60 @@ impl Tenant {
             },
         )
         .await
+    }
+
+    /// [`Tenant::begin`] that also reads the local's kept counters as they
+    /// are now (on PostgreSQL in the same round trip as the scope).
+    ///
+    /// # Errors
+    /// `NotFound` when the local is gone, or a database error.
+    pub async fn begin_counted(&self) -> Result<(DatabaseTransaction, Counters)> {
+        let txn = self.db.begin().await?;
+        if txn.get_database_backend() != DbBackend::Postgres {
+            let row = Entity::find_by_id(self.id())
+                .one(&txn)
+                .await?
+                .ok_or(Error::NotFound)?;
+            return Ok((
+                txn,
+                Counters {
+                    structure_version: row.structure_version,
+                    members_count: row.members_count,
+                },
+            ));
+        }
+        // Scalar subqueries: the row always comes back, so the scope is
+        // always set, even for a local deleted meanwhile.
+        let row = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                &format!(
+                    "{SCOPE_SQL}, (SELECT structure_version FROM tenants WHERE id = $6) AS structure_version, \
+                     (SELECT members_count FROM tenants WHERE id = $6) AS members_count"
+                ),
+                [
+                    migration::rls::TENANT_ROLE.into(),
+                    self.id().to_string().into(),
+                    String::new().into(),
+                    String::new().into(),
+                    String::new().into(),
+                    self.id().into(),
+                ],
+            ))
+            .await?
+            .ok_or(Error::NotFound)?;
+        let structure_version: Option<i64> = row.try_get("", "structure_version")?;
+        let members_count: Option<i32> = row.try_get("", "members_count")?;
+        match (structure_version, members_count) {
+            (Some(structure_version), Some(members_count)) => Ok((
+                txn,
+                Counters {
+                    structure_version,
+                    members_count,
+                },
+            )),
+            _ => Err(Error::NotFound),
+        }
     }
 
     /// Lets a signed-in person into the local named by `slug`, if they hold a
