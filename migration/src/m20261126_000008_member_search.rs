@@ -12,6 +12,28 @@ use crate::schema::index;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// The search function of this migration (migration 11 reads it through
+/// `members_matching`, and restores this one when it is undone).
+pub(crate) fn ids_function() -> String {
+    format!("CREATE OR REPLACE FUNCTION member_ids_matching(VARIADIC patterns text[]) RETURNS SETOF integer
+                 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
+                 DECLARE
+                   tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;
+                   cond text := '';
+                   p text;
+                 BEGIN
+                   IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
+                   FOREACH p IN ARRAY patterns LOOP
+                     cond := cond || format(' AND search LIKE %L', p);
+                   END LOOP;
+                   RETURN QUERY EXECUTE format('SELECT id FROM members WHERE tenant_id = %s', tenant) || cond;
+                 END $fn$;
+                 REVOKE ALL ON FUNCTION member_ids_matching(text[]) FROM PUBLIC;
+                 GRANT EXECUTE ON FUNCTION member_ids_matching(text[]) TO {};",
+        crate::rls::TENANT_ROLE
+    )
+}
+
 const BY_NAME: [(&str, &str); 3] = [
     ("ix_members_employer_name", "employer_id"),
     ("ix_members_worksite_name", "worksite_id"),
@@ -47,25 +69,7 @@ impl MigrationTrait for Migration {
             // local, read from the same setting the policy uses; patterns are
             // quoted with %L (a variadic list: `member_ids_matching('%ann%', '%lee%')`).
             // The tenant role may only execute it.
-            db.execute_unprepared(&format!(
-                "CREATE OR REPLACE FUNCTION member_ids_matching(VARIADIC patterns text[]) RETURNS SETOF integer
-                 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
-                 DECLARE
-                   tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;
-                   cond text := '';
-                   p text;
-                 BEGIN
-                   IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
-                   FOREACH p IN ARRAY patterns LOOP
-                     cond := cond || format(' AND search LIKE %L', p);
-                   END LOOP;
-                   RETURN QUERY EXECUTE format('SELECT id FROM members WHERE tenant_id = %s', tenant) || cond;
-                 END $fn$;
-                 REVOKE ALL ON FUNCTION member_ids_matching(text[]) FROM PUBLIC;
-                 GRANT EXECUTE ON FUNCTION member_ids_matching(text[]) TO {};",
-                crate::rls::TENANT_ROLE
-            ))
-            .await?;
+            db.execute_unprepared(&ids_function()).await?;
         }
         Ok(())
     }

@@ -53,6 +53,14 @@ impl MigrationTrait for Migration {
                 crate::rls::TENANT_ROLE
             ))
             .await?;
+            // One place builds the search: the ids function now reads through it.
+            db.execute_unprepared(
+                "CREATE OR REPLACE FUNCTION member_ids_matching(VARIADIC patterns text[]) RETURNS SETOF integer
+                 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $fn$
+                   SELECT id FROM members_matching(VARIADIC patterns)
+                 $fn$",
+            )
+            .await?;
         }
         Ok(())
     }
@@ -60,6 +68,8 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
         if m.get_database_backend() == DbBackend::Postgres {
+            db.execute_unprepared(&crate::m20261126_000008_member_search::ids_function())
+                .await?;
             db.execute_unprepared("DROP FUNCTION IF EXISTS members_matching(text[])")
                 .await?;
             db.execute_unprepared("DROP INDEX IF EXISTS ix_members_filters")

@@ -165,7 +165,7 @@ impl Tenant {
         let row = txn
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                &format!(
+                format!(
                     "{SCOPE_SQL}, (SELECT structure_version FROM tenants WHERE id = $6) AS structure_version, \
                      (SELECT members_count FROM tenants WHERE id = $6) AS members_count"
                 ),
