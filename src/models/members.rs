@@ -775,26 +775,32 @@ async fn read(
     // on the planner's estimate alone read whole index ranges when filters
     // were correlated (estimated 30,000, truly none).
     let ids = ordered_ids(txn, tenant, directory, filter, &cond, sort).await?;
-    if ids.len() as u64 <= EXACT_COUNT_LIMIT {
-        let total = Total::Exact(ids.len() as u64);
-        if let Some(page) = page_of(txn, tenant, &ids, after, limit).await? {
+    let searching = !search_patterns(filter).is_empty();
+    let full = ids.len() as u64 > EXACT_COUNT_LIMIT;
+    if !full || searching {
+        let total = if full {
+            Total::MoreThan(EXACT_COUNT_LIMIT)
+        } else {
+            Total::Exact(ids.len() as u64)
+        };
+        // Past the cap a search holds its first matches in order: pages
+        // that end inside them come from them.
+        let ids = if full {
+            &ids[..ids.len() - 1]
+        } else {
+            &ids[..]
+        };
+        if let Some(page) = page_of(txn, tenant, ids, after, limit, full).await? {
             return Ok((page, total));
         }
-        // The cursor's member left the matches: continue by walking.
+        // The cursor's member left the matches, or the page would run past
+        // the first matches: continue by walking.
         let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
         return Ok((page, total));
     }
-    let searching = filter
-        .search
-        .as_deref()
-        .is_some_and(|q| !q.trim().is_empty());
-    let total = if searching {
-        Total::MoreThan(EXACT_COUNT_LIMIT)
-    } else {
-        match estimate(txn, tenant, &cond).await? {
-            e if e > EXACT_COUNT_LIMIT => Total::About(e),
-            _ => Total::MoreThan(EXACT_COUNT_LIMIT),
-        }
+    let total = match estimate(txn, tenant, &cond).await? {
+        e if e > EXACT_COUNT_LIMIT => Total::About(e),
+        _ => Total::MoreThan(EXACT_COUNT_LIMIT),
     };
     let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
     Ok((page, total))
@@ -906,7 +912,7 @@ async fn ordered_ids(
     cond: &Condition,
     sort: Sort,
 ) -> Result<Vec<i32>> {
-    use sea_orm::sea_query::{Alias, Func, NullOrdering, Order, Query};
+    use sea_orm::sea_query::{Alias, Func, Query};
     // Only the order's columns, so an index can answer without the table.
     let mut columns = vec![Column::Id];
     columns.extend(match sort {
@@ -928,7 +934,7 @@ async fn ordered_ids(
         // (migration 11's `members_matching`, named `members` here so the
         // other conditions apply to it unchanged).
         let rest = filter_conditions(directory, filter).unwrap_or_else(Condition::all);
-        Query::select()
+        let mut inner = Query::select()
             .columns(columns)
             .from_function(
                 Func::cust(Alias::new("members_matching"))
@@ -937,22 +943,44 @@ async fn ordered_ids(
             )
             .and_where(Column::TenantId.eq(tenant.id()))
             .cond_where(rest)
-            .limit(EXACT_COUNT_LIMIT + 1)
-            .to_owned()
+            .to_owned();
+        // The function reads every match anyway: keep the first ones in
+        // order, so a search past the cap still pages from this list.
+        order_ids(&mut inner, "members", directory, sort);
+        inner.limit(EXACT_COUNT_LIMIT + 1).to_owned()
     };
     let k = Alias::new("k");
-    let col = |name: &str| (k.clone(), Alias::new(name));
     let mut outer = Query::select();
-    outer.column(col("id")).from_subquery(inner, k.clone());
+    outer
+        .column((k.clone(), Alias::new("id")))
+        .from_subquery(inner, k.clone());
+    order_ids(&mut outer, "k", directory, sort);
+    Ok(txn
+        .query_all(&outer)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
+        .collect())
+}
+
+/// Orders a select of member ids by `sort`, on the columns of `table`.
+fn order_ids(
+    query: &mut sea_orm::sea_query::SelectStatement,
+    table: &str,
+    directory: &Directory,
+    sort: Sort,
+) {
+    use sea_orm::sea_query::{Alias, NullOrdering, Order};
+    let col = |name: &str| (Alias::new(table), Alias::new(name));
     match sort {
         Sort::Name => {
-            outer
+            query
                 .order_by(col("last_name"), Order::Asc)
                 .order_by(col("first_name"), Order::Asc)
                 .order_by(col("id"), Order::Asc);
         }
         Sort::Joined => {
-            outer
+            query
                 .order_by_with_nulls(col("join_date"), Order::Desc, NullOrdering::Last)
                 .order_by(col("id"), Order::Desc);
         }
@@ -965,10 +993,10 @@ async fn ordered_ids(
                 .map(|(i, s)| format!("WHEN {} THEN {i}", s.id))
                 .collect::<Vec<_>>()
                 .join(" ");
-            outer
+            query
                 .order_by_expr(
                     Expr::cust(format!(
-                        "CASE \"k\".\"status_id\" {case} ELSE 2147483647 END"
+                        "CASE \"{table}\".\"status_id\" {case} ELSE 2147483647 END"
                     )),
                     Order::Asc,
                 )
@@ -977,12 +1005,6 @@ async fn ordered_ids(
                 .order_by(col("id"), Order::Asc);
         }
     }
-    Ok(txn
-        .query_all(&outer)
-        .await?
-        .into_iter()
-        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
-        .collect())
 }
 
 /// The page after the cursor's member in `ids`; `None` when the cursor's
@@ -993,6 +1015,7 @@ async fn page_of(
     ids: &[i32],
     after: Option<&After>,
     limit: u64,
+    more_follow: bool,
 ) -> Result<Option<MemberPage>> {
     let start = match after {
         None => 0,
@@ -1002,6 +1025,11 @@ async fn page_of(
         },
     };
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    // `ids` are the first matches only: a page reaching their end is read
+    // otherwise, so its "next" is right.
+    if more_follow && start.saturating_add(limit) >= ids.len() {
+        return Ok(None);
+    }
     let chosen: Vec<i32> = ids.iter().skip(start).take(limit).copied().collect();
     let mut rows = if chosen.is_empty() {
         vec![]
