@@ -15,22 +15,32 @@ pub struct Migration;
 /// The search function of this migration (migration 11 reads it through
 /// `members_matching`, and restores this one when it is undone).
 pub(crate) fn ids_function() -> String {
-    format!("CREATE OR REPLACE FUNCTION member_ids_matching(VARIADIC patterns text[]) RETURNS SETOF integer
-                 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
-                 DECLARE
-                   tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;
-                   cond text := '';
-                   p text;
-                 BEGIN
-                   IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
-                   FOREACH p IN ARRAY patterns LOOP
-                     cond := cond || format(' AND search LIKE %L', p);
-                   END LOOP;
-                   RETURN QUERY EXECUTE format('SELECT id FROM members WHERE tenant_id = %s', tenant) || cond;
-                 END $fn$;
-                 REVOKE ALL ON FUNCTION member_ids_matching(text[]) FROM PUBLIC;
-                 GRANT EXECUTE ON FUNCTION member_ids_matching(text[]) TO {};",
-        crate::rls::TENANT_ROLE
+    search_function("member_ids_matching", "integer", "id")
+}
+
+/// A `SECURITY DEFINER` search through the trigram index, bound to the
+/// transaction's local (the setting the policies use): `name(VARIADIC
+/// patterns text[]) RETURNS SETOF returns`, selecting `columns` of the
+/// matching members. Patterns are quoted with %L; the tenant role may only
+/// execute it.
+pub(crate) fn search_function(name: &str, returns: &str, columns: &str) -> String {
+    format!(
+        "CREATE OR REPLACE FUNCTION {name}(VARIADIC patterns text[]) RETURNS SETOF {returns}
+         LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
+         DECLARE
+           tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;
+           cond text := '';
+           p text;
+         BEGIN
+           IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
+           FOREACH p IN ARRAY patterns LOOP
+             cond := cond || format(' AND search LIKE %L', p);
+           END LOOP;
+           RETURN QUERY EXECUTE format('SELECT {columns} FROM members WHERE tenant_id = %s', tenant) || cond;
+         END $fn$;
+         REVOKE ALL ON FUNCTION {name}(text[]) FROM PUBLIC;
+         GRANT EXECUTE ON FUNCTION {name}(text[]) TO {role};",
+        role = crate::rls::TENANT_ROLE
     )
 }
 

@@ -31,26 +31,10 @@ impl MigrationTrait for Migration {
                    USING gin (status_id, employer_id, worksite_id, bargaining_unit_id)",
             )
             .await?;
-            db.execute_unprepared(
-                "CREATE OR REPLACE FUNCTION members_matching(VARIADIC patterns text[]) RETURNS SETOF members
-                 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
-                 DECLARE
-                   tenant integer := NULLIF(current_setting('app.tenant_id', true), '')::integer;
-                   cond text := '';
-                   p text;
-                 BEGIN
-                   IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
-                   FOREACH p IN ARRAY patterns LOOP
-                     cond := cond || format(' AND search LIKE %L', p);
-                   END LOOP;
-                   RETURN QUERY EXECUTE format('SELECT * FROM members WHERE tenant_id = %s', tenant) || cond;
-                 END $fn$;
-                 REVOKE ALL ON FUNCTION members_matching(text[]) FROM PUBLIC;",
-            )
-            .await?;
-            db.execute_unprepared(&format!(
-                "GRANT EXECUTE ON FUNCTION members_matching(text[]) TO {}",
-                crate::rls::TENANT_ROLE
+            db.execute_unprepared(&crate::m20261126_000008_member_search::search_function(
+                "members_matching",
+                "members",
+                "*",
             ))
             .await?;
             // One place builds the search: the ids function now reads through it.
