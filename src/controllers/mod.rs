@@ -259,8 +259,12 @@ impl FromRequestParts<AppContext> for Local {
                             user,
                         });
                     }
-                    // Not in this local, or no such account: as below.
-                    Err(models::Error::NotFound) => {}
+                    // Not in this local (404), or the account is gone
+                    // (sign in again): the user check tells which.
+                    Err(models::Error::NotFound) => {
+                        CurrentUser::from_request_parts(parts, ctx).await?;
+                        return Err(WebError::NotFound);
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -672,11 +672,9 @@ impl Model {
         after: Option<&After>,
         limit: u64,
     ) -> Result<MemberPage> {
-        require_list(by, filter)?;
-        let (txn, directory, kept) = Directory::open(tenant).await?;
-        let (page, _) = read(&txn, tenant, &directory, kept, filter, sort, after, limit).await?;
-        txn.commit().await?;
-        Ok(page)
+        Ok(Self::roll(tenant, by, filter, sort, after, limit)
+            .await?
+            .page)
     }
 
     /// How many members match the filter: the kept count when unfiltered,
@@ -685,11 +683,9 @@ impl Model {
     /// # Errors
     /// `Forbidden`, or a database error.
     pub async fn count(tenant: &Tenant, by: &Access, filter: &MemberFilter) -> Result<Total> {
-        require_list(by, filter)?;
-        let (txn, directory, kept) = Directory::open(tenant).await?;
-        let (_, total) = read(&txn, tenant, &directory, kept, filter, Sort::Name, None, 0).await?;
-        txn.commit().await?;
-        Ok(total)
+        Ok(Self::roll(tenant, by, filter, Sort::Name, None, 0)
+            .await?
+            .total)
     }
 
     /// What the list page shows, read in one transaction: a page, the
@@ -848,15 +844,19 @@ async fn walk(
     Ok(MemberPage { members, next })
 }
 
-/// The planner's estimate of the matches (PostgreSQL; it reads no rows).
-async fn estimate(txn: &DatabaseTransaction, tenant: &Tenant, cond: &Condition) -> Result<u64> {
-    let backend = txn.get_database_backend();
-    let matching = Entity::find()
+/// The local's members that meet `cond`, selecting nothing of them.
+fn matching(tenant: &Tenant, cond: &Condition) -> sea_orm::Select<Entity> {
+    Entity::find()
         .in_tenant(tenant.id())
         .filter(cond.clone())
         .select_only()
-        .expr(Expr::val(1));
-    let plan = backend.build(&matching.into_query());
+        .expr(Expr::val(1))
+}
+
+/// The planner's estimate of the matches (PostgreSQL; it reads no rows).
+async fn estimate(txn: &DatabaseTransaction, tenant: &Tenant, cond: &Condition) -> Result<u64> {
+    let backend = txn.get_database_backend();
+    let plan = backend.build(&matching(tenant, cond).into_query());
     let explain = sea_orm::Statement::from_sql_and_values(
         backend,
         format!("EXPLAIN (FORMAT JSON) {}", plan.sql),
@@ -876,15 +876,12 @@ async fn capped_count(
     tenant: &Tenant,
     cond: &Condition,
 ) -> Result<Total> {
-    let matching = Entity::find()
-        .in_tenant(tenant.id())
-        .filter(cond.clone())
-        .select_only()
-        .expr(Expr::val(1));
     let capped = sea_orm::sea_query::Query::select()
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(
-            matching.limit(EXACT_COUNT_LIMIT + 1).into_query(),
+            matching(tenant, cond)
+                .limit(EXACT_COUNT_LIMIT + 1)
+                .into_query(),
             sea_orm::sea_query::Alias::new("m"),
         )
         .to_owned();
@@ -1307,9 +1304,7 @@ async fn export_copy(
 ) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
     use futures_util::StreamExt;
     use sea_orm::{sea_query::PostgresQueryBuilder, sqlx};
-    let txn = tenant.begin().await?;
-    let directory = Directory::load_in(&txn, tenant).await?;
-    txn.commit().await?;
+    let directory = Directory::load(tenant).await?;
     // Values are inlined (COPY takes no parameters) by sea-query's quoting;
     // filters arrive here as integer ids, dates and escaped LIKE patterns.
     let inner = match conditions_with(&directory, filter, true) {
@@ -1334,21 +1329,18 @@ async fn export_copy(
          TO STDOUT WITH (FORMAT csv, HEADER true)"
     );
     let pool = tenant.db().get_postgres_connection_pool().clone();
-    let tenant_id = tenant.id().to_string();
+    let scope = tenant.scope().parameters();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>>>(4);
     tokio::spawn(async move {
         let copied = async {
             let mut conn = pool.acquire().await?;
             conn.close_on_drop();
             sqlx::query("BEGIN").execute(&mut *conn).await?;
-            sqlx::query(super::tenants::SCOPE_SQL)
-                .bind(migration::rls::TENANT_ROLE)
-                .bind(&tenant_id)
-                .bind("")
-                .bind("")
-                .bind("")
-                .execute(&mut *conn)
-                .await?;
+            let mut set_scope = sqlx::query(super::tenants::SCOPE_SQL);
+            for value in &scope {
+                set_scope = set_scope.bind(value);
+            }
+            set_scope.execute(&mut *conn).await?;
             let mut rows = conn.copy_out_raw(&sql).await?;
             let mut chunk = Vec::with_capacity(EXPORT_CHUNK + 4096);
             while let Some(row) = rows.next().await {

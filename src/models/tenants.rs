@@ -56,19 +56,26 @@ pub(crate) const SCOPE_SQL: &str = "SELECT set_config('role', $1, true), \
      set_config('app.tenant_id', $2, true), set_config('app.user_id', $3, true), \
      set_config('app.invitation_token', $4, true), set_config('app.api_token', $5, true)";
 
+impl Scope<'_> {
+    /// The values of [`SCOPE_SQL`]'s $1–$5.
+    pub(crate) fn parameters(&self) -> [String; 5] {
+        let text = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
+        [
+            migration::rls::TENANT_ROLE.to_string(),
+            text(self.tenant_id),
+            text(self.user_id),
+            self.invitation_digest.unwrap_or_default().to_string(),
+            self.api_token_digest.unwrap_or_default().to_string(),
+        ]
+    }
+}
+
 pub(crate) async fn apply_scope(txn: &DatabaseTransaction, scope: &Scope<'_>) -> Result<()> {
     if txn.get_database_backend() == DbBackend::Postgres {
-        let text = |v: Option<i32>| v.map(|v| v.to_string()).unwrap_or_default();
         txn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             SCOPE_SQL,
-            [
-                migration::rls::TENANT_ROLE.into(),
-                text(scope.tenant_id).into(),
-                text(scope.user_id).into(),
-                scope.invitation_digest.unwrap_or_default().into(),
-                scope.api_token_digest.unwrap_or_default().into(),
-            ],
+            scope.parameters().map(Into::into),
         ))
         .await?;
     }
@@ -130,14 +137,15 @@ impl Tenant {
     /// # Errors
     /// When the database refuses.
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
-        begin_scoped(
-            &self.db,
-            Scope {
-                tenant_id: Some(self.id()),
-                ..Scope::default()
-            },
-        )
-        .await
+        begin_scoped(&self.db, self.scope()).await
+    }
+
+    /// What this local's transactions may see.
+    pub(crate) fn scope(&self) -> Scope<'static> {
+        Scope {
+            tenant_id: Some(self.id()),
+            ..Scope::default()
+        }
     }
 
     /// [`Tenant::begin`] that also reads the local's kept counters as they
@@ -169,14 +177,11 @@ impl Tenant {
                     "{SCOPE_SQL}, (SELECT structure_version FROM tenants WHERE id = $6) AS structure_version, \
                      (SELECT members_count FROM tenants WHERE id = $6) AS members_count"
                 ),
-                [
-                    migration::rls::TENANT_ROLE.into(),
-                    self.id().to_string().into(),
-                    String::new().into(),
-                    String::new().into(),
-                    String::new().into(),
-                    self.id().into(),
-                ],
+                self.scope()
+                    .parameters()
+                    .map(Into::into)
+                    .into_iter()
+                    .chain([self.id().into()]),
             ))
             .await?
             .ok_or(Error::NotFound)?;
