@@ -187,6 +187,14 @@ async fn an_admin_imports_a_file_with_quoted_fields_and_gets_counts_and_the_fail
     assert_eq!(roll.len(), 3, "the one already there was not added again");
     let history = cesar.status_history(&tenant).await.unwrap();
     assert_eq!(history[0].to, "Retired");
+    let record = Member::record(&tenant, &access, cesar.pid).await.unwrap();
+    let line = record
+        .audit
+        .iter()
+        .find(|e| e.event.action == "import")
+        .expect("the audit log shows who imported the member");
+    assert_eq!(line.actor.as_deref(), Some(admin.name.as_str()));
+    assert_eq!(line.changes[0].new.as_deref(), Some("members.csv"));
 
     let failures = browser.get(&format!("{path}/failures.csv")).await;
     assert_eq!(failures.status_code(), 200);
