@@ -156,9 +156,11 @@ impl SmtpSink {
             .collect()
     }
 
-    /// Waits (a few seconds at most) for the n-th mail to an address.
+    /// Waits (20 seconds at most: mail goes out through the job queue,
+    /// which a loaded 2-core machine can hold up for seconds) for the n-th
+    /// mail to an address.
     pub async fn wait_for(&self, address: &str, count: usize) -> Mail {
-        for _ in 0..100 {
+        for _ in 0..400 {
             let mails = self.mails_to(address);
             if mails.len() >= count {
                 return mails[count - 1].clone();
