@@ -16,6 +16,7 @@ mod m20261126_000008_member_search;
 mod m20261126_000009_structure_version;
 mod m20261126_000010_local_access;
 mod m20261126_000011_member_filters;
+mod m20261127_000012_import_batches;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_structure_version::Migration),
             Box::new(m20261126_000010_local_access::Migration),
             Box::new(m20261126_000011_member_filters::Migration),
+            Box::new(m20261127_000012_import_batches::Migration),
             // inject-above (do not remove this comment)
         ]
     }

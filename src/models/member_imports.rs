@@ -4,7 +4,9 @@
 //! in batches. Each batch commits its members, its failed rows and the
 //! import's position together, so a re-run after a crash resumes after the
 //! last committed batch and never adds anyone twice.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures_util::{StreamExt, TryStreamExt};
 
 use chrono::{NaiveDate, Utc};
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
@@ -21,9 +23,9 @@ use uuid::Uuid;
 pub use super::_entities::member_imports::{self, ActiveModel, Column, Entity, Model};
 use super::{
     _entities::{
-        audit_events as audit_rows, member_import_chunks as chunks,
-        member_import_failures as failures, member_status_changes as changes,
-        members as member_rows,
+        audit_events as audit_rows, member_import_batches as batch_rows,
+        member_import_chunks as chunks, member_import_failures as failures,
+        member_status_changes as changes, members as member_rows,
     },
     audit_events::{self, Change},
     members::{self, add_to_count, diff, fill, resolve_in, Directory, NewMember},
@@ -44,13 +46,15 @@ macro_rules! tenant_owned {
         }
     )*};
 }
-tenant_owned!(member_imports, chunks, failures);
+tenant_owned!(member_imports, chunks, failures, batch_rows);
 
 /// Bytes per stored chunk of an uploaded file.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
 /// Rows per batch (one transaction; members have 20 columns, so an insert stays
 /// well under PostgreSQL's 65,535 parameters).
 const BATCH_ROWS: usize = 2000;
+/// Rows a statement writes on SQLite (see `insert_created`).
+const SQLITE_ROWS: usize = 500;
 /// Rows the preview shows.
 const PREVIEW_ROWS: usize = 10;
 
@@ -832,6 +836,25 @@ impl Known {
         }
     }
 
+    fn add_new(&mut self, new: &NewMember, index: usize) {
+        if let Some(n) = &new.employee_number {
+            self.by_number.insert(n.as_str().to_lowercase(), index);
+        }
+        if let Some(e) = &new.email {
+            self.by_email.insert(e.as_str().to_string(), index);
+        }
+        if let Some(p) = &new.phone {
+            self.by_name_phone.insert(
+                (
+                    new.first_name.as_str().to_lowercase(),
+                    new.last_name.as_str().to_lowercase(),
+                    p.as_str().to_string(),
+                ),
+                index,
+            );
+        }
+    }
+
     fn find(&self, new: &NewMember) -> Option<usize> {
         new.employee_number
             .as_ref()
@@ -854,8 +877,77 @@ impl Known {
     }
 }
 
+/// A row of the file: its number (1 = the first after the header) and its fields.
+type Row = (i32, std::result::Result<Vec<String>, String>);
+
+/// Batches written at once on PostgreSQL, each on a connection of its own:
+/// one batch at a time kept one core of the database busy.
+const PARALLEL_BATCHES: usize = 2;
+
+/// The rows (by record index) that repeat an earlier row of the file by
+/// employee number, email, or name + phone. Batches running side by side
+/// cannot see each other's new members, so these wait for a final pass.
+fn repeats(text: &str, mapping: &Mapping, directory: &Directory) -> HashSet<usize> {
+    let mut seen = Known::default();
+    let mut held = HashSet::new();
+    for (index, record) in reader(text).into_records().enumerate().skip(1) {
+        let Ok(record) = record else { continue };
+        let Ok(new) = parse_row(&fields(&record), mapping, directory) else {
+            continue;
+        };
+        if seen.find(&new).is_some() {
+            held.insert(index);
+        } else {
+            seen.add_new(&new, index);
+        }
+    }
+    held
+}
+
+/// The batches of an import already written (by an earlier run, or another runner).
+async fn claimed(tenant: &Tenant, import_id: i32) -> Result<HashSet<i32>> {
+    let txn = tenant.begin().await?;
+    let done = batch_rows::Entity::find()
+        .in_tenant(tenant.id())
+        .filter(batch_rows::Column::ImportId.eq(import_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|b| b.batch)
+        .collect();
+    txn.commit().await?;
+    Ok(done)
+}
+
+/// Claims a batch inside the transaction that writes it; `false` when it is
+/// already written (after waiting for a runner writing it at this moment).
+async fn claim(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    import_id: i32,
+    batch: i32,
+) -> Result<bool> {
+    let claimed = batch_rows::Entity::insert(batch_rows::ActiveModel {
+        tenant_id: Set(tenant.id()),
+        import_id: Set(import_id),
+        batch: Set(batch),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            batch_rows::Column::TenantId,
+            batch_rows::Column::ImportId,
+            batch_rows::Column::Batch,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(claimed == 1)
+}
+
 /// Works through a queued import (the job's body). Safe to run again: it
-/// resumes after the last committed batch; a finished import is left alone.
+/// skips the batches already written; a finished import is left alone.
 ///
 /// # Errors
 /// A database error (the job retries and resumes).
@@ -891,27 +983,94 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     if import.started_at.is_none() {
         row.started_at = Set(Some(Utc::now().into()));
     }
-    let mut import = row.update(&txn).await?;
+    let import = row.update(&txn).await?;
     txn.commit().await?;
 
     let mapping = import.mapping();
     let on_duplicate = import.on_duplicate();
-    let skip = usize::try_from(import.processed_rows).unwrap_or(0);
-    let mut records = reader(&text).into_records().enumerate().skip(1 + skip);
-    loop {
-        let mut batch = Vec::with_capacity(BATCH_ROWS);
-        for (index, record) in records.by_ref().take(BATCH_ROWS) {
-            let row_number = i32::try_from(index).unwrap_or(i32::MAX);
-            batch.push((
-                row_number,
-                record.map(|r| fields(&r)).map_err(|e| e.to_string()),
-            ));
+    let directory = Directory::load(tenant).await?;
+    let held = repeats(&text, &mapping, &directory);
+    let done = claimed(tenant, import.id).await?;
+    let rows = |chunk: Vec<(usize, csv::Result<csv::StringRecord>)>| -> Vec<Row> {
+        chunk
+            .into_iter()
+            .map(|(index, record)| {
+                (
+                    i32::try_from(index).unwrap_or(i32::MAX),
+                    record.map(|r| fields(&r)).map_err(|e| e.to_string()),
+                )
+            })
+            .collect()
+    };
+    // The file's batches, without the rows held for the final pass, several
+    // at once on PostgreSQL (SQLite has one writer).
+    let mut records = reader(&text).into_records().enumerate().skip(1);
+    let mut number = 0;
+    let batches = std::iter::from_fn(|| loop {
+        let chunk: Vec<_> = records.by_ref().take(BATCH_ROWS).collect();
+        if chunk.is_empty() {
+            return None;
         }
-        if batch.is_empty() {
-            break;
+        let n = number;
+        number += 1;
+        if !done.contains(&n) {
+            let kept = chunk
+                .into_iter()
+                .filter(|(i, _)| !held.contains(i))
+                .collect();
+            return Some((n, rows(kept)));
         }
-        import = import_batch(tenant, &import, &mapping, on_duplicate, actor, batch).await?;
+    });
+    let parallel = if tenant.db().get_database_backend() == DbBackend::Postgres {
+        PARALLEL_BATCHES
+    } else {
+        1
+    };
+    futures_util::stream::iter(
+        batches.map(|(n, batch)| {
+            import_batch(tenant, &import, &mapping, on_duplicate, actor, n, batch)
+        }),
+    )
+    .buffer_unordered(parallel)
+    .try_collect::<Vec<()>>()
+    .await?;
+    // Rows repeating an earlier row of the file, in order, once the rows
+    // they repeat are on the roll: each is then a duplicate like any other.
+    if !held.is_empty() {
+        let mut records = reader(&text)
+            .into_records()
+            .enumerate()
+            .skip(1)
+            .filter(|(i, _)| held.contains(i));
+        let mut n = -1;
+        loop {
+            let chunk: Vec<_> = records.by_ref().take(BATCH_ROWS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            if !done.contains(&n) {
+                import_batch(
+                    tenant,
+                    &import,
+                    &mapping,
+                    on_duplicate,
+                    actor,
+                    n,
+                    rows(chunk),
+                )
+                .await?;
+            }
+            n -= 1;
+        }
     }
+    let txn = tenant.begin().await?;
+    let import = member_imports::Entity::find()
+        .in_tenant(tenant.id())
+        .filter(Column::Id.eq(import.id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
+    txn.commit().await?;
     let txn = tenant.begin().await?;
     let counts = import.counts();
     let mut row: ActiveModel = import.into();
@@ -961,19 +1120,24 @@ pub async fn fail(tenant: &Tenant, import_id: i32, error: &str) -> Result<()> {
     Ok(())
 }
 
-/// One batch in one transaction: its new members (with their first status
-/// and an audit line), updated duplicates, failed rows, and the import's
-/// position and counts. Two runners of one import cannot both commit a
-/// batch: the position only moves from where this runner read it.
+/// One batch in one transaction: its claim, its new members (with their
+/// first status and an audit line), updated duplicates, failed rows, and
+/// the import's progress and counts. Two runners of one import cannot both
+/// write a batch: the second finds it claimed.
 async fn import_batch(
     tenant: &Tenant,
     import: &Model,
     mapping: &Mapping,
     on_duplicate: OnDuplicate,
     actor: Option<i32>,
-    batch: Vec<(i32, std::result::Result<Vec<String>, String>)>,
-) -> Result<Model> {
+    number: i32,
+    batch: Vec<Row>,
+) -> Result<()> {
     let txn = tenant.begin().await?;
+    if !claim(&txn, tenant, import.id, number).await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
     let directory = Directory::load_in(&txn, tenant).await?;
     let mut failed: Vec<(i32, String, Vec<String>)> = vec![];
     let mut parsed: Vec<(i32, NewMember, members::Resolved, Vec<String>)> = vec![];
@@ -1087,30 +1251,7 @@ async fn import_batch(
                 };
                 fill(&mut row, &new, &refs);
                 let row = row.set_tenant(tenant.id())?;
-                let model_like = member_rows::Model {
-                    id: 0,
-                    pid: Uuid::nil(),
-                    tenant_id: tenant.id(),
-                    first_name: new.first_name.as_str().to_string(),
-                    last_name: new.last_name.as_str().to_string(),
-                    email: new.email.as_ref().map(|e| e.as_str().to_string()),
-                    phone: new.phone.as_ref().map(|p| p.as_str().to_string()),
-                    address: None,
-                    employee_number: new.employee_number.as_ref().map(|n| n.as_str().to_string()),
-                    employer_id: None,
-                    worksite_id: None,
-                    bargaining_unit_id: None,
-                    status_id: refs.status_id,
-                    join_date: None,
-                    user_id: None,
-                    email_opt_in: true,
-                    sms_opt_in: false,
-                    search: String::new(),
-                    archived_at: None,
-                    created_at: now.into(),
-                    updated_at: now.into(),
-                };
-                pending.add(&model_like, inserts.len());
+                pending.add_new(&new, inserts.len());
                 inserts.push(row);
                 counts.created += 1;
             }
@@ -1165,7 +1306,7 @@ async fn import_batch(
         .await?;
     }
     let rows = i32::try_from(batch.len()).unwrap_or(0);
-    let moved = member_imports::Entity::update_many()
+    member_imports::Entity::update_many()
         .col_expr(
             Column::ProcessedRows,
             Expr::col(Column::ProcessedRows).add(rows),
@@ -1191,25 +1332,11 @@ async fn import_batch(
             Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(now)),
         )
         .filter(Column::Id.eq(import.id))
-        .filter(Column::ProcessedRows.eq(import.processed_rows))
         .in_tenant(tenant.id())
         .exec(&txn)
         .await?;
-    if moved.rows_affected != 1 {
-        txn.rollback().await?;
-        return Err(Error::Conflict(FieldErrors::one(
-            "import",
-            "Another worker is running this import.",
-        )));
-    }
-    let import = member_imports::Entity::find()
-        .in_tenant(tenant.id())
-        .filter(Column::Id.eq(import.id))
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound)?;
     txn.commit().await?;
-    Ok(import)
+    Ok(())
 }
 
 /// `column IN (values)`. On PostgreSQL the values travel as one JSON
@@ -1324,35 +1451,48 @@ async fn insert_created(
         .iter()
         .map(|r| r.status_id.try_as_ref().copied().unwrap_or(0))
         .collect();
-    let ids: Vec<i32> = member_rows::Entity::insert_many(rows)
-        .exec_with_returning_keys(txn)
+    // SQLite takes at most 32,766 parameters a statement: 500 members of
+    // 17 columns, or 500 status and audit rows of 7, stay under it.
+    let mut ids: Vec<i32> = Vec::with_capacity(rows.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let part: Vec<_> = rows.by_ref().take(SQLITE_ROWS).collect();
+        ids.extend(
+            member_rows::Entity::insert_many(part)
+                .exec_with_returning_keys(txn)
+                .await?,
+        );
+    }
+    for from in (0..ids.len()).step_by(SQLITE_ROWS) {
+        changes::Entity::insert_many(ids.iter().zip(&statuses).skip(from).take(SQLITE_ROWS).map(
+            |(id, status)| changes::ActiveModel {
+                tenant_id: Set(tenant.id()),
+                member_id: Set(*id),
+                from_status_id: Set(None),
+                to_status_id: Set(*status),
+                changed_by_id: Set(actor),
+                changed_on: Set(today),
+                created_at: Set(at),
+                ..Default::default()
+            },
+        ))
+        .exec_without_returning(txn)
         .await?;
-    changes::Entity::insert_many(ids.iter().zip(&statuses).map(|(id, status)| {
-        changes::ActiveModel {
-            tenant_id: Set(tenant.id()),
-            member_id: Set(*id),
-            from_status_id: Set(None),
-            to_status_id: Set(*status),
-            changed_by_id: Set(actor),
-            changed_on: Set(today),
-            created_at: Set(at),
-            ..Default::default()
-        }
-    }))
-    .exec_without_returning(txn)
-    .await?;
-    audit_rows::Entity::insert_many(ids.iter().map(|id| audit_rows::ActiveModel {
-        tenant_id: Set(tenant.id()),
-        actor_id: Set(actor),
-        subject_type: Set(members::SUBJECT.into()),
-        subject_id: Set(*id),
-        action: Set("import".into()),
-        changes: Set(note.clone()),
-        created_at: Set(at),
-        ..Default::default()
-    }))
-    .exec_without_returning(txn)
-    .await?;
+        audit_rows::Entity::insert_many(ids.iter().skip(from).take(SQLITE_ROWS).map(|id| {
+            audit_rows::ActiveModel {
+                tenant_id: Set(tenant.id()),
+                actor_id: Set(actor),
+                subject_type: Set(members::SUBJECT.into()),
+                subject_id: Set(*id),
+                action: Set("import".into()),
+                changes: Set(note.clone()),
+                created_at: Set(at),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
     Ok(i32::try_from(ids.len()).unwrap_or(i32::MAX))
 }
 

@@ -268,6 +268,63 @@ async fn duplicates_can_update_the_roll_and_windows_1252_files_read_correctly() 
 }
 
 #[tokio::test]
+async fn rows_repeating_earlier_rows_of_a_long_file_update_the_member_those_rows_created() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("rep");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    // 5,000 rows: several batches, written side by side on PostgreSQL. Row
+    // 4,500 repeats row 10 (another batch) and row 20 repeats row 11 (the
+    // same batch), both by email, with new values.
+    let mut csv = String::from("first_name,last_name,email,status\n");
+    for i in 1..=5000 {
+        let (first, email, status) = match i {
+            4500 => ("Changed".to_string(), 10, "Lapsed"),
+            20 => ("Twice".to_string(), 11, "Active"),
+            _ => (format!("P{i}"), i, "Active"),
+        };
+        csv.push_str(&format!("{first},Person,p{email}@example.org,{status}\n"));
+    }
+    let (_, result) = import(
+        &mut browser,
+        &slug,
+        csv.into_bytes(),
+        &[("on_duplicate", "update")],
+    )
+    .await;
+    assert_eq!(count_in(&result, "created"), 4998, "{result}");
+    assert_eq!(count_in(&result, "updated"), 2);
+    assert_eq!(count_in(&result, "failed"), 0);
+    let everyone = Member::count(&tenant, &access, &MemberFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        everyone.describe(),
+        "4,998 members",
+        "nobody was added twice"
+    );
+    let find = |q: &str| MemberFilter {
+        search: Some(q.to_string()),
+        ..MemberFilter::default()
+    };
+    for (email, first, status) in [
+        ("p10@example.org", "Changed", "Lapsed"),
+        ("p11@example.org", "Twice", "Active"),
+    ] {
+        let found = Member::list(&tenant, &access, &find(email), Sort::Name, None, 5)
+            .await
+            .unwrap()
+            .members;
+        assert_eq!(found.len(), 1, "one member has {email}");
+        assert_eq!(found[0].first_name, first);
+        let history = found[0].status_history(&tenant).await.unwrap();
+        assert_eq!(history.last().unwrap().to, status);
+    }
+}
+
+#[tokio::test]
 async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written() {
     let app = TestApp::start_with(|config| {
         let settings = config.settings.get_or_insert_with(|| serde_json::json!({}));

@@ -9,6 +9,7 @@ pub mod employers;
 pub mod invitations;
 pub mod login_attempts;
 pub mod member_bulk_changes;
+pub mod member_import_batches;
 pub mod member_import_chunks;
 pub mod member_import_failures;
 pub mod member_imports;
