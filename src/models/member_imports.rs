@@ -1340,8 +1340,10 @@ async fn import_batch(
 }
 
 /// `column IN (values)`. On PostgreSQL the values travel as one JSON
-/// parameter: a batch's thousands of parameters took longer to plan than
-/// the lookup took to run.
+/// parameter (a batch's thousands of parameters took longer to plan than
+/// the lookup took to run), turned into an array once, so each column's
+/// index still answers: as `IN (SELECT …)` the three lookups joined by OR
+/// became a filter over every member of the local.
 fn one_of(
     column: member_rows::Column,
     values: Vec<String>,
@@ -1351,13 +1353,12 @@ fn one_of(
         return column.is_in(values);
     }
     let json = serde_json::to_string(&values).unwrap_or_else(|_| "[]".into());
-    Expr::col(column).in_subquery(
-        sea_orm::sea_query::Query::select()
-            .expr(Expr::cust_with_values(
-                "json_array_elements_text(CAST($1 AS json))",
-                [json],
-            ))
-            .to_owned(),
+    Expr::cust_with_values(
+        format!(
+            "\"members\".\"{}\" = ANY(ARRAY(SELECT json_array_elements_text(CAST($1 AS json))))",
+            sea_orm::IdenStatic::as_str(&column)
+        ),
+        [json],
     )
 }
 
