@@ -17,6 +17,7 @@ mod m20261126_000009_structure_version;
 mod m20261126_000010_local_access;
 mod m20261126_000011_member_filters;
 mod m20261127_000012_import_batches;
+mod m20261127_000013_member_write_indexes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_local_access::Migration),
             Box::new(m20261126_000011_member_filters::Migration),
             Box::new(m20261127_000012_import_batches::Migration),
+            Box::new(m20261127_000013_member_write_indexes::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -1243,7 +1243,7 @@ async fn import_batch(
             }
             None => {
                 let mut row = member_rows::ActiveModel {
-                    pid: Set(Uuid::new_v4()),
+                    pid: Set(Uuid::now_v7()),
                     email_opt_in: Set(true),
                     sms_opt_in: Set(false),
                     created_at: Set(now.into()),

@@ -487,7 +487,7 @@ impl Model {
         let refs = resolve(&txn, tenant, &new).await?;
         let now = Utc::now();
         let mut row = ActiveModel {
-            pid: Set(Uuid::new_v4()),
+            pid: Set(Uuid::now_v7()),
             email_opt_in: Set(true),
             sms_opt_in: Set(false),
             created_at: Set(now.into()),
