@@ -1,9 +1,10 @@
 //! CSV imports of members (tenant-owned). An admin uploads a file (kept in
 //! `member_import_chunks`), maps its columns (guessed from the headers),
 //! previews the first rows, then a job on the `bulk` queue works through it
-//! in batches. Each batch commits its members, its failed rows and the
-//! import's position together, so a re-run after a crash resumes after the
-//! last committed batch and never adds anyone twice.
+//! in batches (two at a time on PostgreSQL). Each batch commits its claim,
+//! its members, its failed rows and the import's counts together, so a
+//! re-run after a crash skips the written batches and never adds anyone
+//! twice.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::{StreamExt, TryStreamExt};
