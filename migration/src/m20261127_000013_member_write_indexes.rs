@@ -13,20 +13,19 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_members_user")
-            .await?;
         db.execute_unprepared(
-            "CREATE INDEX ix_members_user ON members (user_id) WHERE user_id IS NOT NULL",
+            "CREATE INDEX ix_members_linked_user ON members (user_id) WHERE user_id IS NOT NULL",
         )
         .await?;
+        db.execute_unprepared("DROP INDEX ix_members_user").await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
-        db.execute_unprepared("DROP INDEX IF EXISTS ix_members_user")
-            .await?;
         db.execute_unprepared("CREATE INDEX ix_members_user ON members (user_id)")
+            .await?;
+        db.execute_unprepared("DROP INDEX ix_members_linked_user")
             .await?;
         Ok(())
     }
