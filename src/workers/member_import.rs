@@ -1,6 +1,6 @@
-//! Member imports on the `bulk` queue. The import's own row is the job's
-//! state: batches commit with its position, so a retry (or a run after a
-//! crash) resumes where the last one stopped. Durable, so a lost message is
+//! Member imports on the `bulk` queue. The import's rows are the job's
+//! state: each batch commits with its claim, so a retry (or a run after a
+//! crash) skips the batches already written. Durable, so a lost message is
 //! resent by the sweeper; when the retries run out the import says so.
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
