@@ -980,6 +980,7 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     let txn = tenant.begin().await?;
     let mut row: ActiveModel = import.clone().into();
     row.state = Set("running".into());
+    row.error = Set(None);
     row.total_rows = Set(i32::try_from(total).unwrap_or(i32::MAX));
     if import.started_at.is_none() {
         row.started_at = Set(Some(Utc::now().into()));
@@ -1106,9 +1107,25 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
 /// # Errors
 /// A database error.
 pub async fn fail(tenant: &Tenant, import_id: i32, error: &str) -> Result<()> {
+    stopped(tenant, import_id, error, true).await
+}
+
+/// Keeps why an attempt stopped while the import waits for its retry, so
+/// its page says so instead of standing still; the next attempt clears it.
+///
+/// # Errors
+/// A database error.
+pub async fn retrying(tenant: &Tenant, import_id: i32, error: &str) -> Result<()> {
+    stopped(tenant, import_id, error, false).await
+}
+
+async fn stopped(tenant: &Tenant, import_id: i32, error: &str, for_good: bool) -> Result<()> {
     let txn = tenant.begin().await?;
-    member_imports::Entity::update_many()
-        .col_expr(Column::State, Expr::value("failed"))
+    let mut update = member_imports::Entity::update_many();
+    if for_good {
+        update = update.col_expr(Column::State, Expr::value("failed"));
+    }
+    update
         .col_expr(
             Column::Error,
             Expr::value(error.chars().take(2000).collect::<String>()),

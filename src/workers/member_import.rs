@@ -36,6 +36,11 @@ impl Job for ImportMembers {
                 if usize::try_from(attempt).unwrap_or(usize::MAX) > Self::RETRIES {
                     // The last attempt: the import stops for good and shows why.
                     member_imports::fail(tenant, self.import_id, &err.to_string()).await?;
+                } else if let Err(note) =
+                    member_imports::retrying(tenant, self.import_id, &err.to_string()).await
+                {
+                    // The retry matters more than the note: keep the job's own error.
+                    tracing::warn!(import = self.import_id, error = %note, "could not note the retry");
                 }
                 Err(err.into())
             }

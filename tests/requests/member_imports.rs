@@ -325,6 +325,55 @@ async fn rows_repeating_earlier_rows_of_a_long_file_update_the_member_those_rows
 }
 
 #[tokio::test]
+async fn an_import_waiting_for_a_retry_says_why_its_last_attempt_stopped() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::start().await;
+    let slug = unique_slug("retry");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let uploaded = upload(
+        &mut browser,
+        &slug,
+        "members.csv",
+        b"first_name,last_name\nAnn,Lee\n".to_vec(),
+    )
+    .await;
+    let path = location(&uploaded);
+    let pid = uuid::Uuid::parse_str(path.rsplit('/').next().unwrap()).unwrap();
+    let import = Import::find(&tenant, &access, pid).await.unwrap();
+    // As a worker leaves it when an attempt fails part-way (the mapping is guessed).
+    tenant
+        .db()
+        .execute_unprepared(&format!(
+            "UPDATE member_imports SET state = 'running', total_rows = 1, \
+             mapping = '{{\"first_name\":0,\"last_name\":1}}' WHERE id = {}",
+            import.id
+        ))
+        .await
+        .unwrap();
+    unionhall::models::member_imports::retrying(&tenant, import.id, "the database went away")
+        .await
+        .unwrap();
+
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("Importing: 0 of 1 rows."), "{page}");
+    assert!(page.contains(
+        "The last attempt stopped: the database went away. It will be tried again automatically"
+    ));
+
+    // The next attempt clears it.
+    unionhall::models::member_imports::run(&tenant, import.id, Some(admin.id))
+        .await
+        .unwrap();
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("<strong>Done.</strong>"), "{page}");
+    assert!(!page.contains("The last attempt stopped"));
+    assert_eq!(count_in(&page, "created"), 1);
+}
+
+#[tokio::test]
 async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written() {
     let app = TestApp::start_with(|config| {
         let settings = config.settings.get_or_insert_with(|| serde_json::json!({}));
