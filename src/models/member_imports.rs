@@ -809,7 +809,48 @@ async fn append_chunk(
     Ok(())
 }
 
-/// What a member row matches on: employee number, email, or name + phone.
+/// What a member or a row matches on: employee number (any case), email,
+/// or name (any case) + phone.
+struct Keys {
+    number: Option<String>,
+    email: Option<String>,
+    name_phone: Option<(String, String, String)>,
+}
+
+impl Keys {
+    fn of(
+        number: Option<&str>,
+        email: Option<&str>,
+        (first, last): (&str, &str),
+        phone: Option<&str>,
+    ) -> Self {
+        Self {
+            number: number.map(str::to_lowercase),
+            email: email.map(str::to_string),
+            name_phone: phone.map(|p| (first.to_lowercase(), last.to_lowercase(), p.to_string())),
+        }
+    }
+
+    fn of_member(m: &member_rows::Model) -> Self {
+        Self::of(
+            m.employee_number.as_deref(),
+            m.email.as_deref(),
+            (&m.first_name, &m.last_name),
+            m.phone.as_deref(),
+        )
+    }
+
+    fn of_row(new: &NewMember) -> Self {
+        Self::of(
+            new.employee_number.as_ref().map(|n| n.as_str()),
+            new.email.as_ref().map(|e| e.as_str()),
+            (new.first_name.as_str(), new.last_name.as_str()),
+            new.phone.as_ref().map(|p| p.as_str()),
+        )
+    }
+}
+
+/// Members or rows by what they match on.
 #[derive(Default)]
 struct Known {
     by_number: HashMap<String, usize>,
@@ -818,62 +859,24 @@ struct Known {
 }
 
 impl Known {
-    fn add(&mut self, m: &member_rows::Model, index: usize) {
-        if let Some(n) = &m.employee_number {
-            self.by_number.insert(n.to_lowercase(), index);
+    fn add(&mut self, keys: Keys, index: usize) {
+        if let Some(n) = keys.number {
+            self.by_number.insert(n, index);
         }
-        if let Some(e) = &m.email {
-            self.by_email.insert(e.clone(), index);
+        if let Some(e) = keys.email {
+            self.by_email.insert(e, index);
         }
-        if let Some(p) = &m.phone {
-            self.by_name_phone.insert(
-                (
-                    m.first_name.to_lowercase(),
-                    m.last_name.to_lowercase(),
-                    p.clone(),
-                ),
-                index,
-            );
-        }
-    }
-
-    fn add_new(&mut self, new: &NewMember, index: usize) {
-        if let Some(n) = &new.employee_number {
-            self.by_number.insert(n.as_str().to_lowercase(), index);
-        }
-        if let Some(e) = &new.email {
-            self.by_email.insert(e.as_str().to_string(), index);
-        }
-        if let Some(p) = &new.phone {
-            self.by_name_phone.insert(
-                (
-                    new.first_name.as_str().to_lowercase(),
-                    new.last_name.as_str().to_lowercase(),
-                    p.as_str().to_string(),
-                ),
-                index,
-            );
+        if let Some(np) = keys.name_phone {
+            self.by_name_phone.insert(np, index);
         }
     }
 
     fn find(&self, new: &NewMember) -> Option<usize> {
-        new.employee_number
-            .as_ref()
-            .and_then(|n| self.by_number.get(&n.as_str().to_lowercase()))
-            .or_else(|| {
-                new.email
-                    .as_ref()
-                    .and_then(|e| self.by_email.get(e.as_str()))
-            })
-            .or_else(|| {
-                new.phone.as_ref().and_then(|p| {
-                    self.by_name_phone.get(&(
-                        new.first_name.as_str().to_lowercase(),
-                        new.last_name.as_str().to_lowercase(),
-                        p.as_str().to_string(),
-                    ))
-                })
-            })
+        let keys = Keys::of_row(new);
+        keys.number
+            .and_then(|n| self.by_number.get(&n))
+            .or_else(|| keys.email.and_then(|e| self.by_email.get(&e)))
+            .or_else(|| keys.name_phone.and_then(|np| self.by_name_phone.get(&np)))
             .copied()
     }
 }
@@ -899,10 +902,42 @@ fn repeats(text: &str, mapping: &Mapping, directory: &Directory) -> HashSet<usiz
         if seen.find(&new).is_some() {
             held.insert(index);
         } else {
-            seen.add_new(&new, index);
+            seen.add(Keys::of_row(&new), index);
         }
     }
     held
+}
+
+/// `records` in batches of [`BATCH_ROWS`], numbered from `numbers`, with
+/// the records `keep` refuses left out of each; batches already written
+/// are skipped.
+fn batches<'a>(
+    mut records: impl Iterator<Item = (usize, csv::Result<csv::StringRecord>)> + 'a,
+    mut numbers: impl Iterator<Item = i32> + 'a,
+    done: &'a HashSet<i32>,
+    keep: impl Fn(usize) -> bool + 'a,
+) -> impl Iterator<Item = (i32, Vec<Row>)> + 'a {
+    std::iter::from_fn(move || loop {
+        let chunk: Vec<_> = records.by_ref().take(BATCH_ROWS).collect();
+        let n = numbers.next()?;
+        if chunk.is_empty() {
+            return None;
+        }
+        if done.contains(&n) {
+            continue;
+        }
+        let rows = chunk
+            .into_iter()
+            .filter(|(i, _)| keep(*i))
+            .map(|(index, record)| {
+                (
+                    i32::try_from(index).unwrap_or(i32::MAX),
+                    record.map(|r| fields(&r)).map_err(|e| e.to_string()),
+                )
+            })
+            .collect();
+        return Some((n, rows));
+    })
 }
 
 /// The batches of an import already written (by an earlier run, or another runner).
@@ -993,43 +1028,17 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     let directory = Directory::load(tenant).await?;
     let held = repeats(&text, &mapping, &directory);
     let done = claimed(tenant, import.id).await?;
-    let rows = |chunk: Vec<(usize, csv::Result<csv::StringRecord>)>| -> Vec<Row> {
-        chunk
-            .into_iter()
-            .map(|(index, record)| {
-                (
-                    i32::try_from(index).unwrap_or(i32::MAX),
-                    record.map(|r| fields(&r)).map_err(|e| e.to_string()),
-                )
-            })
-            .collect()
-    };
+    let records = || reader(&text).into_records().enumerate().skip(1);
     // The file's batches, without the rows held for the final pass, several
     // at once on PostgreSQL (SQLite has one writer).
-    let mut records = reader(&text).into_records().enumerate().skip(1);
-    let mut number = 0;
-    let batches = std::iter::from_fn(|| loop {
-        let chunk: Vec<_> = records.by_ref().take(BATCH_ROWS).collect();
-        if chunk.is_empty() {
-            return None;
-        }
-        let n = number;
-        number += 1;
-        if !done.contains(&n) {
-            let kept = chunk
-                .into_iter()
-                .filter(|(i, _)| !held.contains(i))
-                .collect();
-            return Some((n, rows(kept)));
-        }
-    });
     let parallel = if tenant.db().get_database_backend() == DbBackend::Postgres {
         PARALLEL_BATCHES
     } else {
         1
     };
+    let all = batches(records(), 0.., &done, |i| !held.contains(&i));
     futures_util::stream::iter(
-        batches.map(|(n, batch)| {
+        all.map(|(n, batch)| {
             import_batch(tenant, &import, &mapping, on_duplicate, actor, n, batch)
         }),
     )
@@ -1038,32 +1047,9 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     .await?;
     // Rows repeating an earlier row of the file, in order, once the rows
     // they repeat are on the roll: each is then a duplicate like any other.
-    if !held.is_empty() {
-        let mut records = reader(&text)
-            .into_records()
-            .enumerate()
-            .skip(1)
-            .filter(|(i, _)| held.contains(i));
-        let mut n = -1;
-        loop {
-            let chunk: Vec<_> = records.by_ref().take(BATCH_ROWS).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            if !done.contains(&n) {
-                import_batch(
-                    tenant,
-                    &import,
-                    &mapping,
-                    on_duplicate,
-                    actor,
-                    n,
-                    rows(chunk),
-                )
-                .await?;
-            }
-            n -= 1;
-        }
+    let repeated = records().filter(|(i, _)| held.contains(i));
+    for (n, batch) in batches(repeated, (1..).map(|n: i32| -n), &done, |_| true) {
+        import_batch(tenant, &import, &mapping, on_duplicate, actor, n, batch).await?;
     }
     let txn = tenant.begin().await?;
     let import = member_imports::Entity::find()
@@ -1072,8 +1058,6 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
         .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    txn.commit().await?;
-    let txn = tenant.begin().await?;
     let counts = import.counts();
     let mut row: ActiveModel = import.into();
     row.state = Set("done".into());
@@ -1215,7 +1199,7 @@ async fn import_batch(
     };
     let mut known = Known::default();
     for (i, m) in existing.iter().enumerate() {
-        known.add(m, i);
+        known.add(Keys::of_member(m), i);
     }
 
     let now = Utc::now();
@@ -1269,7 +1253,7 @@ async fn import_batch(
                 };
                 fill(&mut row, &new, &refs);
                 let row = row.set_tenant(tenant.id())?;
-                pending.add_new(&new, inserts.len());
+                pending.add(Keys::of_row(&new), inserts.len());
                 inserts.push(row);
                 counts.created += 1;
             }
