@@ -18,6 +18,7 @@ mod m20261126_000010_local_access;
 mod m20261126_000011_member_filters;
 mod m20261127_000012_import_batches;
 mod m20261127_000013_member_write_indexes;
+mod m20261127_000014_member_words;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_member_filters::Migration),
             Box::new(m20261127_000012_import_batches::Migration),
             Box::new(m20261127_000013_member_write_indexes::Migration),
+            Box::new(m20261127_000014_member_words::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -24,6 +24,17 @@ pub(crate) fn ids_function() -> String {
 /// matching members. Patterns are quoted with %L; the tenant role may only
 /// execute it.
 pub(crate) fn search_function(name: &str, returns: &str, columns: &str) -> String {
+    search_function_where(name, returns, columns, "format(' AND search LIKE %L', p)")
+}
+
+/// [`search_function`] with another condition per pattern `p`: `each` is a
+/// plpgsql expression giving the SQL to append (quoting `p` with %L).
+pub(crate) fn search_function_where(
+    name: &str,
+    returns: &str,
+    columns: &str,
+    each: &str,
+) -> String {
     format!(
         "CREATE OR REPLACE FUNCTION {name}(VARIADIC patterns text[]) RETURNS SETOF {returns}
          LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public AS $fn$
@@ -34,7 +45,7 @@ pub(crate) fn search_function(name: &str, returns: &str, columns: &str) -> Strin
          BEGIN
            IF tenant IS NULL OR patterns IS NULL OR cardinality(patterns) = 0 THEN RETURN; END IF;
            FOREACH p IN ARRAY patterns LOOP
-             cond := cond || format(' AND search LIKE %L', p);
+             cond := cond || {each};
            END LOOP;
            RETURN QUERY EXECUTE format('SELECT {columns} FROM members WHERE tenant_id = %s', tenant) || cond;
          END $fn$;

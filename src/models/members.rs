@@ -161,6 +161,9 @@ pub struct After {
     pub status_id: i32,
     #[serde(rename = "i")]
     pub id: i32,
+    /// A search read by word (PostgreSQL): the word the last row was listed under.
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
+    pub word: Option<String>,
 }
 
 impl After {
@@ -171,6 +174,7 @@ impl After {
             join_date: m.join_date,
             status_id: m.status_id,
             id: m.id,
+            word: None,
         }
     }
 
@@ -263,6 +267,29 @@ fn search_text(m: &ActiveModel) -> String {
         opt(&m.employee_number)
     )
     .to_lowercase()
+}
+
+/// How a search term matches a member's search text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    /// The start of a word: what people type ("mar" finds Martin, Mary).
+    WordStart,
+    /// Anywhere inside (the middle of a phone number), when no word starts so.
+    Anywhere,
+}
+
+/// The words of a search text as `member_words` holds them (migration 14's
+/// `member_words_of`): split at spaces, at most 200 characters each.
+fn words(search: &str) -> impl Iterator<Item = String> + '_ {
+    search
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(200).collect())
+}
+
+/// The first (in byte order) of `search`'s words that starts with `term`.
+fn first_word_starting(search: &str, term: &str) -> Option<String> {
+    words(search).filter(|w| w.starts_with(term)).min()
 }
 
 /// The search terms as people type them, lower-cased; phone-like terms
@@ -735,6 +762,10 @@ pub struct Roll {
 /// [`EXACT_COUNT_LIMIT`], ordered by the database (so a page is one
 /// bitmap scan and a sort, wherever its matches sit in the order, and the
 /// total is exact); past that it walks too, with the planner's estimate.
+///
+/// A search matches the start of words; when nothing does, the middle of
+/// them. On PostgreSQL a search of one term alone, by name, reads
+/// `member_words` instead (see [`words_page`]).
 #[allow(clippy::too_many_arguments)]
 async fn read(
     txn: &DatabaseTransaction,
@@ -747,8 +778,195 @@ async fn read(
     limit: u64,
 ) -> Result<(MemberPage, Total)> {
     let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let terms = search_terms(filter.search.as_deref().unwrap_or_default());
+    let alone = MemberFilter {
+        search: None,
+        ..filter.clone()
+    }
+    .is_everyone();
+    if postgres
+        && terms.len() == 1
+        && alone
+        && sort == Sort::Name
+        && after.is_none_or(|a| a.word.is_some())
+    {
+        let total = word_count(txn, tenant, &terms[0]).await?;
+        if total != Total::Exact(0) {
+            let page = words_page(txn, tenant, &terms[0], after, limit).await?;
+            return Ok((page, total));
+        }
+        let args = (kept, filter, sort, after, limit);
+        return read_as(txn, tenant, directory, args, Match::Anywhere).await;
+    }
+    let args = (kept, filter, sort, after, limit);
+    let (page, total) = read_as(txn, tenant, directory, args, Match::WordStart).await?;
+    if total == Total::Exact(0) && !terms.is_empty() {
+        return read_as(txn, tenant, directory, args, Match::Anywhere).await;
+    }
+    Ok((page, total))
+}
+
+/// Searches count exactly up to here; past it "more than".
+const WORD_COUNT_LIMIT: u64 = 1_000;
+
+/// `[term, term + the last character)`: the words starting with `term` in
+/// byte order (`member_words.word` is `COLLATE "C"`).
+fn word_range(term: &str) -> (String, String) {
+    (term.to_string(), format!("{term}\u{10FFFF}"))
+}
+
+/// How many live members have a word starting with `term`: exact up to
+/// [`WORD_COUNT_LIMIT`], reading at most twice as many words (a member may
+/// have several that match) unless those were too few members to tell.
+async fn word_count(txn: &DatabaseTransaction, tenant: &Tenant, term: &str) -> Result<Total> {
+    let count = |cap: Option<u64>| {
+        let (from, to) = word_range(term);
+        let limit = cap.map_or(String::new(), |n| format!("LIMIT {n}"));
+        sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "SELECT count(DISTINCT member_id), count(*) FROM (SELECT member_id FROM member_words
+                   WHERE tenant_id = $1 AND word >= $2 AND word < $3 {limit}) AS m"
+            ),
+            [tenant.id().into(), from.into(), to.into()],
+        )
+    };
+    let counted = |row: Option<sea_orm::QueryResult>| -> (u64, u64) {
+        let get = |i| {
+            row.as_ref()
+                .and_then(|r| r.try_get_by_index::<i64>(i).ok())
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        (get(0), get(1))
+    };
+    let cap = 2 * WORD_COUNT_LIMIT + 1;
+    let (mut members, words) = counted(txn.query_one_raw(count(Some(cap))).await?);
+    if words == cap && members <= WORD_COUNT_LIMIT {
+        members = counted(txn.query_one_raw(count(None)).await?).0;
+    } else if words < cap {
+        return Ok(Total::Exact(members));
+    }
+    Ok(if members > WORD_COUNT_LIMIT {
+        Total::MoreThan(WORD_COUNT_LIMIT)
+    } else {
+        Total::Exact(members)
+    })
+}
+
+/// A page of the members with a word starting with `term`, read from
+/// `member_words` in its index order: by that word, then by name. So the
+/// page costs its own rows, however many match. A member with several
+/// such words is listed under the first of them only.
+async fn words_page(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    term: &str,
+    after: Option<&After>,
+    limit: u64,
+) -> Result<MemberPage> {
+    let wanted = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    let chunk = wanted.saturating_mul(2).max(64);
+    let (from, to) = word_range(term);
+    let mut at: Option<(String, String, String, i32)> = after.and_then(|a| {
+        a.word
+            .clone()
+            .map(|w| (w, a.last_name.clone(), a.first_name.clone(), a.id))
+    });
+    let mut listed: Vec<(String, Model)> = Vec::new();
+    while limit > 0 {
+        let mut values: Vec<sea_orm::Value> = vec![
+            tenant.id().into(),
+            from.clone().into(),
+            to.clone().into(),
+            i64::try_from(chunk).unwrap_or(i64::MAX).into(),
+        ];
+        let past = if let Some((w, l, f, id)) = at.clone() {
+            values.extend([w.into(), l.into(), f.into(), id.into()]);
+            "AND (word, last_name, first_name, member_id) > ($5, $6, $7, $8)"
+        } else {
+            ""
+        };
+        let entries: Vec<(String, String, String, i32)> = txn
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                format!(
+                    "SELECT word, last_name, first_name, member_id FROM member_words
+                     WHERE tenant_id = $1 AND word >= $2 AND word < $3 {past}
+                     ORDER BY word, last_name, first_name, member_id LIMIT $4"
+                ),
+                values,
+            ))
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                Some((
+                    r.try_get_by_index(0).ok()?,
+                    r.try_get_by_index(1).ok()?,
+                    r.try_get_by_index(2).ok()?,
+                    r.try_get_by_index(3).ok()?,
+                ))
+            })
+            .collect();
+        let ids: Vec<i32> = entries.iter().map(|e| e.3).collect();
+        let mut found: HashMap<i32, Model> = Entity::find()
+            .in_tenant(tenant.id())
+            .filter(Column::Id.is_in(ids))
+            .filter(Column::ArchivedAt.is_null())
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let last_chunk = entries.len() < chunk;
+        for entry in entries {
+            at = Some(entry.clone());
+            let (word, .., id) = entry;
+            let first = found
+                .get(&id)
+                .and_then(|m| first_word_starting(&m.search, term));
+            if first.as_deref() == Some(word.as_str()) {
+                if let Some(m) = found.remove(&id) {
+                    listed.push((word, m));
+                }
+                if listed.len() == wanted {
+                    break;
+                }
+            }
+        }
+        if listed.len() == wanted || last_chunk {
+            break;
+        }
+    }
+    let more = listed.len() == wanted;
+    listed.truncate(wanted - 1);
+    let next = if more {
+        listed.last().map(|(word, m)| After {
+            word: Some(word.clone()),
+            ..After::of(m)
+        })
+    } else {
+        None
+    };
+    Ok(MemberPage {
+        members: listed.into_iter().map(|(_, m)| m).collect(),
+        next,
+    })
+}
+
+/// [`read`] with the search matching `how`.
+async fn read_as(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    (kept, filter, sort, after, limit): (i32, &MemberFilter, Sort, Option<&After>, u64),
+    how: Match,
+) -> Result<(MemberPage, Total)> {
+    let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
     // A filter naming something the local does not have matches nothing.
-    let Some(cond) = conditions_with(directory, filter, postgres) else {
+    let Some(cond) = conditions_with(directory, filter, postgres, how) else {
         return Ok((
             MemberPage {
                 members: vec![],
@@ -770,8 +988,8 @@ async fn read(
     // list walks the order's index, where matches then come early; walking
     // on the planner's estimate alone read whole index ranges when filters
     // were correlated (estimated 30,000, truly none).
-    let ids = ordered_ids(txn, tenant, directory, filter, &cond, sort).await?;
-    let searching = !search_patterns(filter).is_empty();
+    let ids = ordered_ids(txn, tenant, directory, filter, &cond, sort, how).await?;
+    let searching = !escaped_terms(filter).is_empty();
     let full = ids.len() as u64 > EXACT_COUNT_LIMIT;
     if !full || searching {
         let total = if full {
@@ -908,6 +1126,7 @@ async fn ordered_ids(
     filter: &MemberFilter,
     cond: &Condition,
     sort: Sort,
+    how: Match,
 ) -> Result<Vec<i32>> {
     use sea_orm::sea_query::{Alias, Func, Query};
     // Only the order's columns, so an index can answer without the table.
@@ -917,8 +1136,8 @@ async fn ordered_ids(
         Sort::Joined => vec![Column::JoinDate],
         Sort::Status => vec![Column::StatusId, Column::LastName, Column::FirstName],
     });
-    let patterns = search_patterns(filter);
-    let inner = if patterns.is_empty() {
+    let terms = escaped_terms(filter);
+    let inner = if terms.is_empty() {
         Entity::find()
             .in_tenant(tenant.id())
             .filter(cond.clone())
@@ -931,11 +1150,11 @@ async fn ordered_ids(
         // (migration 11's `members_matching`, named `members` here so the
         // other conditions apply to it unchanged).
         let rest = filter_conditions(directory, filter).unwrap_or_else(Condition::all);
+        let (function, args) = search_function("members_matching", how, terms);
         let mut inner = Query::select()
             .columns(columns)
             .from_function(
-                Func::cust(Alias::new("members_matching"))
-                    .args(patterns.into_iter().map(Expr::val)),
+                Func::cust(Alias::new(function)).args(args.into_iter().map(Expr::val)),
                 Alias::new("members"),
             )
             .and_where(Column::TenantId.eq(tenant.id()))
@@ -1307,7 +1526,10 @@ async fn export_copy(
     let directory = Directory::load(tenant).await?;
     // Values are inlined (COPY takes no parameters) by sea-query's quoting;
     // filters arrive here as integer ids, dates and escaped LIKE patterns.
-    let inner = match conditions_with(&directory, filter, true) {
+    let txn = tenant.begin().await?;
+    let how = matching_how(&txn, tenant, &directory, filter).await?;
+    txn.commit().await?;
+    let inner = match conditions_with(&directory, filter, true, how) {
         Some(cond) => Entity::find()
             .in_tenant(tenant.id())
             .filter(cond)
@@ -1408,11 +1630,32 @@ pub(crate) async fn conditions(
     filter: &MemberFilter,
 ) -> Result<Option<Condition>> {
     let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
-    Ok(conditions_with(
-        &Directory::load_in(txn, tenant).await?,
-        filter,
-        postgres,
-    ))
+    let directory = Directory::load_in(txn, tenant).await?;
+    let how = matching_how(txn, tenant, &directory, filter).await?;
+    Ok(conditions_with(&directory, filter, postgres, how))
+}
+
+/// How the filter's search matches: at the start of words, unless no member
+/// of the filter has a word starting so (then anywhere inside).
+async fn matching_how(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    filter: &MemberFilter,
+) -> Result<Match> {
+    let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
+    if escaped_terms(filter).is_empty() {
+        return Ok(Match::WordStart);
+    }
+    let Some(cond) = conditions_with(directory, filter, postgres, Match::WordStart) else {
+        return Ok(Match::WordStart);
+    };
+    let any = matching(tenant, &cond).limit(1).into_query();
+    Ok(if txn.query_one(&any).await?.is_some() {
+        Match::WordStart
+    } else {
+        Match::Anywhere
+    })
 }
 
 /// [`conditions`] with the local's directory at hand (no queries).
@@ -1420,34 +1663,55 @@ fn conditions_with(
     directory: &Directory,
     filter: &MemberFilter,
     postgres: bool,
+    how: Match,
 ) -> Option<Condition> {
     let mut cond = filter_conditions(directory, filter)?;
-    let patterns = search_patterns(filter);
-    if postgres && !patterns.is_empty() {
+    let terms = escaped_terms(filter);
+    if postgres && !terms.is_empty() {
         // Through the trigram index despite row-level security (migration 8).
+        let (function, args) = search_function("member_ids_matching", how, terms);
         let matching = sea_orm::sea_query::Query::select()
             .expr(
-                sea_orm::sea_query::Func::cust(sea_orm::sea_query::Alias::new(
-                    "member_ids_matching",
-                ))
-                .args(patterns.into_iter().map(Expr::val)),
+                sea_orm::sea_query::Func::cust(sea_orm::sea_query::Alias::new(function))
+                    .args(args.into_iter().map(Expr::val)),
             )
             .to_owned();
         cond = cond.add(Column::Id.in_subquery(matching));
     } else {
-        for pattern in patterns {
-            cond = cond.add(Expr::col(Column::Search).like(pattern));
+        let like = |pattern: String| {
+            Expr::col(Column::Search).like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))
+        };
+        for term in terms {
+            cond = cond.add(match how {
+                Match::WordStart => Condition::any()
+                    .add(like(format!("{term}%")))
+                    .add(like(format!("% {term}%"))),
+                Match::Anywhere => Condition::all().add(like(format!("%{term}%"))),
+            });
         }
     }
     Some(cond)
 }
 
-/// The search as LIKE patterns (escaped), one per term.
-fn search_patterns(filter: &MemberFilter) -> Vec<String> {
+/// The search terms, escaped for LIKE.
+fn escaped_terms(filter: &MemberFilter) -> Vec<String> {
     search_terms(filter.search.as_deref().unwrap_or_default())
         .iter()
-        .map(|term| format!("%{}%", like_escape(term)))
+        .map(|term| like_escape(term))
         .collect()
+}
+
+/// The PostgreSQL search function for `how` (`base` for the middle of
+/// words, migrations 8 and 11; `base_words` for their start, migration 14)
+/// and its arguments.
+fn search_function(base: &str, how: Match, terms: Vec<String>) -> (String, Vec<String>) {
+    match how {
+        Match::WordStart => (format!("{base}_words"), terms),
+        Match::Anywhere => (
+            base.to_string(),
+            terms.into_iter().map(|t| format!("%{t}%")).collect(),
+        ),
+    }
 }
 
 /// Every condition of the filter but the search.
