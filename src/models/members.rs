@@ -865,10 +865,13 @@ async fn words_page(
     after: Option<&After>,
     limit: u64,
 ) -> Result<MemberPage> {
+    use sea_orm::FromQueryResult;
     let wanted = usize::try_from(limit)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
-    let chunk = wanted.saturating_mul(2).max(64);
+    // Few members have two words starting alike: a page's rows and a few
+    // more usually fill it in one read.
+    let mut chunk = wanted.saturating_add(8);
     let (from, to) = word_range(term);
     let mut at: Option<(String, String, String, i32)> = after.and_then(|a| {
         a.word
@@ -876,6 +879,7 @@ async fn words_page(
             .map(|w| (w, a.last_name.clone(), a.first_name.clone(), a.id))
     });
     let mut listed: Vec<(String, Model)> = Vec::new();
+    let mut seen: std::collections::HashSet<i32> = std::collections::HashSet::new();
     while limit > 0 {
         let mut values: Vec<sea_orm::Value> = vec![
             tenant.id().into(),
@@ -889,48 +893,41 @@ async fn words_page(
         } else {
             ""
         };
-        let entries: Vec<(String, String, String, i32)> = txn
+        // The words in order, each with its member (none when archived meanwhile).
+        let rows = txn
             .query_all_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
                 format!(
-                    "SELECT word, last_name, first_name, member_id FROM member_words
-                     WHERE tenant_id = $1 AND word >= $2 AND word < $3 {past}
-                     ORDER BY word, last_name, first_name, member_id LIMIT $4"
+                    "SELECT w.word AS w_word, w.last_name AS w_last, w.first_name AS w_first,
+                            w.member_id AS w_id, m.*
+                     FROM (SELECT word, last_name, first_name, member_id FROM member_words
+                           WHERE tenant_id = $1 AND word >= $2 AND word < $3 {past}
+                           ORDER BY word, last_name, first_name, member_id LIMIT $4) AS w
+                     LEFT JOIN members m
+                       ON m.tenant_id = $1 AND m.id = w.member_id AND m.archived_at IS NULL
+                     ORDER BY w.word, w.last_name, w.first_name, w.member_id"
                 ),
                 values,
             ))
-            .await?
-            .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.try_get_by_index(0).ok()?,
-                    r.try_get_by_index(1).ok()?,
-                    r.try_get_by_index(2).ok()?,
-                    r.try_get_by_index(3).ok()?,
-                ))
-            })
-            .collect();
-        let ids: Vec<i32> = entries.iter().map(|e| e.3).collect();
-        let mut found: HashMap<i32, Model> = Entity::find()
-            .in_tenant(tenant.id())
-            .filter(Column::Id.is_in(ids))
-            .filter(Column::ArchivedAt.is_null())
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
-        let last_chunk = entries.len() < chunk;
-        for entry in entries {
-            at = Some(entry.clone());
-            let (word, .., id) = entry;
-            let first = found
-                .get(&id)
-                .and_then(|m| first_word_starting(&m.search, term));
-            if first.as_deref() == Some(word.as_str()) {
-                if let Some(m) = found.remove(&id) {
-                    listed.push((word, m));
-                }
+            .await?;
+        let last_chunk = rows.len() < chunk;
+        for row in rows {
+            let entry: (String, String, String, i32) = (
+                row.try_get("", "w_word")?,
+                row.try_get("", "w_last")?,
+                row.try_get("", "w_first")?,
+                row.try_get("", "w_id")?,
+            );
+            let word = entry.0.clone();
+            at = Some(entry);
+            let Ok(m) = Model::from_query_result(&row, "") else {
+                continue;
+            };
+            // Listed under the first of their words that match, once.
+            if first_word_starting(&m.search, term).as_deref() == Some(word.as_str())
+                && seen.insert(m.id)
+            {
+                listed.push((word, m));
                 if listed.len() == wanted {
                     break;
                 }
@@ -939,6 +936,7 @@ async fn words_page(
         if listed.len() == wanted || last_chunk {
             break;
         }
+        chunk = chunk.saturating_mul(2);
     }
     let more = listed.len() == wanted;
     listed.truncate(wanted - 1);

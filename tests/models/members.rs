@@ -769,13 +769,113 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
         ..MemberFilter::default()
     };
 
+    // A search alone counts its members up to a thousand (read by word);
+    // with a filter it goes through the trigram index, up to ten thousand.
     assert!(matches!(
         Member::count(&tenant, &access, &zed).await.unwrap(),
+        Total::MoreThan(1_000)
+    ));
+    let zed_active = MemberFilter {
+        status: Some(active),
+        ..zed.clone()
+    };
+    assert!(matches!(
+        Member::count(&tenant, &access, &zed_active).await.unwrap(),
         Total::MoreThan(10_000)
     ));
+    let seen = walk(&tenant, &access, &zed_active, Sort::Name, 2_000).await;
+    assert_eq!(seen.len(), 10_050, "every match once, filtered");
     let seen = walk(&tenant, &access, &zed, Sort::Name, 500).await;
     assert_eq!(seen.len(), 10_050, "every match once");
     assert_eq!(seen.first().map(String::as_str), Some("Zed00001"));
     assert_eq!(seen.last().map(String::as_str), Some("Zed10050"));
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "in name order");
+}
+
+fn searching(q: &str) -> MemberFilter {
+    MemberFilter {
+        search: Some(q.into()),
+        ..MemberFilter::default()
+    }
+}
+
+#[tokio::test]
+async fn a_search_finds_the_start_of_words_and_the_middle_only_when_no_word_starts_so() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("words");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    for (first, last) in [
+        ("Mary", "Lamar"),
+        ("Ann", "Martin"),
+        ("Mark", "Mary"),
+        ("Zoe", "Omarson"),
+    ] {
+        Member::create(&tenant, &access, member(first, last))
+            .await
+            .unwrap();
+    }
+
+    // Pages of one, so a member matching by two words is seen to come once.
+    let mut found = walk(&tenant, &access, &searching("MAR"), Sort::Name, 1).await;
+    assert_eq!(found.len(), 3, "each member once: {found:?}");
+    found.sort();
+    assert_eq!(
+        found,
+        ["Lamar", "Martin", "Mary"],
+        "not Omarson: no word of his starts with mar"
+    );
+    assert!(matches!(
+        Member::count(&tenant, &access, &searching("mar"))
+            .await
+            .unwrap(),
+        Total::Exact(3)
+    ));
+
+    // No word starts with "amar": the middle of words then.
+    assert_eq!(
+        walk(&tenant, &access, &searching("amar"), Sort::Name, 50).await,
+        ["Lamar"]
+    );
+    assert!(matches!(
+        Member::count(&tenant, &access, &searching("amar"))
+            .await
+            .unwrap(),
+        Total::Exact(1)
+    ));
+    // Both terms must match; the second narrows the first.
+    assert_eq!(
+        walk(&tenant, &access, &searching("mar mary"), Sort::Name, 50).await,
+        ["Lamar", "Mary"]
+    );
+}
+
+#[tokio::test]
+async fn a_renamed_archived_or_restored_member_is_found_by_their_current_name_only() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("rename");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let rosa = Member::create(&tenant, &access, member("Rosa", "Parks"))
+        .await
+        .unwrap();
+    let find = |q: &'static str| {
+        let (tenant, access) = (tenant.clone(), access.clone());
+        async move { walk(&tenant, &access, &searching(q), Sort::Name, 50).await }
+    };
+    assert_eq!(find("park").await, ["Parks"]);
+
+    Member::update(&tenant, &access, rosa.pid, member("Rosa", "Quill"))
+        .await
+        .unwrap();
+    assert!(find("park").await.is_empty(), "the old name is gone");
+    assert_eq!(find("quil").await, ["Quill"]);
+
+    Member::archive(&tenant, &access, rosa.pid).await.unwrap();
+    assert!(
+        find("quil").await.is_empty(),
+        "archived members leave the roll"
+    );
+    Member::restore(&tenant, &access, rosa.pid).await.unwrap();
+    assert_eq!(find("quil").await, ["Quill"]);
 }
