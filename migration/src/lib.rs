@@ -19,6 +19,7 @@ mod m20261126_000011_member_filters;
 mod m20261127_000012_import_batches;
 mod m20261127_000013_member_write_indexes;
 mod m20261127_000014_member_words;
+mod m20261127_000015_trail_actors;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000012_import_batches::Migration),
             Box::new(m20261127_000013_member_write_indexes::Migration),
             Box::new(m20261127_000014_member_words::Migration),
+            Box::new(m20261127_000015_trail_actors::Migration),
             // inject-above (do not remove this comment)
         ]
     }

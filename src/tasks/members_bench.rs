@@ -619,8 +619,16 @@ impl Task for MembersBench {
 
         println!("== starting the web server (release build of this binary)");
         let exe = std::env::current_exe().map_err(fail)?;
+        // As deployed: the production configuration (no backtrace capture,
+        // which the development one turns on), over plain HTTP on loopback.
         let mut server = tokio::process::Command::new(exe)
             .arg("start")
+            .env("LOCO_ENV", "production")
+            .env("SECRET_KEY", "members-benchmark-only-secret-key-0123456789")
+            .env("SECURE_COOKIES", "false")
+            .env("CLIENT_IP_SOURCE", "ConnectInfo")
+            .env("SMTP_ENABLE", "false")
+            .env("BASE_URL", format!("http://127.0.0.1:{port}"))
             .env("PORT", port.to_string())
             .env("LOG_LEVEL", "error")
             .env("DB_MAX_CONNECTIONS", "24")
