@@ -866,6 +866,12 @@ async fn words_page(
     limit: u64,
 ) -> Result<MemberPage> {
     use sea_orm::FromQueryResult;
+    if limit == 0 {
+        return Ok(MemberPage {
+            members: vec![],
+            next: None,
+        });
+    }
     let wanted = usize::try_from(limit)
         .unwrap_or(usize::MAX)
         .saturating_add(1);
@@ -880,7 +886,7 @@ async fn words_page(
     });
     let mut listed: Vec<(String, Model)> = Vec::new();
     let mut seen: std::collections::HashSet<i32> = std::collections::HashSet::new();
-    while limit > 0 {
+    loop {
         let mut values: Vec<sea_orm::Value> = vec![
             tenant.id().into(),
             from.clone().into(),
