@@ -816,8 +816,9 @@ fn word_range(term: &str) -> (String, String) {
 }
 
 /// How many live members have a word starting with `term`: exact up to
-/// [`WORD_COUNT_LIMIT`], reading at most twice as many words (a member may
-/// have several that match) unless those were too few members to tell.
+/// [`WORD_COUNT_LIMIT`]. It reads one word past the limit, then four times
+/// as many, then all, until the words it read are all there are or name
+/// more members than the limit (a member may have several that match).
 async fn word_count(txn: &DatabaseTransaction, tenant: &Tenant, term: &str) -> Result<Total> {
     let count = |cap: Option<u64>| {
         let (from, to) = word_range(term);
@@ -840,18 +841,21 @@ async fn word_count(txn: &DatabaseTransaction, tenant: &Tenant, term: &str) -> R
         };
         (get(0), get(1))
     };
-    let cap = 2 * WORD_COUNT_LIMIT + 1;
-    let (mut members, words) = counted(txn.query_one_raw(count(Some(cap))).await?);
-    if words == cap && members <= WORD_COUNT_LIMIT {
-        members = counted(txn.query_one_raw(count(None)).await?).0;
-    } else if words < cap {
-        return Ok(Total::Exact(members));
+    // Most members have one matching word: the first read usually decides.
+    for cap in [
+        Some(WORD_COUNT_LIMIT + 1),
+        Some(4 * WORD_COUNT_LIMIT + 1),
+        None,
+    ] {
+        let (members, words) = counted(txn.query_one_raw(count(cap)).await?);
+        if members > WORD_COUNT_LIMIT {
+            return Ok(Total::MoreThan(WORD_COUNT_LIMIT));
+        }
+        if cap.is_none_or(|cap| words < cap) {
+            return Ok(Total::Exact(members));
+        }
     }
-    Ok(if members > WORD_COUNT_LIMIT {
-        Total::MoreThan(WORD_COUNT_LIMIT)
-    } else {
-        Total::Exact(members)
-    })
+    Ok(Total::MoreThan(WORD_COUNT_LIMIT))
 }
 
 /// A page of the members with a word starting with `term`, read from
@@ -877,7 +881,7 @@ async fn words_page(
         .saturating_add(1);
     // Few members have two words starting alike: a page's rows and a few
     // more usually fill it in one read.
-    let mut chunk = wanted.saturating_add(8);
+    let mut chunk = wanted.saturating_add(2);
     let (from, to) = word_range(term);
     let mut at: Option<(String, String, String, i32)> = after.and_then(|a| {
         a.word
