@@ -295,6 +295,11 @@ fn first_word_starting(search: &str, term: &str) -> Option<String> {
 /// The search terms as people type them, lower-cased; phone-like terms
 /// also match without their separators.
 fn search_terms(raw: &str) -> Vec<String> {
+    // Control characters are no part of a name (and PostgreSQL refuses NUL in text).
+    let raw: String = raw
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .collect();
     raw.split_whitespace()
         .map(|t| {
             let t = t.to_lowercase();

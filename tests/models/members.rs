@@ -831,6 +831,19 @@ async fn a_search_finds_the_start_of_words_and_the_middle_only_when_no_word_star
             .unwrap(),
         Total::Exact(3)
     ));
+    assert_eq!(
+        walk(
+            &tenant,
+            &access,
+            &searching("m\u{0}ar\u{7}"),
+            Sort::Name,
+            50
+        )
+        .await
+        .len(),
+        3,
+        "control characters are dropped, not sent to the database"
+    );
 
     // No word starts with "amar": the middle of words then.
     assert_eq!(
