@@ -187,7 +187,13 @@ impl After {
     /// The position from [`After::encode`]; anything else is `None`.
     #[must_use]
     pub fn decode(raw: &str) -> Option<Self> {
-        serde_json::from_slice(&hex::decode(raw.trim()).ok()?).ok()
+        let after: Self = serde_json::from_slice(&hex::decode(raw.trim()).ok()?).ok()?;
+        // Names never hold NUL (PostgreSQL refuses it in text): not a position we made.
+        let nul = [&after.last_name, &after.first_name]
+            .into_iter()
+            .chain(after.word.as_ref())
+            .any(|t| t.contains('\0'));
+        (!nul).then_some(after)
     }
 }
 

@@ -892,3 +892,22 @@ async fn a_renamed_archived_or_restored_member_is_found_by_their_current_name_on
     Member::restore(&tenant, &access, rosa.pid).await.unwrap();
     assert_eq!(find("quil").await, ["Quill"]);
 }
+
+#[test]
+fn a_page_position_holding_nul_is_no_position() {
+    use unionhall::models::members::After;
+    let made = After {
+        last_name: "Hill".into(),
+        first_name: "Joe".into(),
+        join_date: None,
+        status_id: 1,
+        id: 7,
+        word: Some("hill".into()),
+    };
+    assert_eq!(After::decode(&made.encode()), Some(made.clone()));
+    let crafted = After {
+        word: Some("hi\0ll".into()),
+        ..made
+    };
+    assert_eq!(After::decode(&crafted.encode()), None);
+}
