@@ -795,6 +795,7 @@ async fn read(
         ..filter.clone()
     }
     .is_everyone();
+    let args = (kept, filter, sort, after, limit);
     if postgres
         && terms.len() == 1
         && alone
@@ -806,10 +807,8 @@ async fn read(
             let page = words_page(txn, tenant, &terms[0], after, limit).await?;
             return Ok((page, total));
         }
-        let args = (kept, filter, sort, after, limit);
         return read_as(txn, tenant, directory, args, Match::Anywhere).await;
     }
-    let args = (kept, filter, sort, after, limit);
     let (page, total) = read_as(txn, tenant, directory, args, Match::WordStart).await?;
     if total == Total::Exact(0) && !terms.is_empty() {
         return read_as(txn, tenant, directory, args, Match::Anywhere).await;
@@ -1542,10 +1541,10 @@ async fn export_copy(
 ) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
     use futures_util::StreamExt;
     use sea_orm::{sea_query::PostgresQueryBuilder, sqlx};
-    let directory = Directory::load(tenant).await?;
     // Values are inlined (COPY takes no parameters) by sea-query's quoting;
     // filters arrive here as integer ids, dates and escaped LIKE patterns.
     let txn = tenant.begin().await?;
+    let directory = Directory::load_in(&txn, tenant).await?;
     let how = matching_how(&txn, tenant, &directory, filter).await?;
     txn.commit().await?;
     let inner = match conditions_with(&directory, filter, true, how) {
