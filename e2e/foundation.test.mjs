@@ -279,6 +279,16 @@ test('an admin sets up the structure, adds a member, imports a CSV with a live p
   await page.getByText('2,500 members match').waitFor();
   await expectAccessible(page, 'members list');
   await shot(page, '11-members');
+  // A bulk change with nothing to change: the same list again, the tick kept,
+  // a message at the field.
+  await page.getByRole('checkbox', { name: /^Select / }).first().check();
+  await page.getByRole('button', { name: 'Change selected' }).click();
+  await page.getByText('The change was not made').waitFor();
+  assert.equal(await page.getByRole('checkbox', { name: /^Select / }).first().isChecked(), true);
+  assert.match(await page.locator('#bulk-status-error').innerText(), /Choose a status, a worksite or a unit/);
+  assert.equal(await page.locator('#q').inputValue(), 'imported');
+  await expectAccessible(page, 'members list, bulk change refused');
+  await shot(page, '12-bulk-refused');
   await page.setViewportSize({ width: 375, height: 740 });
   await page.goto(`${BASE}/l/${slug}/members`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -7,13 +7,16 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{members::read_query, redirect_with, render, Local, Pid, Verified, WebResult};
+use super::{
+    members::{list_page, read_query},
+    redirect_with, render, render_invalid, Local, Pid, Verified, WebResult,
+};
 use crate::{
     models::{
         member_bulk_changes::{BulkChange, Model as Bulk, Selection},
         Error,
     },
-    views::{member_imports::BulkShow, Flash, Layout},
+    views::{member_imports::BulkShow, members::BulkSent, Flash, Layout},
     workers::{member_bulk_change::ChangeMembers, Jobs},
 };
 
@@ -24,6 +27,8 @@ pub struct BulkForm {
     member: Vec<String>,
     /// The list's query string (its filters), for "change all".
     filters: String,
+    /// The list page's position, to show the same page again.
+    after: String,
     /// `selected` or `all`.
     scope: String,
     status: String,
@@ -39,6 +44,7 @@ async fn create(
     State(ctx): State<AppContext>,
     session: Session,
     local: Local,
+    layout: Layout,
     Verified(form): Verified<BulkForm>,
 ) -> WebResult {
     let list = format!(
@@ -59,13 +65,27 @@ async fn create(
     };
     let bulk = match Bulk::create(&local.tenant, &local.access, selection, change).await {
         Ok(bulk) => bulk,
+        // The list again, as it was, with the choices and ticks kept and
+        // a message at each field.
         Err(Error::Invalid(errors)) => {
-            let message = errors
-                .iter()
-                .map(|(_, m)| m.to_string())
-                .collect::<Vec<_>>()
-                .join(" ");
-            return redirect_with(&session, &list, Flash::alert(message)).await;
+            let mut query = form.filters.trim_start_matches('?').to_string();
+            if !form.after.trim().is_empty() {
+                let after =
+                    serde_html_form::to_string([("after", form.after.trim())]).unwrap_or_default();
+                query = if query.is_empty() {
+                    after
+                } else {
+                    format!("{query}&{after}")
+                };
+            }
+            let sent = BulkSent {
+                status: form.status,
+                worksite: form.worksite,
+                bargaining_unit: form.bargaining_unit,
+                selected: form.member,
+                errors: errors.into(),
+            };
+            return render_invalid(&list_page(&local, Some(&query), layout, Some(sent)).await?);
         }
         Err(e) => return Err(e.into()),
     };

@@ -8,7 +8,9 @@ use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
+use super::{
+    redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebError, WebResult,
+};
 use crate::{
     domain::Permission,
     models::{
@@ -17,7 +19,8 @@ use crate::{
     },
     views::{
         members::{
-            parse_date, Archived, Choice, Form, Index, ListQuery, MemberForm, Options, Row, Show,
+            parse_date, Archived, BulkForm, BulkSent, Choice, Form, Index, ListQuery, MemberForm,
+            Options, Row, Show,
         },
         Errors, Flash, Layout,
     },
@@ -98,7 +101,18 @@ fn with_after(filters: &str, after: &After) -> String {
 }
 
 async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResult {
-    let (query, filter, sort, notice) = read_query(raw.as_deref());
+    render(&list_page(&local, raw.as_deref(), layout, None).await?)
+}
+
+/// The list page for a query string; `bulk` is a refused bulk change to
+/// show again (its choices, ticks and messages) instead of a blank form.
+pub(super) async fn list_page(
+    local: &Local,
+    raw: Option<&str>,
+    layout: Layout,
+    bulk: Option<BulkSent>,
+) -> Result<Index, WebError> {
+    let (query, filter, sort, notice) = read_query(raw);
     let after = After::decode(&query.after);
     let roll = Member::roll(
         &local.tenant,
@@ -111,7 +125,7 @@ async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResu
     .await?;
     let (page, total, directory) = (roll.page, roll.total, roll.directory);
     let filters = query.filters();
-    render(&Index {
+    Ok(Index {
         layout: layout.within(&local.tenant, &local.access),
         slug: local.tenant.slug().to_string(),
         options: Options::new(
@@ -138,6 +152,7 @@ async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResu
         notice,
         can_write: local.access.can(Permission::MembersWrite),
         can_delete: local.access.can(Permission::MembersDelete),
+        bulk: BulkForm::new(&directory, bulk),
         query,
     })
 }

@@ -144,6 +144,57 @@ pub struct Index {
     pub notice: Option<String>,
     pub can_write: bool,
     pub can_delete: bool,
+    /// The bulk-change form as it was sent, when it was refused.
+    pub bulk: BulkForm,
+}
+
+/// The list's bulk-change form: its choices, and after a refusal what the
+/// person chose and selected with a message per field, so nothing is lost.
+pub struct BulkForm {
+    pub options: Options,
+    /// Pids of the members ticked.
+    pub selected: Vec<String>,
+    pub errors: Errors,
+}
+
+/// A bulk change as sent, when it was refused.
+#[derive(Debug, Clone, Default)]
+pub struct BulkSent {
+    pub status: String,
+    pub worksite: String,
+    pub bargaining_unit: String,
+    pub selected: Vec<String>,
+    pub errors: Errors,
+}
+
+impl BulkForm {
+    /// The form blank, or as it was sent.
+    #[must_use]
+    pub fn new(d: &Directory, sent: Option<BulkSent>) -> Self {
+        let sent = sent.unwrap_or_default();
+        Self {
+            options: Options::new(d, &sent.status, "", &sent.worksite, &sent.bargaining_unit),
+            selected: sent.selected,
+            errors: sent.errors,
+        }
+    }
+
+    /// Where the message for `field` points.
+    #[must_use]
+    pub fn anchor(&self, field: &str) -> &'static str {
+        match field {
+            "member" => "bulk-members",
+            "worksite" => "bulk-worksite",
+            "bargaining_unit" => "bulk-unit",
+            _ => "bulk-status",
+        }
+    }
+
+    #[must_use]
+    pub fn is_selected(&self, pid: &Uuid) -> bool {
+        let pid = pid.to_string();
+        self.selected.iter().any(|s| s.trim() == pid)
+    }
 }
 
 #[derive(Template)]

@@ -625,12 +625,64 @@ async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_
             &[("member", &a.pid.to_string()), ("scope", "selected")],
         )
         .await;
-    assert_eq!(nothing.status_code(), 303);
-    let list = browser
-        .get(&crate::support::location(&nothing))
-        .await
-        .text();
-    assert!(list.contains("Choose a status, a worksite or a unit to set."));
+    // Refused: the list again (422) with a message at the field, and the
+    // ticks and choices as they were sent.
+    assert_eq!(nothing.status_code(), 422);
+    let list = nothing.text();
+    assert!(
+        list.contains(r#"<p class="field-error" id="bulk-status-error">Choose a status, a worksite or a unit to set.</p>"#),
+        "{list}"
+    );
+    assert!(
+        list.contains(&format!(r#"id="sel-{}" checked"#, a.pid)),
+        "{list}"
+    );
+    let unticked = browser
+        .submit(
+            &format!("/l/{slug}/member_bulk_changes"),
+            &[
+                ("scope", "selected"),
+                ("status", &status("Retired")),
+                ("filters", "q=a"),
+            ],
+        )
+        .await;
+    assert_eq!(unticked.status_code(), 422);
+    let list = unticked.text();
+    assert!(
+        list.contains(r#"<p class="field-error" id="bulk-members-error">Select at least one member, or change all that match.</p>"#),
+        "{list}"
+    );
+    assert!(
+        list.contains(&format!(
+            r#"<option value="{}" selected>Retired</option>"#,
+            status("Retired")
+        )),
+        "the chosen status is kept: {list}"
+    );
+    assert!(
+        list.contains(r#"<input id="q" name="q" type="search" value="a""#),
+        "the list's filters are kept: {list}"
+    );
+    let unknown = browser
+        .submit(
+            &format!("/l/{slug}/member_bulk_changes"),
+            &[
+                ("member", &a.pid.to_string()),
+                ("scope", "selected"),
+                ("worksite", &uuid::Uuid::new_v4().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status_code(), 422);
+    let list = unknown.text();
+    assert!(
+        list.contains(r#"id="bulk-worksite-error">Choose one of the local&#39;s worksites.</p>"#),
+        "{list}"
+    );
+    let untouched = Member::find(&tenant, &access, a.pid).await.unwrap();
+    assert_eq!(untouched.status_id, a.status_id, "nothing was changed");
+    assert_eq!(untouched.worksite_id, a.worksite_id, "nothing was changed");
 
     let done = browser
         .submit(
