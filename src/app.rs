@@ -44,6 +44,10 @@ pub struct Settings {
     /// Minutes of inactivity after which a session ends.
     #[serde(default = "default_session_minutes")]
     pub session_minutes: i64,
+    /// The bearer token a Prometheus scraper presents at `/metrics`
+    /// (`METRICS_TOKEN`); without one only signed-in operators read them.
+    #[serde(default)]
+    pub metrics_token: String,
     pub mail: MailSettings,
     #[serde(default)]
     pub api: ApiSettings,

@@ -200,7 +200,23 @@ async fn metrics_count_requests_by_route_template_never_by_tenant() {
     browser.get(&format!("/l/{slug}/roles")).await;
     browser.get("/no/such/page").await;
 
-    let metrics = app.client().get("/metrics").await;
+    // Not for the public, nor for a wrong token, nor for a local's admin.
+    assert_eq!(app.client().get("/metrics").await.status_code(), 404);
+    let wrong = app
+        .client()
+        .server
+        .get("/metrics")
+        .add_header("authorization", "Bearer not-the-token")
+        .await;
+    assert_eq!(wrong.status_code(), 404);
+    assert_eq!(browser.get("/metrics").await.status_code(), 404);
+    // The scraper's token (config/test.yaml's METRICS_TOKEN default).
+    let metrics = app
+        .client()
+        .server
+        .get("/metrics")
+        .add_header("authorization", "Bearer test-metrics-token")
+        .await;
 
     assert_eq!(metrics.status_code(), 200);
     let text = metrics.text();
