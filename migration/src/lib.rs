@@ -20,6 +20,7 @@ mod m20261127_000012_import_batches;
 mod m20261127_000013_member_write_indexes;
 mod m20261127_000014_member_words;
 mod m20261127_000015_trail_actors;
+mod m20261127_000016_import_adds_structure;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_member_write_indexes::Migration),
             Box::new(m20261127_000014_member_words::Migration),
             Box::new(m20261127_000015_trail_actors::Migration),
+            Box::new(m20261127_000016_import_adds_structure::Migration),
             // inject-above (do not remove this comment)
         ]
     }

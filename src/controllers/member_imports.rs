@@ -244,8 +244,15 @@ async fn update(
         }
     }
     let on_duplicate = OnDuplicate::parse(form.get("on_duplicate").map_or("", String::as_str));
-    let configured =
-        Import::configure(&local.tenant, &local.access, pid, mapping, on_duplicate).await;
+    let configured = Import::configure(
+        &local.tenant,
+        &local.access,
+        pid,
+        mapping,
+        on_duplicate,
+        form.contains_key("create_missing"),
+    )
+    .await;
     let import = match configured {
         Ok(import) => import,
         Err(Error::Invalid(errors) | Error::Conflict(errors)) => {

@@ -29,6 +29,7 @@ use super::{
         member_status_changes as changes, members as member_rows,
     },
     audit_events::{self, Change},
+    import_structure::{fold, Missing},
     members::{self, add_to_count, diff, fill, resolve_in, Directory, NewMember},
     memberships::Access,
     tenants::Tenant,
@@ -355,9 +356,10 @@ fn parse_row(
         .and_then(|r| errors.take("employee_number", EmployeeNumber::parse(r)));
     let join_date = opt(get("join_date")).and_then(|r| errors.take("join_date", parse_date(r)));
     let by_name = |name: &str, names: Vec<(Uuid, &str)>| {
+        let name = fold(name);
         names
             .into_iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+            .find(|(_, n)| fold(n) == name)
             .map(|(pid, _)| pid)
     };
     let employer = opt(get("employer")).and_then(|name| {
@@ -474,6 +476,9 @@ fn parse_date(raw: &str) -> std::result::Result<NaiveDate, String> {
 pub struct Preview {
     pub headers: Vec<String>,
     pub rows: Vec<(Vec<String>, std::result::Result<(), String>)>,
+    /// Employers, worksites and units the start of the file names that the
+    /// local lacks (added when the import allows it).
+    pub missing: Missing,
 }
 
 /// Counts of a finished (or running) import.
@@ -660,7 +665,8 @@ impl Model {
         Ok(rows)
     }
 
-    /// Saves the mapping and the duplicate rule (while the import is being set up).
+    /// Saves the mapping, the duplicate rule and whether to add missing
+    /// structure (while the import is being set up).
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, `Invalid` per field (a column mapped twice,
@@ -671,6 +677,7 @@ impl Model {
         pid: Uuid,
         mapping: Mapping,
         on_duplicate: OnDuplicate,
+        create_missing: bool,
     ) -> Result<Self> {
         let import = Self::find(tenant, by, pid).await?;
         if !import.is_editable() {
@@ -684,6 +691,7 @@ impl Model {
         let mut row: ActiveModel = import.into();
         row.mapping = Set(serde_json::to_string(&mapping).unwrap_or_default());
         row.on_duplicate = Set(on_duplicate.key().into());
+        row.create_missing = Set(create_missing);
         row.updated_at = Set(Utc::now().into());
         let saved = row.update(&txn).await?;
         txn.commit().await?;
@@ -749,6 +757,24 @@ impl Model {
             rows: vec![],
         });
         let mapping = self.mapping();
+        // Names from the whole first chunk, not only the rows shown (a cut
+        // last row would name a cut name).
+        let (text, _) = decode(&data, Some(&self.encoding), complete);
+        let mut rows: Vec<Vec<String>> = reader(&text)
+            .into_records()
+            .skip(1)
+            .filter_map(std::result::Result::ok)
+            .map(|r| fields(&r))
+            .collect();
+        if !complete {
+            rows.pop();
+        }
+        let missing = Missing::find(&rows, &mapping, &directory);
+        let directory = if self.create_missing {
+            missing.placed(&directory)
+        } else {
+            directory
+        };
         Ok(Preview {
             rows: sniffed
                 .rows
@@ -759,6 +785,7 @@ impl Model {
                 })
                 .collect(),
             headers: sniffed.headers,
+            missing,
         })
     }
 
@@ -1025,7 +1052,19 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
 
     let mapping = import.mapping();
     let on_duplicate = import.on_duplicate();
-    let directory = Directory::load(tenant).await?;
+    let mut directory = Directory::load(tenant).await?;
+    if import.create_missing {
+        let rows = reader(&text)
+            .into_records()
+            .skip(1)
+            .filter_map(std::result::Result::ok)
+            .map(|r| fields(&r));
+        let missing = Missing::find(rows, &mapping, &directory);
+        if !missing.is_empty() {
+            missing.add(tenant, actor, import.id).await?;
+            directory = Directory::load(tenant).await?;
+        }
+    }
     let held = repeats(&text, &mapping, &directory);
     let done = claimed(tenant, import.id).await?;
     let records = || reader(&text).into_records().enumerate().skip(1);

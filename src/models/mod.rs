@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod audit_events;
 pub mod bargaining_units;
 pub mod employers;
+pub mod import_structure;
 pub mod invitations;
 pub mod login_attempts;
 pub mod member_bulk_changes;

@@ -794,6 +794,7 @@ impl Task for MembersBench {
             import.pid,
             Mapping::guess(&sniffed.headers),
             OnDuplicate::Skip,
+            false,
         )
         .await
         .map_err(fail)?;

@@ -46,7 +46,33 @@ async fn import(
     assert_eq!(uploaded.status_code(), 303, "{}", uploaded.text());
     let path = location(&uploaded);
     let page = browser.get(&path).await.text();
-    // Keep the guessed mapping: send back each field's selected column.
+    let mut fields = guessed(&page);
+    for (k, v) in extra {
+        fields.push(((*k).into(), (*v).into()));
+    }
+    fields.push(("start".into(), "1".into()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let started = browser.submit(&format!("{path}?_method=put"), &refs).await;
+    assert_eq!(started.status_code(), 303, "{}", started.text());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let result = browser.get(&path).await.text();
+        if result.contains("<strong>Done.</strong>") {
+            return (path, result);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import did not finish: {result}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The mapping page's guessed mapping: each field's selected column.
+fn guessed(page: &str) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = vec![];
     for key in [
         "first_name",
@@ -73,28 +99,7 @@ async fn import(
             fields.push((key.into(), chosen.split('"').next().unwrap().to_string()));
         }
     }
-    for (k, v) in extra {
-        fields.push(((*k).into(), (*v).into()));
-    }
-    fields.push(("start".into(), "1".into()));
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let started = browser.submit(&format!("{path}?_method=put"), &refs).await;
-    assert_eq!(started.status_code(), 303, "{}", started.text());
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let result = browser.get(&path).await.text();
-        if result.contains("<strong>Done.</strong>") {
-            return (path, result);
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the import did not finish: {result}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    fields
 }
 
 fn count_in(page: &str, what: &str) -> u32 {
@@ -441,6 +446,121 @@ async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written()
     .unwrap()
     .members
     .is_empty());
+}
+
+#[tokio::test]
+async fn an_import_adds_the_employers_worksites_and_units_its_file_names_when_the_admin_allows_it()
+{
+    use unionhall::{domain::UnitName, models::employers, models::members::Directory};
+    let app = TestApp::start().await;
+    let slug = unique_slug("adds");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
+        .await
+        .unwrap();
+    let (other, _) = app.local_with_admin(&unique_slug("other")).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let csv = "first_name,last_name,employer,worksite,bargaining_unit,status\n\
+        Ann,Able,Harbor Clinic,East Pier,Nurses,Active\n\
+        Ben,Baker,harbor  clinic,east pier,,Active\n\
+        Cy,Cole,City Hospital,West Wing,Nurses,\n\
+        Di,Dee,,Nowhere,,\n\
+        Ed,Eck,Harbor Clinic,,,Royalty\n";
+
+    // Not allowed: the preview names what is missing and the rows fail.
+    let uploaded = upload(&mut browser, &slug, "new.csv", csv.as_bytes().to_vec()).await;
+    let path = location(&uploaded);
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("rows naming it will fail"), "{page}");
+    assert!(page.contains("<li>Employers: Harbor Clinic</li>"), "{page}");
+    assert!(
+        page.contains("<li>Worksites: East Pier (Harbor Clinic), West Wing (City Hospital)</li>"),
+        "{page}"
+    );
+    assert!(page.contains("<li>Bargaining units: Nurses</li>"), "{page}");
+    assert!(page.contains("Unknown employer"), "{page}");
+    // Allowed: the same rows read as ready.
+    let mut fields = guessed(&page);
+    fields.push(("create_missing".into(), "1".into()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let saved = browser.submit(&format!("{path}?_method=put"), &refs).await;
+    assert_eq!(saved.status_code(), 303, "{}", saved.text());
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("The import will add"), "{page}");
+    assert!(page.contains(r#"id="create_missing" name="create_missing" value="1" checked"#));
+    assert_eq!(
+        page.matches(r#"<span class="badge">Ready</span>"#).count(),
+        3,
+        "{page}"
+    );
+    assert!(
+        page.contains("Unknown worksite"),
+        "a worksite without its employer: {page}"
+    );
+    assert!(page.contains("Unknown status"), "{page}");
+    let untouched = Directory::load(&tenant).await.unwrap();
+    assert_eq!(untouched.employers.len(), 1, "the preview adds nothing");
+
+    let (_, result) = import(
+        &mut browser,
+        &slug,
+        csv.as_bytes().to_vec(),
+        &[("create_missing", "1")],
+    )
+    .await;
+    assert_eq!(count_in(&result, "created"), 3, "{result}");
+    assert_eq!(count_in(&result, "failed"), 2, "{result}");
+    let directory = Directory::load(&tenant).await.unwrap();
+    let names = |list: Vec<String>| {
+        let mut list = list;
+        list.sort();
+        list
+    };
+    assert_eq!(
+        names(directory.employers.iter().map(|e| e.name.clone()).collect()),
+        ["City Hospital", "Harbor Clinic"],
+        "one Harbor Clinic, however the file spelled it"
+    );
+    assert_eq!(
+        names(
+            directory
+                .worksites
+                .iter()
+                .map(|w| format!("{} ({})", w.name, directory.employer(Some(w.employer_id))))
+                .collect()
+        ),
+        ["East Pier (Harbor Clinic)", "West Wing (City Hospital)"]
+    );
+    assert_eq!(
+        names(directory.units.iter().map(|u| u.name.clone()).collect()),
+        ["Nurses"]
+    );
+    let roll = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        Sort::Name,
+        None,
+        50,
+    )
+    .await
+    .unwrap()
+    .members;
+    let ben = roll.iter().find(|m| m.first_name == "Ben").unwrap();
+    assert_eq!(directory.worksite(ben.worksite_id), "East Pier");
+    assert_eq!(directory.employer(ben.employer_id), "Harbor Clinic");
+    let audit = browser.get(&format!("/l/{slug}/audit")).await.text();
+    assert!(audit.contains("employers: — → Harbor Clinic"), "{audit}");
+    let theirs = Directory::load(&other).await.unwrap();
+    assert!(
+        theirs.employers.is_empty() && theirs.units.is_empty(),
+        "another local gains nothing"
+    );
 }
 
 #[tokio::test]
