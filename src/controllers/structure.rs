@@ -1,17 +1,22 @@
 //! Admins manage the local's structure (employers, their worksites,
-//! bargaining units) and membership statuses (add, rename, reorder) on one
-//! page; a refused form is shown again with its message and input.
+//! bargaining units: add, rename, delete when unused) and membership
+//! statuses (add, rename, reorder) on one page; a refused form is shown
+//! again with its message and input.
 use axum::routing::{get, post, put};
 use loco_rs::prelude::Routes;
 use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{redirect_with, render, render_invalid, Local, Pid, Verified, WebResult};
+use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
     domain::{Permission, UnitName},
     models::{
-        bargaining_units, employers, members::Directory, membership_statuses, worksites, Error,
+        bargaining_units, employers,
+        members::Directory,
+        membership_statuses,
+        structure::{self, Part},
+        worksites, Error,
     },
     views::{
         structure::{EmployerRow, Index},
@@ -290,15 +295,112 @@ async fn move_status(
     .await
 }
 
+/// Deletes an unused employer, worksite or unit; one in use is refused
+/// with what uses it, shown at its row.
+async fn remove(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    part: Part,
+    pid: Uuid,
+) -> WebResult {
+    match structure::delete(&local.tenant, &local.access, part, pid).await {
+        Ok(name) => {
+            redirect_with(
+                &session,
+                &format!("/l/{}/structure", local.tenant.slug()),
+                Flash::notice(format!("{name} deleted.")),
+            )
+            .await
+        }
+        Err(Error::Conflict(e)) => {
+            let message = e
+                .iter()
+                .map(|(_, m)| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let key = match part {
+                Part::Employer => format!("employer-{pid}"),
+                Part::Worksite => format!("worksite-{pid}"),
+                Part::Unit => format!("unit-{pid}"),
+            };
+            let directory = Directory::load(&local.tenant).await?;
+            let name = match part {
+                Part::Employer => directory
+                    .employers
+                    .iter()
+                    .find(|e| e.pid == pid)
+                    .map(|e| e.name.clone()),
+                Part::Worksite => directory
+                    .worksites
+                    .iter()
+                    .find(|w| w.pid == pid)
+                    .map(|w| w.name.clone()),
+                Part::Unit => directory
+                    .units
+                    .iter()
+                    .find(|u| u.pid == pid)
+                    .map(|u| u.name.clone()),
+            };
+            page(
+                &local,
+                layout,
+                Some((key, message, name.unwrap_or_default())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete_employer(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    remove(session, local, layout, Part::Employer, pid).await
+}
+
+async fn delete_worksite(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    remove(session, local, layout, Part::Worksite, pid).await
+}
+
+async fn delete_unit(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    remove(session, local, layout, Part::Unit, pid).await
+}
+
 pub fn routes() -> Routes {
     Routes::new()
         .add("/l/{slug}/structure", get(index))
         .add("/l/{slug}/employers", post(create_employer))
-        .add("/l/{slug}/employers/{pid}", put(rename_employer))
+        .add(
+            "/l/{slug}/employers/{pid}",
+            put(rename_employer).delete(delete_employer),
+        )
         .add("/l/{slug}/worksites", post(create_worksite))
-        .add("/l/{slug}/worksites/{pid}", put(rename_worksite))
+        .add(
+            "/l/{slug}/worksites/{pid}",
+            put(rename_worksite).delete(delete_worksite),
+        )
         .add("/l/{slug}/bargaining_units", post(create_unit))
-        .add("/l/{slug}/bargaining_units/{pid}", put(rename_unit))
+        .add(
+            "/l/{slug}/bargaining_units/{pid}",
+            put(rename_unit).delete(delete_unit),
+        )
         .add("/l/{slug}/membership_statuses", post(create_status))
         .add("/l/{slug}/membership_statuses/{pid}", put(update_status))
         .add(

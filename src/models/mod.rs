@@ -16,6 +16,7 @@ pub mod memberships;
 pub mod operators;
 pub mod roles;
 pub mod sessions;
+pub mod structure;
 pub mod tenants;
 pub mod user_tokens;
 pub mod users;

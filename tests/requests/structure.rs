@@ -1,6 +1,7 @@
-//! The structure page: admins add and rename employers, worksites and
-//! bargaining units, and add, rename and reorder membership statuses.
-use unionhall::models::{employers, membership_statuses};
+//! The structure page: admins add, rename and (when unused) delete
+//! employers, worksites and bargaining units, and add, rename and reorder
+//! membership statuses.
+use unionhall::models::{employers, members::Directory, membership_statuses};
 
 use crate::support::{unique_slug, TestApp, PASSWORD};
 
@@ -186,4 +187,160 @@ async fn only_admins_manage_structure_and_never_another_local_s() {
         .unwrap();
     txn.commit().await.unwrap();
     assert_eq!(still.name, "Theirs");
+}
+
+#[tokio::test]
+async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
+    use unionhall::{
+        domain::UnitName,
+        models::{bargaining_units, members::Model as Member, worksites},
+    };
+    let app = TestApp::start().await;
+    let slug = unique_slug("del");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let name = |n: &str| UnitName::parse(n).unwrap();
+    let hospital = employers::Model::create(&tenant, &name("City Hospital"))
+        .await
+        .unwrap();
+    let north = worksites::Model::create(&tenant, hospital.pid, &name("North Wing"))
+        .await
+        .unwrap();
+    let typo = employers::Model::create(&tenant, &name("Ciy Hospital"))
+        .await
+        .unwrap();
+    let nurses = bargaining_units::Model::create(&tenant, &name("Nurses"))
+        .await
+        .unwrap();
+    let member = Member::create(
+        &tenant,
+        &access,
+        unionhall::models::members::NewMember {
+            employer: Some(hospital.pid),
+            worksite: Some(north.pid),
+            ..crate::support::new_member("Ann", "Able", false)
+        },
+    )
+    .await
+    .unwrap();
+    // Archived, the member still counts: restoring them needs their worksite.
+    Member::archive(&tenant, &access, member.pid).await.unwrap();
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+
+    let refused = browser
+        .submit(
+            &format!("/l/{slug}/worksites/{}?_method=delete", north.pid),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    let page = refused.text();
+    assert!(
+        page.contains(&format!(r#"<p class="field-error" id="error-worksite-{}">1 member has this worksite: move them elsewhere first (archived members count too).</p>"#, north.pid)),
+        "{page}"
+    );
+    let refused = browser
+        .submit(
+            &format!("/l/{slug}/employers/{}?_method=delete", hospital.pid),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    assert!(refused.text().contains("1 member has this employer"));
+
+    for path in [
+        format!("/l/{slug}/employers/{}?_method=delete", typo.pid),
+        format!("/l/{slug}/bargaining_units/{}?_method=delete", nurses.pid),
+    ] {
+        let deleted = browser.submit(&path, &[]).await;
+        assert_eq!(deleted.status_code(), 303, "{path}");
+    }
+    let list = browser.get(&format!("/l/{slug}/structure")).await.text();
+    assert!(list.contains("Nurses deleted."), "{list}");
+    let directory = Directory::load(&tenant).await.unwrap();
+    assert_eq!(
+        directory
+            .employers
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        ["City Hospital"]
+    );
+    assert!(directory.units.is_empty());
+    assert_eq!(directory.worksites.len(), 1, "the used worksite stays");
+    let audit = browser.get(&format!("/l/{slug}/audit")).await.text();
+    assert!(audit.contains("name: Ciy Hospital → —"), "{audit}");
+
+    // Once the member is elsewhere, the worksite and then the employer go.
+    Member::restore(&tenant, &access, member.pid).await.unwrap();
+    Member::update(
+        &tenant,
+        &access,
+        member.pid,
+        crate::support::new_member("Ann", "Able", false),
+    )
+    .await
+    .unwrap();
+    let refused = browser
+        .submit(
+            &format!("/l/{slug}/employers/{}?_method=delete", hospital.pid),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    assert!(refused
+        .text()
+        .contains("It has 1 worksite: delete it first."));
+    for path in [
+        format!("/l/{slug}/worksites/{}?_method=delete", north.pid),
+        format!("/l/{slug}/employers/{}?_method=delete", hospital.pid),
+    ] {
+        assert_eq!(
+            browser.submit(&path, &[]).await.status_code(),
+            303,
+            "{path}"
+        );
+    }
+    assert!(Directory::load(&tenant).await.unwrap().employers.is_empty());
+
+    // Another local's people, and staff without structure.manage, delete nothing.
+    let kept = bargaining_units::Model::create(&tenant, &name("Kept"))
+        .await
+        .unwrap();
+    let other_slug = unique_slug("other");
+    let (_, other_admin) = app.local_with_admin(&other_slug).await;
+    let mut other = app.client();
+    other.sign_in(&other_admin.email, PASSWORD).await;
+    assert_eq!(
+        other
+            .submit(
+                &format!(
+                    "/l/{other_slug}/bargaining_units/{}?_method=delete",
+                    kept.pid
+                ),
+                &[],
+            )
+            .await
+            .status_code(),
+        404
+    );
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let mut officer_browser = app.client();
+    officer_browser.sign_in(&officer.email, PASSWORD).await;
+    assert_eq!(
+        officer_browser
+            .submit(
+                &format!("/l/{slug}/bargaining_units/{}?_method=delete", kept.pid),
+                &[],
+            )
+            .await
+            .status_code(),
+        403
+    );
+    assert_eq!(
+        Directory::load(&tenant).await.unwrap().units.len(),
+        1,
+        "nothing deleted"
+    );
 }
