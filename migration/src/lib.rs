@@ -21,6 +21,7 @@ mod m20261127_000013_member_write_indexes;
 mod m20261127_000014_member_words;
 mod m20261127_000015_trail_actors;
 mod m20261127_000016_import_adds_structure;
+mod m20261127_000017_phone_country;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_member_words::Migration),
             Box::new(m20261127_000015_trail_actors::Migration),
             Box::new(m20261127_000016_import_adds_structure::Migration),
+            Box::new(m20261127_000017_phone_country::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     domain::Permission,
     models::{
-        members::{After, Directory, MemberFilter, Model as Member, NewMember, Sort},
+        members::{After, Directory, MemberFilter, Model as Member, Sort},
         Error,
     },
     views::{
@@ -291,7 +291,7 @@ async fn create(
     Verified(form): Verified<MemberForm>,
 ) -> WebResult {
     local.access.require(Permission::MembersWrite)?;
-    let created = match NewMember::try_from(&form) {
+    let created = match form.read(local.tenant.phone_country()) {
         Ok(new) => Member::create(&local.tenant, &local.access, new).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
@@ -326,7 +326,7 @@ async fn update(
     Verified(form): Verified<MemberForm>,
 ) -> WebResult {
     local.access.require(Permission::MembersWrite)?;
-    let updated = match NewMember::try_from(&form) {
+    let updated = match form.read(local.tenant.phone_country()) {
         Ok(new) => Member::update(&local.tenant, &local.access, pid, new).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };

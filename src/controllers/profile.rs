@@ -14,7 +14,6 @@ use crate::{
         Error,
     },
     views::{
-        members::DEFAULT_COUNTRY_CODE,
         profile::{Edit, Show},
         Errors, Flash, Layout,
     },
@@ -30,21 +29,22 @@ pub struct ContactForm {
     pub sms_opt_in: String,
 }
 
-impl TryFrom<&ContactForm> for ContactDetails {
-    type Error = FieldErrors;
-
-    fn try_from(form: &ContactForm) -> Result<Self, FieldErrors> {
+impl ContactForm {
+    /// The details the form gives, a phone number without a country code
+    /// read in `phone_country` (the local's).
+    fn read(&self, phone_country: &str) -> Result<ContactDetails, FieldErrors> {
+        let form = self;
         let mut errors = FieldErrors::new();
         let email = Some(form.email.trim())
             .filter(|e| !e.is_empty())
             .and_then(|e| errors.take("email", Email::parse(e)));
         let phone = Some(form.phone.trim())
             .filter(|p| !p.is_empty())
-            .and_then(|p| errors.take("phone", Phone::parse(p, DEFAULT_COUNTRY_CODE)));
+            .and_then(|p| errors.take("phone", Phone::parse(p, phone_country)));
         if form.address.chars().count() > 500 {
             errors.add("address", "Use at most 500 characters.");
         }
-        errors.into_result(|| Self {
+        errors.into_result(|| ContactDetails {
             email,
             phone,
             address: Some(form.address.trim().to_string()),
@@ -108,7 +108,7 @@ async fn update(
     layout: Layout,
     Verified(form): Verified<ContactForm>,
 ) -> WebResult {
-    let saved = match ContactDetails::try_from(&form) {
+    let saved = match form.read(local.tenant.phone_country()) {
         Ok(details) => Member::update_own_contact(&local.tenant, &local.access, details).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };

@@ -31,6 +31,7 @@ pub struct NameForm {
     employer: String,
     in_good_standing: String,
     direction: String,
+    phone_country: String,
 }
 
 async fn page(
@@ -59,6 +60,7 @@ async fn page(
         employers,
         units: directory.units.clone(),
         problem,
+        phone_country: local.tenant.phone_country().to_string(),
     };
     if view.problem.is_some() {
         render_invalid(&view)
@@ -295,6 +297,46 @@ async fn move_status(
     .await
 }
 
+/// Sets the country phone numbers typed without a code are read in.
+async fn update_phone_country(
+    session: Session,
+    local: Local,
+    layout: Layout,
+    Verified(form): Verified<NameForm>,
+) -> WebResult {
+    match local
+        .tenant
+        .set_phone_country(&local.access, &form.phone_country)
+        .await
+    {
+        Ok(()) => {
+            redirect_with(
+                &session,
+                &format!("/l/{}/structure", local.tenant.slug()),
+                Flash::notice(format!(
+                    "Phone numbers typed without a country code are now read as +{}.",
+                    form.phone_country.trim()
+                )),
+            )
+            .await
+        }
+        Err(Error::Invalid(e)) => {
+            let message = e
+                .iter()
+                .map(|(_, m)| m.to_string())
+                .collect::<Vec<_>>()
+                .join(" ");
+            page(
+                &local,
+                layout,
+                Some(("phone-country".into(), message, form.phone_country)),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Deletes an unused employer, worksite or unit; one in use is refused
 /// with what uses it, shown at its row.
 async fn remove(
@@ -401,6 +443,7 @@ pub fn routes() -> Routes {
             "/l/{slug}/bargaining_units/{pid}",
             put(rename_unit).delete(delete_unit),
         )
+        .add("/l/{slug}/phone_country", put(update_phone_country))
         .add("/l/{slug}/membership_statuses", post(create_status))
         .add("/l/{slug}/membership_statuses/{pid}", put(update_status))
         .add(

@@ -5,6 +5,48 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);
 
+/// The countries a local may read numbers typed without a country code in:
+/// calling code and name. Only those whose national numbers drop a leading
+/// trunk `0` after the code (or, for +1, have none), as [`Phone::parse`]
+/// does; Italy, which keeps it, is not offered.
+pub const COUNTRIES: &[(&str, &str)] = &[
+    ("1", "United States, Canada and the Caribbean"),
+    ("54", "Argentina"),
+    ("61", "Australia"),
+    ("32", "Belgium"),
+    ("55", "Brazil"),
+    ("56", "Chile"),
+    ("57", "Colombia"),
+    ("45", "Denmark"),
+    ("358", "Finland"),
+    ("33", "France"),
+    ("49", "Germany"),
+    ("91", "India"),
+    ("353", "Ireland"),
+    ("81", "Japan"),
+    ("254", "Kenya"),
+    ("52", "Mexico"),
+    ("31", "Netherlands"),
+    ("64", "New Zealand"),
+    ("234", "Nigeria"),
+    ("47", "Norway"),
+    ("63", "Philippines"),
+    ("27", "South Africa"),
+    ("82", "South Korea"),
+    ("34", "Spain"),
+    ("46", "Sweden"),
+    ("44", "United Kingdom"),
+];
+
+/// The calling code if it is one of [`COUNTRIES`].
+#[must_use]
+pub fn country(code: &str) -> Option<&'static str> {
+    COUNTRIES
+        .iter()
+        .find(|(c, _)| *c == code.trim())
+        .map(|(c, _)| *c)
+}
+
 impl Phone {
     /// Parses what people type: spaces, dots, dashes and parentheses are
     /// ignored; `+` or `00` starts an international number; a number without
@@ -85,6 +127,16 @@ impl fmt::Display for Phone {
 #[cfg(test)]
 mod tests {
     use super::Phone;
+
+    #[test]
+    fn only_listed_countries_are_offered() {
+        assert_eq!(super::country(" 44 "), Some("44"));
+        assert_eq!(super::country("39"), None, "Italy keeps its trunk 0");
+        assert_eq!(super::country("999"), None);
+        assert!(super::COUNTRIES
+            .iter()
+            .all(|(code, _)| Phone::parse("020 7946 0958", code).is_ok() || *code == "1"));
+    }
 
     #[test]
     fn numbers_are_stored_in_e164() {

@@ -60,10 +60,6 @@ const SQLITE_ROWS: usize = 500;
 /// Rows the preview shows.
 const PREVIEW_ROWS: usize = 10;
 
-/// Numbers typed without a `+country` prefix are read as North American
-/// until locals have a country setting (as in the member form).
-const DEFAULT_COUNTRY_CODE: &str = "1";
-
 /// A member field a column can fill: key, label, header names it is guessed from.
 pub struct Field {
     pub key: &'static str,
@@ -338,6 +334,7 @@ fn parse_row(
     row: &[String],
     mapping: &Mapping,
     directory: &Directory,
+    phone_country: &str,
 ) -> std::result::Result<NewMember, String> {
     let get = |key: &str| {
         mapping
@@ -351,7 +348,7 @@ fn parse_row(
     let last_name = errors.take("last_name", MemberName::parse(get("last_name")));
     let email = opt(get("email")).and_then(|r| errors.take("email", Email::parse(r)));
     let phone =
-        opt(get("phone")).and_then(|r| errors.take("phone", Phone::parse(r, DEFAULT_COUNTRY_CODE)));
+        opt(get("phone")).and_then(|r| errors.take("phone", Phone::parse(r, phone_country)));
     let employee_number = opt(get("employee_number"))
         .and_then(|r| errors.take("employee_number", EmployeeNumber::parse(r)));
     let join_date = opt(get("join_date")).and_then(|r| errors.take("join_date", parse_date(r)));
@@ -780,7 +777,8 @@ impl Model {
                 .rows
                 .into_iter()
                 .map(|row| {
-                    let check = parse_row(&row, &mapping, &directory).map(|_| ());
+                    let check =
+                        parse_row(&row, &mapping, &directory, tenant.phone_country()).map(|_| ());
                     (row, check)
                 })
                 .collect(),
@@ -918,12 +916,17 @@ const PARALLEL_BATCHES: usize = 2;
 /// The rows (by record index) that repeat an earlier row of the file by
 /// employee number, email, or name + phone. Batches running side by side
 /// cannot see each other's new members, so these wait for a final pass.
-fn repeats(text: &str, mapping: &Mapping, directory: &Directory) -> HashSet<usize> {
+fn repeats(
+    text: &str,
+    mapping: &Mapping,
+    directory: &Directory,
+    phone_country: &str,
+) -> HashSet<usize> {
     let mut seen = Known::default();
     let mut held = HashSet::new();
     for (index, record) in reader(text).into_records().enumerate().skip(1) {
         let Ok(record) = record else { continue };
-        let Ok(new) = parse_row(&fields(&record), mapping, directory) else {
+        let Ok(new) = parse_row(&fields(&record), mapping, directory, phone_country) else {
             continue;
         };
         if seen.find(&new).is_some() {
@@ -1065,7 +1068,7 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
             directory = Directory::load(tenant).await?;
         }
     }
-    let held = repeats(&text, &mapping, &directory);
+    let held = repeats(&text, &mapping, &directory, tenant.phone_country());
     let done = claimed(tenant, import.id).await?;
     let records = || reader(&text).into_records().enumerate().skip(1);
     // The file's batches, without the rows held for the final pass, several
@@ -1192,11 +1195,12 @@ async fn import_batch(
             Ok(fields) if fields.iter().all(String::is_empty) => {
                 failed.push((row_number, "The row is empty.".into(), fields));
             }
-            Ok(fields) => match parse_row(&fields, mapping, &directory).and_then(|new| {
-                resolve_in(&directory, &new)
-                    .map(|refs| (new, refs))
-                    .map_err(|e| describe(&e))
-            }) {
+            Ok(fields) => match parse_row(&fields, mapping, &directory, tenant.phone_country())
+                .and_then(|new| {
+                    resolve_in(&directory, &new)
+                        .map(|refs| (new, refs))
+                        .map_err(|e| describe(&e))
+                }) {
                 Ok((new, refs)) => parsed.push((row_number, new, refs, fields)),
                 Err(reason) => failed.push((row_number, reason, fields)),
             },

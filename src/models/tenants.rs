@@ -1,19 +1,22 @@
 //! Union locals, and the [`Tenant`] capability through which every
 //! tenant-owned model is reached (STYLE.md 8–10).
 use chrono::Utc;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
-pub use super::_entities::tenants::{self, ActiveModel, Entity, Model};
+pub use super::_entities::tenants::{self, ActiveModel, Column, Entity, Model};
 use super::{
     _entities::{memberships as membership_rows, roles as role_rows},
     memberships::Access,
     on_conflict, roles, users, Error, Result,
 };
-use crate::domain::{permission::ADMIN_ROLE, LocalName, PermissionSet, Slug};
+use crate::domain::{
+    permission::ADMIN_ROLE, FieldErrors, LocalName, Permission, PermissionSet, Slug,
+};
 
 pub const ACTIVE: &str = "active";
 pub const SUSPENDED: &str = "suspended";
@@ -125,6 +128,60 @@ impl Tenant {
     #[must_use]
     pub fn model(&self) -> &Model {
         &self.local
+    }
+
+    /// The calling code read for phone numbers typed without one ("1", "44").
+    #[must_use]
+    pub fn phone_country(&self) -> &str {
+        &self.local.phone_country_code
+    }
+
+    /// Sets the country phone numbers typed without a code are read in
+    /// (numbers already stored keep theirs), with an audit line.
+    ///
+    /// # Errors
+    /// `Forbidden` (`structure.manage`), `Suspended`, `Invalid` for a code
+    /// not offered, or a database error.
+    pub async fn set_phone_country(&self, by: &Access, code: &str) -> Result<()> {
+        by.require(Permission::StructureManage)?;
+        if self.model().is_suspended() {
+            return Err(Error::Suspended(self.slug().to_string()));
+        }
+        let Some(code) = crate::domain::phone::country(code) else {
+            return Err(Error::Invalid(FieldErrors::one(
+                "phone_country",
+                "Choose one of the countries listed.",
+            )));
+        };
+        let txn = self.begin().await?;
+        Entity::update_many()
+            .col_expr(Column::PhoneCountryCode, Expr::value(code))
+            .col_expr(
+                Column::UpdatedAt,
+                Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(
+                    chrono::Utc::now(),
+                )),
+            )
+            .filter(Column::Id.eq(self.id()))
+            .exec(&txn)
+            .await?;
+        super::audit_events::record(
+            &txn,
+            self,
+            Some(by.user_id()),
+            ("local", self.id()),
+            "update",
+            &super::audit_events::Change::of(
+                "phone_country_code",
+                Some(self.phone_country()),
+                Some(code),
+            )
+            .into_iter()
+            .collect::<Vec<_>>(),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     #[must_use]

@@ -407,7 +407,7 @@ pub struct MemberInput {
     pub last_name: String,
     #[serde(default)]
     pub email: Option<String>,
-    /// Any common format; stored as E.164 (numbers without `+` are read as North American).
+    /// Any common format; stored as E.164 (numbers without `+` are read in the local's country, North American unless its admin chose another).
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]

@@ -12,10 +12,6 @@ use crate::{
     },
 };
 
-/// Numbers typed without a `+country` prefix are read as North American
-/// until locals have a country setting.
-pub const DEFAULT_COUNTRY_CODE: &str = "1";
-
 /// The list's query string: search, filters, order, and where the page starts.
 /// Kept whole in links, so a view can be bookmarked and shared.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -297,16 +293,20 @@ fn reference(errors: &mut FieldErrors, field: &'static str, raw: &str) -> Option
     })
 }
 
-impl TryFrom<&MemberForm> for NewMember {
-    type Error = FieldErrors;
-
-    fn try_from(form: &MemberForm) -> Result<Self, FieldErrors> {
+impl MemberForm {
+    /// The member the form describes, phone numbers typed without a
+    /// country code read in `phone_country` (the local's).
+    ///
+    /// # Errors
+    /// A message per field.
+    pub fn read(&self, phone_country: &str) -> Result<NewMember, FieldErrors> {
+        let form = self;
         let mut errors = FieldErrors::new();
         let first_name = errors.take("first_name", MemberName::parse(&form.first_name));
         let last_name = errors.take("last_name", MemberName::parse(&form.last_name));
         let email = optional(&mut errors, "email", &form.email, Email::parse);
         let phone = optional(&mut errors, "phone", &form.phone, |r| {
-            Phone::parse(r, DEFAULT_COUNTRY_CODE)
+            Phone::parse(r, phone_country)
         });
         let address = form.address.trim();
         if address.chars().count() > 500 {
@@ -326,7 +326,7 @@ impl TryFrom<&MemberForm> for NewMember {
             .take("join_date", parse_date(&form.join_date))
             .flatten();
         match (first_name, last_name) {
-            (Some(first_name), Some(last_name)) if errors.is_empty() => Ok(Self {
+            (Some(first_name), Some(last_name)) if errors.is_empty() => Ok(NewMember {
                 first_name,
                 last_name,
                 email,

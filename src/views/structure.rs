@@ -19,6 +19,23 @@ pub struct Index {
     pub units: Vec<bargaining_units::Model>,
     /// The form that was refused (its key), the message, and what was typed.
     pub problem: Option<(String, String, String)>,
+    /// The calling code the local reads phone numbers typed without one in.
+    pub phone_country: String,
+}
+
+impl Index {
+    /// The countries offered, the local's selected.
+    #[must_use]
+    pub fn countries(&self) -> Vec<super::members::Choice> {
+        crate::domain::phone::COUNTRIES
+            .iter()
+            .map(|(code, name)| super::members::Choice {
+                value: (*code).to_string(),
+                label: format!("{name} (+{code})"),
+                selected: *code == self.phone_country,
+            })
+            .collect()
+    }
 }
 
 impl Index {

@@ -344,3 +344,103 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
         "nothing deleted"
     );
 }
+
+#[tokio::test]
+async fn a_local_reads_phone_numbers_without_a_country_code_in_its_own_country() {
+    use serde_json::{json, Value};
+    use unionhall::models::members::{MemberFilter, Model as Member, Sort};
+    let app = TestApp::start().await;
+    let slug = unique_slug("uk");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (other, other_admin) = app.local_with_admin(&unique_slug("us")).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let add = |first: &'static str, phone: &'static str| {
+        [
+            ("first_name", first),
+            ("last_name", "Tyler"),
+            ("phone", phone),
+        ]
+    };
+    // North American until the local says otherwise.
+    let refused = browser
+        .submit(&format!("/l/{slug}/members"), &add("Wat", "020 7946 0958"))
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    assert!(refused.text().contains("id=\"phone-error\""));
+
+    let bad = browser
+        .submit(
+            &format!("/l/{slug}/phone_country?_method=put"),
+            &[("phone_country", "999")],
+        )
+        .await;
+    assert_eq!(bad.status_code(), 422);
+    assert!(bad
+        .text()
+        .contains(r#"id="error-phone-country">Choose one of the countries listed.</p>"#));
+    let set = browser
+        .submit(
+            &format!("/l/{slug}/phone_country?_method=put"),
+            &[("phone_country", "44")],
+        )
+        .await;
+    assert_eq!(set.status_code(), 303);
+    let page = browser.get(&format!("/l/{slug}/structure")).await.text();
+    assert!(page.contains(r#"<option value="44" selected>United Kingdom (+44)</option>"#));
+
+    let saved = browser
+        .submit(&format!("/l/{slug}/members"), &add("Wat", "020 7946 0958"))
+        .await;
+    assert_eq!(saved.status_code(), 303, "{}", saved.text());
+    let token = app.token(&tenant, &admin).await;
+    let api = app.client().server;
+    let created = api
+        .post(&format!("/api/v1/locals/{slug}/members"))
+        .authorization_bearer(&token)
+        .json(&json!({"first_name": "Jack", "last_name": "Straw", "phone": "07700 900123"}))
+        .await;
+    assert_eq!(created.status_code(), 201, "{}", created.text());
+    assert_eq!(created.json::<Value>()["phone"], "+447700900123");
+    let (tenant, access) = app.enter(&admin, &slug).await;
+    let roll = Member::list(
+        &tenant,
+        &access,
+        &MemberFilter::default(),
+        Sort::Name,
+        None,
+        10,
+    )
+    .await
+    .unwrap()
+    .members;
+    let wat = roll.iter().find(|m| m.first_name == "Wat").unwrap();
+    assert_eq!(wat.phone.as_deref(), Some("+442079460958"));
+    let audit = browser.get(&format!("/l/{slug}/audit")).await.text();
+    assert!(audit.contains("phone_country_code: 1 → 44"), "{audit}");
+
+    // Another local still reads North American numbers; an Officer cannot change it.
+    let mut theirs = app.client();
+    theirs.sign_in(&other_admin.email, PASSWORD).await;
+    let kept = theirs
+        .submit(
+            &format!("/l/{}/members", other.slug()),
+            &add("Sam", "(555) 201-0042"),
+        )
+        .await;
+    assert_eq!(kept.status_code(), 303, "{}", kept.text());
+    let officer = app.person_with_role(&tenant, "Officer").await;
+    let mut officer_browser = app.client();
+    officer_browser.sign_in(&officer.email, PASSWORD).await;
+    assert_eq!(
+        officer_browser
+            .submit(
+                &format!("/l/{slug}/phone_country?_method=put"),
+                &[("phone_country", "1")],
+            )
+            .await
+            .status_code(),
+        403
+    );
+    assert_eq!(app.enter(&admin, &slug).await.0.phone_country(), "44");
+}

@@ -220,8 +220,12 @@ async fn detail(local: &ApiLocal, member: &Member) -> ApiResult<MemberDetail> {
     })
 }
 
-fn parse(input: MemberInput) -> ApiResult<NewMember> {
-    NewMember::try_from(&MemberForm::from(input)).map_err(ApiError::Invalid)
+/// The member the body describes; phone numbers without a country code are
+/// read in the local's country.
+fn parse(local: &ApiLocal, input: MemberInput) -> ApiResult<NewMember> {
+    MemberForm::from(input)
+        .read(local.tenant.phone_country())
+        .map_err(ApiError::Invalid)
 }
 
 /// Field errors about references are validation errors here (422), with the field named.
@@ -253,7 +257,7 @@ pub async fn create(
     local
         .access
         .require(crate::domain::Permission::MembersWrite)?;
-    let member = Member::create(&local.tenant, &local.access, parse(input)?)
+    let member = Member::create(&local.tenant, &local.access, parse(&local, input)?)
         .await
         .map_err(refs)?;
     Ok((StatusCode::CREATED, Json(detail(&local, &member).await?)))
@@ -273,7 +277,7 @@ pub async fn update(
     local
         .access
         .require(crate::domain::Permission::MembersWrite)?;
-    let member = Member::update(&local.tenant, &local.access, pid, parse(input)?)
+    let member = Member::update(&local.tenant, &local.access, pid, parse(&local, input)?)
         .await
         .map_err(refs)?;
     Ok(Json(detail(&local, &member).await?))

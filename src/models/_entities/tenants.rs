@@ -19,6 +19,7 @@ pub struct Model {
     pub users_count: i32,
     pub members_count: i32,
     pub structure_version: i64,
+    pub phone_country_code: String,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }
