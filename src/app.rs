@@ -225,6 +225,21 @@ impl Hooks for App {
         config: Config,
     ) -> Result<BootResult> {
         Settings::from_config(&config)?;
+        // SQLite: a pooled connection opened before a migration changes a
+        // table goes on reading that table's rows with its old columns
+        // (sqlx describes a statement from the connection's cached schema):
+        // after migration 17 added `tenants.phone_country_code`, the first
+        // local registered in a fresh process came back with that column
+        // missing. Loco opens the pool before it migrates, so the
+        // migrations run first here, on a connection of their own, and
+        // the pool only ever sees the final schema.
+        let db = &config.database;
+        if db.uri.starts_with("sqlite") && db.auto_migrate && !db.dangerously_recreate {
+            use migration::MigratorTrait;
+            let conn = sea_orm::Database::connect(&db.uri).await?;
+            Migrator::up(&conn, None).await?;
+            conn.close().await?;
+        }
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 
