@@ -22,6 +22,17 @@ struct Query {
     before: Option<i32>,
 }
 
+/// How a part of the local's structure is named in the log.
+fn structure_label(kind: &str) -> Option<&'static str> {
+    match kind {
+        "employer" => Some("Employer"),
+        "worksite" => Some("Worksite"),
+        "bargaining_unit" => Some("Bargaining unit"),
+        "membership_status" => Some("Status"),
+        _ => None,
+    }
+}
+
 async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResult {
     local.access.require(Permission::AuditRead)?;
     let query: Query =
@@ -37,6 +48,7 @@ async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResu
         .collect();
     let names = members::names_by_id(&local.tenant, member_ids).await?;
     let slug = local.tenant.slug().to_string();
+    let structure = Some(format!("/l/{slug}/structure"));
     let lines = events
         .into_iter()
         .map(|e| {
@@ -48,7 +60,14 @@ async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResu
                     (name.clone(), Some(format!("/l/{slug}/members/{pid}")))
                 }
                 ("member_import", _) => (format!("Import #{}", e.event.subject_id), None),
-                (kind, _) => (format!("{kind} #{}", e.event.subject_id), None),
+                ("local", _) => ("The local's settings".into(), structure.clone()),
+                (kind, _) => match structure_label(kind) {
+                    Some(label) => (
+                        format!("{label} #{}", e.event.subject_id),
+                        structure.clone(),
+                    ),
+                    None => (format!("{kind} #{}", e.event.subject_id), None),
+                },
             };
             Line {
                 event: e,

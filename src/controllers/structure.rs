@@ -125,7 +125,7 @@ async fn create_employer(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     save(
         session,
         local,
@@ -133,7 +133,7 @@ async fn create_employer(
         "employer-new".into(),
         &form,
         "Employer added.",
-        |name| async move { employers::Model::create(&tenant, &name).await },
+        |name| async move { employers::Model::create(&tenant, &access, &name).await },
     )
     .await
 }
@@ -145,7 +145,7 @@ async fn rename_employer(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     save(
         session,
         local,
@@ -153,7 +153,7 @@ async fn rename_employer(
         format!("employer-{pid}"),
         &form,
         "Employer renamed.",
-        |name| async move { employers::Model::rename(&tenant, pid, &name).await },
+        |name| async move { employers::Model::rename(&tenant, &access, pid, &name).await },
     )
     .await
 }
@@ -164,7 +164,7 @@ async fn create_worksite(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     let employer = Uuid::parse_str(form.employer.trim()).unwrap_or_default();
     save(
         session,
@@ -173,7 +173,7 @@ async fn create_worksite(
         format!("worksite-new-{employer}"),
         &form,
         "Worksite added.",
-        |name| async move { worksites::Model::create(&tenant, employer, &name).await },
+        |name| async move { worksites::Model::create(&tenant, &access, employer, &name).await },
     )
     .await
 }
@@ -185,7 +185,7 @@ async fn rename_worksite(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     save(
         session,
         local,
@@ -193,7 +193,7 @@ async fn rename_worksite(
         format!("worksite-{pid}"),
         &form,
         "Worksite renamed.",
-        |name| async move { worksites::Model::rename(&tenant, pid, &name).await },
+        |name| async move { worksites::Model::rename(&tenant, &access, pid, &name).await },
     )
     .await
 }
@@ -204,7 +204,7 @@ async fn create_unit(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     save(
         session,
         local,
@@ -212,7 +212,7 @@ async fn create_unit(
         "unit-new".into(),
         &form,
         "Bargaining unit added.",
-        |name| async move { bargaining_units::Model::create(&tenant, &name).await },
+        |name| async move { bargaining_units::Model::create(&tenant, &access, &name).await },
     )
     .await
 }
@@ -224,7 +224,7 @@ async fn rename_unit(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     save(
         session,
         local,
@@ -232,7 +232,7 @@ async fn rename_unit(
         format!("unit-{pid}"),
         &form,
         "Bargaining unit renamed.",
-        |name| async move { bargaining_units::Model::rename(&tenant, pid, &name).await },
+        |name| async move { bargaining_units::Model::rename(&tenant, &access, pid, &name).await },
     )
     .await
 }
@@ -243,7 +243,7 @@ async fn create_status(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     let good = !form.in_good_standing.is_empty();
     save(
         session,
@@ -252,7 +252,7 @@ async fn create_status(
         "status-new".into(),
         &form,
         "Status added.",
-        |name| async move { membership_statuses::create(&tenant, &name, good).await },
+        |name| async move { membership_statuses::create(&tenant, &access, &name, good).await },
     )
     .await
 }
@@ -264,7 +264,7 @@ async fn update_status(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let tenant = local.tenant.clone();
+    let (tenant, access) = (local.tenant.clone(), local.access.clone());
     let good = !form.in_good_standing.is_empty();
     save(
         session,
@@ -273,7 +273,7 @@ async fn update_status(
         format!("status-{pid}"),
         &form,
         "Status saved.",
-        |name| async move { membership_statuses::update(&tenant, pid, &name, good).await },
+        |name| async move { membership_statuses::update(&tenant, &access, pid, &name, good).await },
     )
     .await
 }
@@ -288,7 +288,7 @@ async fn move_status(
     if local.tenant.model().is_suspended() {
         return Err(Error::Suspended(local.tenant.slug().to_string()).into());
     }
-    membership_statuses::move_by(&local.tenant, pid, form.direction == "up").await?;
+    membership_statuses::move_by(&local.tenant, &local.access, pid, form.direction == "up").await?;
     redirect_with(
         &session,
         &format!("/l/{}/structure", local.tenant.slug()),

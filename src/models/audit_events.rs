@@ -74,6 +74,26 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// [`record`] of what `by` did, from (field, old, new) triples; fields
+/// whose value did not change are left out.
+///
+/// # Errors
+/// A database error.
+pub async fn record_by<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &Tenant,
+    by: &super::memberships::Access,
+    subject: (&str, i32),
+    action: &str,
+    changes: &[(&str, Option<&str>, Option<&str>)],
+) -> Result<()> {
+    let changes: Vec<Change> = changes
+        .iter()
+        .filter_map(|(field, old, new)| Change::of(field, *old, *new))
+        .collect();
+    record(conn, tenant, Some(by.user_id()), subject, action, &changes).await
+}
+
 async fn with_actors<C: ConnectionTrait>(conn: &C, rows: Vec<Model>) -> Result<Vec<Event>> {
     let ids: Vec<i32> = rows.iter().filter_map(|r| r.actor_id).collect();
     let names: std::collections::HashMap<i32, String> = if ids.is_empty() {

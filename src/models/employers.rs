@@ -5,8 +5,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 pub use super::_entities::employers::{self, ActiveModel, Column, Entity, Model};
-use super::{find_in_local, list_in_local, on_conflict, tenants::Tenant, Result};
-use crate::domain::UnitName;
+use super::{
+    audit_events::record_by, find_in_local, list_in_local, memberships::Access, on_conflict,
+    tenants::Tenant, Result,
+};
+use crate::domain::{Permission, UnitName};
+
+/// The audit log's subject type.
+pub const SUBJECT: &str = "employer";
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -18,8 +24,9 @@ impl TenantEntity for Entity {
 
 impl Model {
     /// # Errors
-    /// `Conflict` when the name is taken, or a database error.
-    pub async fn create(tenant: &Tenant, name: &UnitName) -> Result<Self> {
+    /// `Forbidden`, `Conflict` when the name is taken, or a database error.
+    pub async fn create(tenant: &Tenant, by: &Access, name: &UnitName) -> Result<Self> {
+        by.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let now = Utc::now();
         let row = ActiveModel {
@@ -38,6 +45,15 @@ impl Model {
                 &[("name", "name", "An employer with this name exists already.")],
             )
         })?;
+        record_by(
+            &txn,
+            tenant,
+            by,
+            (SUBJECT, row.id),
+            "create",
+            &[("name", None, Some(&row.name))],
+        )
+        .await?;
         txn.commit().await?;
         Ok(row)
     }
@@ -63,10 +79,13 @@ impl Model {
     /// Renames it.
     ///
     /// # Errors
-    /// `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
-    pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
+    /// `Forbidden`, `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
+    pub async fn rename(tenant: &Tenant, by: &Access, pid: Uuid, name: &UnitName) -> Result<Self> {
+        by.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
-        let mut row: ActiveModel = Self::find_by_pid(&txn, tenant, pid).await?.into();
+        let old = Self::find_by_pid(&txn, tenant, pid).await?;
+        let was = old.name.clone();
+        let mut row: ActiveModel = old.into();
         row.name = Set(name.as_str().to_string());
         row.updated_at = Set(Utc::now().into());
         let saved = row.update(&txn).await.map_err(|e| {
@@ -75,6 +94,15 @@ impl Model {
                 &[("name", "name", "An employer with this name exists already.")],
             )
         })?;
+        record_by(
+            &txn,
+            tenant,
+            by,
+            (SUBJECT, saved.id),
+            "update",
+            &[("name", Some(&was), Some(&saved.name))],
+        )
+        .await?;
         txn.commit().await?;
         Ok(saved)
     }

@@ -9,8 +9,22 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use super::_entities::membership_statuses::{self, ActiveModel, Column, Entity, Model};
-use super::{find_in_local, on_conflict, tenants::Tenant, Result};
-use crate::domain::UnitName;
+use super::{
+    audit_events::record_by, find_in_local, memberships::Access, on_conflict, tenants::Tenant,
+    Result,
+};
+use crate::domain::{Permission, UnitName};
+
+/// The audit log's subject type.
+pub const SUBJECT: &str = "membership_status";
+
+fn yes_no(good: bool) -> &'static str {
+    if good {
+        "yes"
+    } else {
+        "no"
+    }
+}
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -93,7 +107,13 @@ pub async fn find_by_pid<C: ConnectionTrait>(
 ///
 /// # Errors
 /// `Conflict` when the name is taken, or a database error.
-pub async fn create(tenant: &Tenant, name: &UnitName, in_good_standing: bool) -> Result<Model> {
+pub async fn create(
+    tenant: &Tenant,
+    by: &Access,
+    name: &UnitName,
+    in_good_standing: bool,
+) -> Result<Model> {
+    by.require(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let last = list(&txn, tenant)
         .await?
@@ -113,6 +133,22 @@ pub async fn create(tenant: &Tenant, name: &UnitName, in_good_standing: bool) ->
     .insert(&txn)
     .await
     .map_err(|e| on_conflict(e, &[("name", "name", NAME_TAKEN)]))?;
+    record_by(
+        &txn,
+        tenant,
+        by,
+        (SUBJECT, status.id),
+        "create",
+        &[
+            ("name", None, Some(&status.name)),
+            (
+                "in_good_standing",
+                None,
+                Some(yes_no(status.in_good_standing)),
+            ),
+        ],
+    )
+    .await?;
     txn.commit().await?;
     Ok(status)
 }
@@ -125,12 +161,16 @@ const NAME_TAKEN: &str = "The local has a status with this name already.";
 /// `NotFound` (also another local's), `Conflict`, or a database error.
 pub async fn update(
     tenant: &Tenant,
+    by: &Access,
     pid: Uuid,
     name: &UnitName,
     in_good_standing: bool,
 ) -> Result<Model> {
+    by.require(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
-    let mut row: ActiveModel = find_by_pid(&txn, tenant, pid).await?.into();
+    let old = find_by_pid(&txn, tenant, pid).await?;
+    let (was, was_good) = (old.name.clone(), old.in_good_standing);
+    let mut row: ActiveModel = old.into();
     row.name = Set(name.as_str().to_string());
     row.in_good_standing = Set(in_good_standing);
     row.updated_at = Set(Utc::now().into());
@@ -138,6 +178,22 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| on_conflict(e, &[("name", "name", NAME_TAKEN)]))?;
+    record_by(
+        &txn,
+        tenant,
+        by,
+        (SUBJECT, saved.id),
+        "update",
+        &[
+            ("name", Some(&was), Some(&saved.name)),
+            (
+                "in_good_standing",
+                Some(yes_no(was_good)),
+                Some(yes_no(saved.in_good_standing)),
+            ),
+        ],
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -147,7 +203,8 @@ pub async fn update(
 ///
 /// # Errors
 /// `NotFound` (also another local's), or a database error.
-pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<()> {
+pub async fn move_by(tenant: &Tenant, by: &Access, pid: Uuid, up: bool) -> Result<()> {
+    by.require(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let mut statuses = list(&txn, tenant).await?;
     let at = statuses
@@ -156,6 +213,20 @@ pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<()> {
         .ok_or(super::Error::NotFound)?;
     let to = if up { at.checked_sub(1) } else { Some(at + 1) };
     if let Some(to) = to.filter(|t| *t < statuses.len()) {
+        let moved = &statuses[at];
+        record_by(
+            &txn,
+            tenant,
+            by,
+            (SUBJECT, moved.id),
+            "update",
+            &[(
+                "position",
+                Some(&(at + 1).to_string()),
+                Some(&(to + 1).to_string()),
+            )],
+        )
+        .await?;
         statuses.swap(at, to);
         // Positions are rewritten densely, so older gaps or ties disappear.
         for (position, status) in statuses.into_iter().enumerate() {

@@ -30,9 +30,9 @@ impl Part {
     #[must_use]
     pub fn subject(self) -> &'static str {
         match self {
-            Self::Employer => "employer",
-            Self::Worksite => "worksite",
-            Self::Unit => "bargaining_unit",
+            Self::Employer => employers::SUBJECT,
+            Self::Worksite => worksites::SUBJECT,
+            Self::Unit => bargaining_units::SUBJECT,
         }
     }
 

@@ -5,8 +5,14 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 pub use super::_entities::worksites::{self, ActiveModel, Column, Entity, Model};
-use super::{employers, find_in_local, list_in_local, on_conflict, tenants::Tenant, Error, Result};
-use crate::domain::{FieldErrors, UnitName};
+use super::{
+    audit_events::record_by, employers, find_in_local, list_in_local, memberships::Access,
+    on_conflict, tenants::Tenant, Error, Result,
+};
+use crate::domain::{FieldErrors, Permission, UnitName};
+
+/// The audit log's subject type.
+pub const SUBJECT: &str = "worksite";
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -22,7 +28,13 @@ impl Model {
     /// # Errors
     /// `UnknownReference` (no such employer in this local), `Conflict` (name
     /// taken at that employer), or a database error.
-    pub async fn create(tenant: &Tenant, employer: Uuid, name: &UnitName) -> Result<Self> {
+    pub async fn create(
+        tenant: &Tenant,
+        by: &Access,
+        employer: Uuid,
+        name: &UnitName,
+    ) -> Result<Self> {
+        by.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let employer = employers::Model::find_by_pid(&txn, tenant, employer)
             .await
@@ -54,6 +66,18 @@ impl Model {
                 )],
             )
         })?;
+        record_by(
+            &txn,
+            tenant,
+            by,
+            (SUBJECT, row.id),
+            "create",
+            &[
+                ("name", None, Some(&row.name)),
+                ("employer", None, Some(&employer.name)),
+            ],
+        )
+        .await?;
         txn.commit().await?;
         Ok(row)
     }
@@ -80,9 +104,12 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
-    pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
+    pub async fn rename(tenant: &Tenant, by: &Access, pid: Uuid, name: &UnitName) -> Result<Self> {
+        by.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
-        let mut row: ActiveModel = Self::find_by_pid(&txn, tenant, pid).await?.into();
+        let old = Self::find_by_pid(&txn, tenant, pid).await?;
+        let was = old.name.clone();
+        let mut row: ActiveModel = old.into();
         row.name = Set(name.as_str().to_string());
         row.updated_at = Set(Utc::now().into());
         let saved = row.update(&txn).await.map_err(|e| {
@@ -95,6 +122,15 @@ impl Model {
                 )],
             )
         })?;
+        record_by(
+            &txn,
+            tenant,
+            by,
+            (SUBJECT, saved.id),
+            "update",
+            &[("name", Some(&was), Some(&saved.name))],
+        )
+        .await?;
         txn.commit().await?;
         Ok(saved)
     }

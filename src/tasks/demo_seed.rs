@@ -136,18 +136,20 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
     };
     let name = |s: &str| UnitName::parse(s).expect("a valid demo name");
     let (tenant, access) = Tenant::enter(db, admin_id, DEMO_SLUG).await?;
-    let hospital = employers::Model::create(&tenant, &name("Riverside General Hospital")).await?;
-    let transit = employers::Model::create(&tenant, &name("Metro Transit Authority")).await?;
+    let hospital =
+        employers::Model::create(&tenant, &access, &name("Riverside General Hospital")).await?;
+    let transit =
+        employers::Model::create(&tenant, &access, &name("Metro Transit Authority")).await?;
     let sites = [
-        worksites::Model::create(&tenant, hospital.pid, &name("Main Campus")).await?,
-        worksites::Model::create(&tenant, hospital.pid, &name("Eastside Clinic")).await?,
-        worksites::Model::create(&tenant, transit.pid, &name("North Bus Depot")).await?,
-        worksites::Model::create(&tenant, transit.pid, &name("Central Rail Yard")).await?,
+        worksites::Model::create(&tenant, &access, hospital.pid, &name("Main Campus")).await?,
+        worksites::Model::create(&tenant, &access, hospital.pid, &name("Eastside Clinic")).await?,
+        worksites::Model::create(&tenant, &access, transit.pid, &name("North Bus Depot")).await?,
+        worksites::Model::create(&tenant, &access, transit.pid, &name("Central Rail Yard")).await?,
     ];
     let units = [
-        bargaining_units::Model::create(&tenant, &name("Registered Nurses")).await?,
-        bargaining_units::Model::create(&tenant, &name("Hospital Support Staff")).await?,
-        bargaining_units::Model::create(&tenant, &name("Operators and Mechanics")).await?,
+        bargaining_units::Model::create(&tenant, &access, &name("Registered Nurses")).await?,
+        bargaining_units::Model::create(&tenant, &access, &name("Hospital Support Staff")).await?,
+        bargaining_units::Model::create(&tenant, &access, &name("Operators and Mechanics")).await?,
     ];
     let txn = tenant.begin().await?;
     let statuses = membership_statuses::list(&txn, &tenant).await?;

@@ -212,24 +212,29 @@ async fn local_with_structure(
     let (tenant, _) = Tenant::register(db, local, Founder::Existing(admin.clone()))
         .await
         .map_err(fail)?;
+    let (_, access) = Tenant::enter(db, admin.id, slug).await.map_err(fail)?;
     let name = |n: String| UnitName::parse(&n).map_err(fail);
     let (mut sites, mut site_employers, mut units) = (vec![], vec![], vec![]);
     for e in 0..5 {
-        let employer = employers::Model::create(&tenant, &name(format!("Employer {e}"))?)
+        let employer = employers::Model::create(&tenant, &access, &name(format!("Employer {e}"))?)
             .await
             .map_err(fail)?;
         for w in 0..4 {
-            let site =
-                worksites::Model::create(&tenant, employer.pid, &name(format!("Site {e}-{w}"))?)
-                    .await
-                    .map_err(fail)?;
+            let site = worksites::Model::create(
+                &tenant,
+                &access,
+                employer.pid,
+                &name(format!("Site {e}-{w}"))?,
+            )
+            .await
+            .map_err(fail)?;
             sites.push(site.id);
             site_employers.push(employer.id);
         }
     }
     for u in ["Nurses", "Technicians", "Clerical"] {
         units.push(
-            bargaining_units::Model::create(&tenant, &name(u.into())?)
+            bargaining_units::Model::create(&tenant, &access, &name(u.into())?)
                 .await
                 .map_err(fail)?
                 .id,

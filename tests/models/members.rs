@@ -37,19 +37,22 @@ async fn a_member_is_placed_in_the_local_s_structure_with_a_default_status_and_a
     let slug = unique_slug("roll");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let employer = employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
-        .await
-        .unwrap();
+    let employer =
+        employers::Model::create(&tenant, &access, &UnitName::parse("City Hospital").unwrap())
+            .await
+            .unwrap();
     let site = worksites::Model::create(
         &tenant,
+        &access,
         employer.pid,
         &UnitName::parse("North Wing").unwrap(),
     )
     .await
     .unwrap();
-    let unit = bargaining_units::Model::create(&tenant, &UnitName::parse("Nurses").unwrap())
-        .await
-        .unwrap();
+    let unit =
+        bargaining_units::Model::create(&tenant, &access, &UnitName::parse("Nurses").unwrap())
+            .await
+            .unwrap();
 
     let created = Member::create(
         &tenant,
@@ -159,18 +162,33 @@ async fn bad_references_and_a_duplicate_employee_number_are_field_errors_and_sav
     let (_, access) = app.enter(&admin, &slug).await;
     let other_slug = unique_slug("other");
     let (other, other_admin) = app.local_with_admin(&other_slug).await;
-    let theirs = employers::Model::create(&other, &UnitName::parse("Their Employer").unwrap())
-        .await
-        .unwrap();
-    let ours = employers::Model::create(&tenant, &UnitName::parse("Our Employer").unwrap())
-        .await
-        .unwrap();
-    let second = employers::Model::create(&tenant, &UnitName::parse("Second Employer").unwrap())
-        .await
-        .unwrap();
-    let site = worksites::Model::create(&tenant, second.pid, &UnitName::parse("Depot").unwrap())
-        .await
-        .unwrap();
+    let (_, other_access) = app.enter(&other_admin, &other_slug).await;
+    let theirs = employers::Model::create(
+        &other,
+        &other_access,
+        &UnitName::parse("Their Employer").unwrap(),
+    )
+    .await
+    .unwrap();
+    let ours =
+        employers::Model::create(&tenant, &access, &UnitName::parse("Our Employer").unwrap())
+            .await
+            .unwrap();
+    let second = employers::Model::create(
+        &tenant,
+        &access,
+        &UnitName::parse("Second Employer").unwrap(),
+    )
+    .await
+    .unwrap();
+    let site = worksites::Model::create(
+        &tenant,
+        &access,
+        second.pid,
+        &UnitName::parse("Depot").unwrap(),
+    )
+    .await
+    .unwrap();
 
     let err = Member::create(
         &tenant,
@@ -584,11 +602,13 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
     let slug = unique_slug("dir");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let employer = employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
-        .await
-        .unwrap();
+    let employer =
+        employers::Model::create(&tenant, &access, &UnitName::parse("City Hospital").unwrap())
+            .await
+            .unwrap();
     let site = worksites::Model::create(
         &tenant,
+        &access,
         employer.pid,
         &UnitName::parse("North Wing").unwrap(),
     )
@@ -617,7 +637,7 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
         ))
         .await
         .unwrap();
-    bargaining_units::Model::create(&tenant, &UnitName::parse("Nurses").unwrap())
+    bargaining_units::Model::create(&tenant, &access, &UnitName::parse("Nurses").unwrap())
         .await
         .unwrap();
     let after = Directory::load(&tenant).await.unwrap();
@@ -651,15 +671,25 @@ async fn a_search_combines_with_filters_and_takes_quotes_and_wildcards_literally
     let slug = unique_slug("sq");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let employer = employers::Model::create(&tenant, &UnitName::parse("Port").unwrap())
+    let employer = employers::Model::create(&tenant, &access, &UnitName::parse("Port").unwrap())
         .await
         .unwrap();
-    let dock = worksites::Model::create(&tenant, employer.pid, &UnitName::parse("Dock").unwrap())
-        .await
-        .unwrap();
-    let yard = worksites::Model::create(&tenant, employer.pid, &UnitName::parse("Yard").unwrap())
-        .await
-        .unwrap();
+    let dock = worksites::Model::create(
+        &tenant,
+        &access,
+        employer.pid,
+        &UnitName::parse("Dock").unwrap(),
+    )
+    .await
+    .unwrap();
+    let yard = worksites::Model::create(
+        &tenant,
+        &access,
+        employer.pid,
+        &UnitName::parse("Yard").unwrap(),
+    )
+    .await
+    .unwrap();
     let lapsed = status_pid(&tenant, "Lapsed").await;
     for (first, last, site, status) in [
         ("Kate", "O'Brien", &dock, None),

@@ -456,7 +456,7 @@ async fn an_import_adds_the_employers_worksites_and_units_its_file_names_when_th
     let slug = unique_slug("adds");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
+    employers::Model::create(&tenant, &access, &UnitName::parse("City Hospital").unwrap())
         .await
         .unwrap();
     let (other, _) = app.local_with_admin(&unique_slug("other")).await;

@@ -145,6 +145,7 @@ async fn another_local_s_member_page_is_not_found() {
 
 async fn structure(
     tenant: &unionhall::models::tenants::Tenant,
+    access: &unionhall::models::memberships::Access,
 ) -> (
     unionhall::models::employers::Model,
     unionhall::models::worksites::Model,
@@ -156,16 +157,16 @@ async fn structure(
         models::{employers, worksites},
     };
     let name = |n: &str| UnitName::parse(n).unwrap();
-    let hospital = employers::Model::create(tenant, &name("City Hospital"))
+    let hospital = employers::Model::create(tenant, access, &name("City Hospital"))
         .await
         .unwrap();
-    let north = worksites::Model::create(tenant, hospital.pid, &name("North Wing"))
+    let north = worksites::Model::create(tenant, access, hospital.pid, &name("North Wing"))
         .await
         .unwrap();
-    let transit = employers::Model::create(tenant, &name("Transit Authority"))
+    let transit = employers::Model::create(tenant, access, &name("Transit Authority"))
         .await
         .unwrap();
-    let depot = worksites::Model::create(tenant, transit.pid, &name("Bus Depot"))
+    let depot = worksites::Model::create(tenant, access, transit.pid, &name("Bus Depot"))
         .await
         .unwrap();
     (hospital, north, transit, depot)
@@ -175,8 +176,9 @@ async fn structure(
 async fn an_officer_adds_and_edits_a_member_through_the_form_and_the_status_change_is_kept() {
     let app = TestApp::start().await;
     let slug = unique_slug("form");
-    let (tenant, _) = app.local_with_admin(&slug).await;
-    let (hospital, north, _, depot) = structure(&tenant).await;
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let (hospital, north, _, depot) = structure(&tenant, &access).await;
     let officer = app.person_with_role(&tenant, "Officer").await;
     let mut browser = app.client();
     browser.sign_in(&officer.email, PASSWORD).await;
@@ -434,7 +436,7 @@ async fn filters_and_orders_live_in_the_url() {
     let slug = unique_slug("filt");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let (hospital, north, _, depot) = structure(&tenant).await;
+    let (hospital, north, _, depot) = structure(&tenant, &access).await;
     for (first, last, site, joined) in [
         ("Ann", "Nurse", north.pid, (2019, 1, 1)),
         ("Bob", "Driver", depot.pid, (2022, 6, 1)),
@@ -482,7 +484,7 @@ async fn the_export_streams_the_current_view_as_csv_that_the_import_reads_back()
     let slug = unique_slug("exp");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let (_, north, _, depot) = structure(&tenant).await;
+    let (_, north, _, depot) = structure(&tenant, &access).await;
     // More than one export batch would need 5,000 rows; the paging is the list's, tested there.
     for i in 0..30 {
         Member::create(
@@ -591,7 +593,7 @@ async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_
     let slug = unique_slug("bulk");
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
-    let (_, north, _, depot) = structure(&tenant).await;
+    let (_, north, _, depot) = structure(&tenant, &access).await;
     let directory = unionhall::models::members::Directory::load(&tenant)
         .await
         .unwrap();

@@ -125,15 +125,41 @@ async fn an_admin_builds_the_local_s_structure_and_orders_its_statuses() {
     assert!(renamed
         .text()
         .contains(&format!("id=\"error-status-{}\"", honorary.pid)));
+
+    // Every change is in the audit log with who made it; the refused one is not.
+    let audit = browser.get(&format!("/l/{slug}/audit")).await.text();
+    for line in [
+        "name: — → City Hospital",
+        "name: City Hospital → Mercy Hospital",
+        "name: — → North Wing",
+        "employer: — → City Hospital",
+        "name: — → Nurses",
+        "name: — → Honorary",
+        "in_good_standing: — → yes",
+        "position: 7 → 6",
+    ] {
+        assert!(audit.contains(line), "{line}: {audit}");
+    }
+    assert!(audit.contains("Ada Admin"), "who made the changes");
+    assert!(
+        audit.contains(&format!(
+            r#"<a href="/l/{slug}/structure">Employer #{}</a>"#,
+            hospital.id
+        )),
+        "{audit}"
+    );
+    assert!(!audit.contains("Honorary → Lapsed"));
 }
 
 #[tokio::test]
 async fn only_admins_manage_structure_and_never_another_local_s() {
     let app = TestApp::start().await;
     let slug = unique_slug("sa");
-    let (tenant, _) = app.local_with_admin(&slug).await;
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
     let theirs = employers::Model::create(
         &tenant,
+        &access,
         &unionhall::domain::UnitName::parse("Theirs").unwrap(),
     )
     .await
@@ -200,16 +226,16 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     let (tenant, admin) = app.local_with_admin(&slug).await;
     let (_, access) = app.enter(&admin, &slug).await;
     let name = |n: &str| UnitName::parse(n).unwrap();
-    let hospital = employers::Model::create(&tenant, &name("City Hospital"))
+    let hospital = employers::Model::create(&tenant, &access, &name("City Hospital"))
         .await
         .unwrap();
-    let north = worksites::Model::create(&tenant, hospital.pid, &name("North Wing"))
+    let north = worksites::Model::create(&tenant, &access, hospital.pid, &name("North Wing"))
         .await
         .unwrap();
-    let typo = employers::Model::create(&tenant, &name("Ciy Hospital"))
+    let typo = employers::Model::create(&tenant, &access, &name("Ciy Hospital"))
         .await
         .unwrap();
-    let nurses = bargaining_units::Model::create(&tenant, &name("Nurses"))
+    let nurses = bargaining_units::Model::create(&tenant, &access, &name("Nurses"))
         .await
         .unwrap();
     let member = Member::create(
@@ -305,7 +331,7 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     assert!(Directory::load(&tenant).await.unwrap().employers.is_empty());
 
     // Another local's people, and staff without structure.manage, delete nothing.
-    let kept = bargaining_units::Model::create(&tenant, &name("Kept"))
+    let kept = bargaining_units::Model::create(&tenant, &access, &name("Kept"))
         .await
         .unwrap();
     let other_slug = unique_slug("other");
