@@ -69,6 +69,26 @@ impl RedisQueue {
         self.pool.get().await.map_err(err)
     }
 
+    /// Counts one more hit on `key` (under the namespace), shared by every
+    /// process using this Redis; the key expires `ttl_secs` after its last
+    /// hit. Returns the count.
+    ///
+    /// # Errors
+    /// Redis is unreachable.
+    pub async fn hit(&self, key: &str, ttl_secs: i64) -> Result<u64, String> {
+        let mut conn = self.conn().await?;
+        let key = self.key(key);
+        let (count,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .expire(&key, ttl_secs)
+            .ignore()
+            .query_async(conn.unnamespaced_borrow_mut())
+            .await
+            .map_err(err)?;
+        Ok(count)
+    }
+
     pub async fn push(&self, jobs: Vec<sidekiq::Job>) -> Result<(), String> {
         if jobs.is_empty() {
             return Ok(());

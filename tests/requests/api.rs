@@ -519,3 +519,57 @@ async fn collections_filter_and_sort_and_their_next_links_keep_the_filters() {
         );
     }
 }
+
+#[tokio::test]
+async fn with_redis_a_token_s_limit_holds_across_web_processes() {
+    let namespace = format!(
+        "uh-test-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let jobs = crate::support::workers::fast_jobs(&namespace);
+    let app = TestApp::start_with(move |config| {
+        let settings = config.settings.get_or_insert_with(|| json!({}));
+        settings["jobs"] = jobs;
+        settings["api"]["requests_per_minute"] = json!(3);
+    })
+    .await;
+    let slug = unique_slug("rated");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let token = app.token(&tenant, &admin).await;
+    let pid = unionhall::models::api_tokens::authenticate(&app.ctx.db, &token)
+        .await
+        .unwrap()
+        .pid;
+    let api = app.client().server;
+    // Keep the whole test inside one minute's window.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    if now() % 60 >= 50 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - now() % 60)).await;
+    }
+    for _ in 0..2 {
+        let ok = api.get("/api/v1/me").authorization_bearer(&token).await;
+        assert_eq!(ok.status_code(), 200);
+    }
+    // Another web process serves one request of the same token.
+    let counted = app
+        .redis()
+        .hit(
+            &unionhall::controllers::api::rate_window_key(pid, now() / 60),
+            120,
+        )
+        .await
+        .unwrap();
+    assert_eq!(counted, 3, "this process's two requests are in Redis");
+
+    let limited = api.get("/api/v1/me").authorization_bearer(&token).await;
+    assert_eq!(
+        (limited.status_code().as_u16(), code(&limited)),
+        (429, "rate_limited".into()),
+        "the third request here is the fourth of the minute"
+    );
+}

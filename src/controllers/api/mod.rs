@@ -206,9 +206,38 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Fixed one-minute windows per token, in this process (keyed by the
-/// token's pid; windows older than a minute are dropped as they are met).
-fn rate_limit(token: uuid::Uuid, per_minute: u32) -> ApiResult<()> {
+/// The Redis key counting a token's requests in one minute (`window` is
+/// Unix time divided by 60).
+#[must_use]
+pub fn rate_window_key(token: uuid::Uuid, window: u64) -> String {
+    format!("ratelimit:api:{token}:{window}")
+}
+
+/// Fixed one-minute windows per token. With the Redis job backend (the
+/// production setup, several web processes) the count lives in Redis, so
+/// the limit holds across processes; on the embedded backend (one process)
+/// or while Redis is unreachable, in this process.
+async fn rate_limit(ctx: &AppContext, token: uuid::Uuid, per_minute: u32) -> ApiResult<()> {
+    if let crate::workers::Backend::Redis(redis) = crate::workers::Jobs::of(ctx).backend() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match redis.hit(&rate_window_key(token, now / 60), 120).await {
+            Ok(count) if count > u64::from(per_minute) => {
+                return Err(ApiError::RateLimited((60 - now % 60).max(1)));
+            }
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limit counted in this process: Redis is unreachable")
+            }
+        }
+    }
+    local_rate_limit(token, per_minute)
+}
+
+/// [`rate_limit`] in this process (keyed by the token's pid; windows older
+/// than a minute are dropped as they are met).
+fn local_rate_limit(token: uuid::Uuid, per_minute: u32) -> ApiResult<()> {
     static WINDOWS: OnceLock<Mutex<HashMap<uuid::Uuid, (Instant, u32)>>> = OnceLock::new();
     let mut windows = WINDOWS
         .get_or_init(Default::default)
@@ -263,7 +292,7 @@ impl FromRequestParts<AppContext> for ApiLocal {
                 models::Error::NotFound => ApiError::InvalidToken,
                 other => other.into(),
             })?;
-        rate_limit(token.pid, Settings::of(ctx).api.requests_per_minute)?;
+        rate_limit(ctx, token.pid, Settings::of(ctx).api.requests_per_minute).await?;
         let params = RawPathParams::from_request_parts(parts, ctx)
             .await
             .map_err(|_| ApiError::NotFound)?;
