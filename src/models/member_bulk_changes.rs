@@ -243,6 +243,7 @@ pub async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<Model> 
         };
         let mut row: ActiveModel = bulk.clone().into();
         row.state = Set("running".into());
+        row.error = Set(None);
         row.updated_at = Set(Utc::now().into());
         if batch.is_empty() {
             row.state = Set("done".into());
@@ -265,9 +266,25 @@ pub async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<Model> 
 /// # Errors
 /// A database error.
 pub async fn fail(tenant: &Tenant, id: i32, error: &str) -> Result<()> {
+    stopped(tenant, id, error, true).await
+}
+
+/// Keeps why an attempt stopped while the change waits for its retry, so
+/// its page says so instead of standing still; the next batch clears it.
+///
+/// # Errors
+/// A database error.
+pub async fn retrying(tenant: &Tenant, id: i32, error: &str) -> Result<()> {
+    stopped(tenant, id, error, false).await
+}
+
+async fn stopped(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
     let txn = tenant.begin().await?;
-    Entity::update_many()
-        .col_expr(Column::State, Expr::value("failed"))
+    let mut update = Entity::update_many();
+    if for_good {
+        update = update.col_expr(Column::State, Expr::value("failed"));
+    }
+    update
         .col_expr(
             Column::Error,
             Expr::value(error.chars().take(2000).collect::<String>()),

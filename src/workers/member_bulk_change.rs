@@ -29,9 +29,13 @@ impl Job for ChangeMembers {
         match member_bulk_changes::run(tenant, self.change_id, self.actor).await {
             Ok(_) => Ok(()),
             Err(err) => {
-                let attempt = run.claim().map_or(1, |c| c.attempt);
-                if usize::try_from(attempt).unwrap_or(usize::MAX) > Self::RETRIES {
+                if run.is_last_attempt(Self::RETRIES) {
                     member_bulk_changes::fail(tenant, self.change_id, &err.to_string()).await?;
+                } else if let Err(note) =
+                    member_bulk_changes::retrying(tenant, self.change_id, &err.to_string()).await
+                {
+                    // The retry matters more than the note: keep the job's own error.
+                    tracing::warn!(change = self.change_id, error = %note, "could not note the retry");
                 }
                 Err(err.into())
             }

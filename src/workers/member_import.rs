@@ -32,8 +32,7 @@ impl Job for ImportMembers {
         match member_imports::run(tenant, self.import_id, self.actor).await {
             Ok(_) => Ok(()),
             Err(err) => {
-                let attempt = run.claim().map_or(1, |c| c.attempt);
-                if usize::try_from(attempt).unwrap_or(usize::MAX) > Self::RETRIES {
+                if run.is_last_attempt(Self::RETRIES) {
                     // The last attempt: the import stops for good and shows why.
                     member_imports::fail(tenant, self.import_id, &err.to_string()).await?;
                 } else if let Err(note) =

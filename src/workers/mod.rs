@@ -166,6 +166,15 @@ impl Run {
         self.claim
     }
 
+    /// Whether a failure now ends the job for good: the attempt is past a
+    /// job's `retries` (durable work counts its attempts; other jobs have
+    /// one as far as they know).
+    #[must_use]
+    pub fn is_last_attempt(&self, retries: usize) -> bool {
+        let attempt = self.claim.map_or(1, |c| c.attempt);
+        usize::try_from(attempt).unwrap_or(usize::MAX) > retries
+    }
+
     /// Marks the durable work item done inside the job's own transaction, so
     /// the job's effect and its completion commit together (exactly once).
     ///

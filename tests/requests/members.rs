@@ -780,6 +780,61 @@ async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_
 }
 
 #[tokio::test]
+async fn a_bulk_change_waiting_for_a_retry_says_why_its_last_attempt_stopped() {
+    use sea_orm::ConnectionTrait;
+    use unionhall::models::member_bulk_changes::{self, BulkChange, Model as Bulk, Selection};
+    let app = TestApp::start().await;
+    let slug = unique_slug("bretry");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (_, access) = app.enter(&admin, &slug).await;
+    let (_, _, _, depot) = structure(&tenant, &access).await;
+    let ann = Member::create(&tenant, &access, member("Ann", "Able"))
+        .await
+        .unwrap();
+    let bulk = Bulk::create(
+        &tenant,
+        &access,
+        Selection::Members(vec![ann.pid]),
+        BulkChange {
+            worksite: Some(depot.pid),
+            ..BulkChange::default()
+        },
+    )
+    .await
+    .unwrap();
+    // As a worker leaves it when an attempt fails part-way.
+    tenant
+        .db()
+        .execute_unprepared(&format!(
+            "UPDATE member_bulk_changes SET state = 'running', processed_rows = 0, \
+             last_member_id = 0 WHERE id = {}",
+            bulk.id
+        ))
+        .await
+        .unwrap();
+    member_bulk_changes::retrying(&tenant, bulk.id, "the database went away")
+        .await
+        .unwrap();
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    let path = format!("/l/{slug}/member_bulk_changes/{}", bulk.pid);
+
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("0 of 1 members checked."), "{page}");
+    assert!(page.contains(
+        "The last attempt stopped: the database went away. It will be tried again automatically"
+    ));
+
+    // The next attempt clears it.
+    member_bulk_changes::run(&tenant, bulk.id, Some(admin.id))
+        .await
+        .unwrap();
+    let page = browser.get(&path).await.text();
+    assert!(page.contains("<strong>Done.</strong>"), "{page}");
+    assert!(!page.contains("The last attempt stopped"));
+}
+
+#[tokio::test]
 async fn a_member_sees_their_own_record_and_updates_only_their_contact_details() {
     let app = TestApp::start().await;
     let slug = unique_slug("self");
