@@ -141,12 +141,7 @@ impl Model {
         tenant: &Tenant,
         pid: Uuid,
     ) -> Result<Self> {
-        Entity::find()
-            .in_tenant(tenant.id())
-            .filter(roles::Column::Pid.eq(pid))
-            .one(db)
-            .await?
-            .ok_or(Error::NotFound)
+        super::find_in_local::<Entity, _>(db, tenant, roles::Column::Pid, pid).await
     }
 
     /// # Errors
