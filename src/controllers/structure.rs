@@ -361,35 +361,9 @@ async fn remove(
                 .map(|(_, m)| m.to_string())
                 .collect::<Vec<_>>()
                 .join(" ");
-            let key = match part {
-                Part::Employer => format!("employer-{pid}"),
-                Part::Worksite => format!("worksite-{pid}"),
-                Part::Unit => format!("unit-{pid}"),
-            };
             let directory = Directory::load(&local.tenant).await?;
-            let name = match part {
-                Part::Employer => directory
-                    .employers
-                    .iter()
-                    .find(|e| e.pid == pid)
-                    .map(|e| e.name.clone()),
-                Part::Worksite => directory
-                    .worksites
-                    .iter()
-                    .find(|w| w.pid == pid)
-                    .map(|w| w.name.clone()),
-                Part::Unit => directory
-                    .units
-                    .iter()
-                    .find(|u| u.pid == pid)
-                    .map(|u| u.name.clone()),
-            };
-            page(
-                &local,
-                layout,
-                Some((key, message, name.unwrap_or_default())),
-            )
-            .await
+            let name = part.name_in(&directory, pid).unwrap_or_default();
+            page(&local, layout, Some((part.form_key(pid), message, name))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -11,6 +11,7 @@ use super::{
     _entities::members as member_rows,
     audit_events::{self, Change},
     bargaining_units, employers,
+    members::Directory,
     memberships::Access,
     tenants::Tenant,
     worksites, Error, Result,
@@ -41,6 +42,38 @@ impl Part {
             Self::Employer => "employer",
             Self::Worksite => "worksite",
             Self::Unit => "bargaining unit",
+        }
+    }
+
+    /// The key of its row's form on the structure page.
+    #[must_use]
+    pub fn form_key(self, pid: Uuid) -> String {
+        match self {
+            Self::Employer => format!("employer-{pid}"),
+            Self::Worksite => format!("worksite-{pid}"),
+            Self::Unit => format!("unit-{pid}"),
+        }
+    }
+
+    /// Its name in the directory, if it is there.
+    #[must_use]
+    pub fn name_in(self, d: &Directory, pid: Uuid) -> Option<String> {
+        match self {
+            Self::Employer => d
+                .employers
+                .iter()
+                .find(|e| e.pid == pid)
+                .map(|e| e.name.clone()),
+            Self::Worksite => d
+                .worksites
+                .iter()
+                .find(|w| w.pid == pid)
+                .map(|w| w.name.clone()),
+            Self::Unit => d
+                .units
+                .iter()
+                .find(|u| u.pid == pid)
+                .map(|u| u.name.clone()),
         }
     }
 
