@@ -239,6 +239,15 @@ test('an admin sets up the structure, adds a member, imports a CSV with a live p
   await page.getByRole('button', { name: 'Add worksite' }).click();
   await page.getByText('Worksite added.').waitFor();
   await expectAccessible(page, 'structure');
+  await shot(page, '08b-structure');
+  // In use, the employer cannot go: the refusal says why, at its row.
+  await page.getByRole('button', { name: 'Delete City Hospital' }).click();
+  await page.getByText('It has 1 worksite: delete it first.').waitFor();
+  await expectAccessible(page, 'structure, deletion refused');
+  await page.setViewportSize({ width: 375, height: 740 });
+  const structureOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(structureOverflow <= 0, `/structure overflows a phone by ${structureOverflow}px`);
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   await page.getByRole('link', { name: 'Members', exact: true }).click();
   await page.getByText('0 members on the roll').waitFor();
