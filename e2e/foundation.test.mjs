@@ -242,7 +242,7 @@ test('an admin sets up the structure, adds a member, imports a CSV with a live p
   await shot(page, '08b-structure');
   // In use, the employer cannot go: the refusal says why, at its row.
   await page.getByRole('button', { name: 'Delete City Hospital' }).click();
-  await page.getByText('It has 1 worksite: delete it first.').waitFor();
+  await page.getByText('It has 1 worksite: delete it first.', { exact: true }).waitFor();
   await expectAccessible(page, 'structure, deletion refused');
   await page.setViewportSize({ width: 375, height: 740 });
   const structureOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
