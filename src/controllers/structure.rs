@@ -1,6 +1,7 @@
 //! Admins manage the local's structure (employers, their worksites,
 //! bargaining units: add, rename, delete when unused) and membership
-//! statuses (add, rename, reorder) on one page; a refused form is shown
+//! statuses (add, rename, reorder, delete when no history names them) on
+//! one page; a refused form is shown
 //! again with its message and input.
 use axum::routing::{get, post, put};
 use loco_rs::prelude::Routes;
@@ -389,6 +390,16 @@ async fn delete_worksite(
     remove(session, local, layout, Part::Worksite, pid).await
 }
 
+async fn delete_status(
+    session: Session,
+    local: Local,
+    Pid(pid): Pid,
+    layout: Layout,
+    Verified(_): Verified<Empty>,
+) -> WebResult {
+    remove(session, local, layout, Part::Status, pid).await
+}
+
 async fn delete_unit(
     session: Session,
     local: Local,
@@ -419,7 +430,10 @@ pub fn routes() -> Routes {
         )
         .add("/l/{slug}/phone_country", put(update_phone_country))
         .add("/l/{slug}/membership_statuses", post(create_status))
-        .add("/l/{slug}/membership_statuses/{pid}", put(update_status))
+        .add(
+            "/l/{slug}/membership_statuses/{pid}",
+            put(update_status).delete(delete_status),
+        )
         .add(
             "/l/{slug}/membership_statuses/{pid}/position",
             put(move_status),

@@ -1,6 +1,6 @@
 //! Deleting a part of the local's structure (an employer, a worksite, a
-//! bargaining unit) that nothing refers to: a name added by mistake, or an
-//! employer the local no longer organises. Anything still in use is refused
+//! bargaining unit, a membership status) that nothing refers to: a name
+//! added by mistake, or an employer the local no longer organises. Anything still in use is refused
 //! with what uses it, so no member loses where they work; the foreign keys
 //! refuse it too, should a member be placed there meanwhile.
 use loco_rs::model::TenantQueryExt;
@@ -8,10 +8,11 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, SqlE
 use uuid::Uuid;
 
 use super::{
-    _entities::members as member_rows,
+    _entities::{member_status_changes as history_rows, members as member_rows},
     audit_events::{self, Change},
     bargaining_units, employers,
     members::Directory,
+    membership_statuses,
     memberships::Access,
     tenants::Tenant,
     worksites, Error, Result,
@@ -24,6 +25,9 @@ pub enum Part {
     Employer,
     Worksite,
     Unit,
+    /// Only one no member's status history names: a history must keep
+    /// reading right.
+    Status,
 }
 
 impl Part {
@@ -34,6 +38,7 @@ impl Part {
             Self::Employer => employers::SUBJECT,
             Self::Worksite => worksites::SUBJECT,
             Self::Unit => bargaining_units::SUBJECT,
+            Self::Status => membership_statuses::SUBJECT,
         }
     }
 
@@ -42,6 +47,7 @@ impl Part {
             Self::Employer => "employer",
             Self::Worksite => "worksite",
             Self::Unit => "bargaining unit",
+            Self::Status => "status",
         }
     }
 
@@ -52,6 +58,7 @@ impl Part {
             Self::Employer => format!("employer-{pid}"),
             Self::Worksite => format!("worksite-{pid}"),
             Self::Unit => format!("unit-{pid}"),
+            Self::Status => format!("status-{pid}"),
         }
     }
 
@@ -74,6 +81,11 @@ impl Part {
                 .iter()
                 .find(|u| u.pid == pid)
                 .map(|u| u.name.clone()),
+            Self::Status => d
+                .statuses
+                .iter()
+                .find(|s| s.pid == pid)
+                .map(|s| s.name.clone()),
         }
     }
 
@@ -82,6 +94,7 @@ impl Part {
             Self::Employer => member_rows::Column::EmployerId,
             Self::Worksite => member_rows::Column::WorksiteId,
             Self::Unit => member_rows::Column::BargainingUnitId,
+            Self::Status => member_rows::Column::StatusId,
         }
     }
 }
@@ -124,6 +137,10 @@ pub async fn delete(tenant: &Tenant, by: &Access, part: Part, pid: Uuid) -> Resu
             let u = bargaining_units::Model::find_by_pid(&txn, tenant, pid).await?;
             (u.id, u.name)
         }
+        Part::Status => {
+            let s = membership_statuses::find_by_pid(&txn, tenant, pid).await?;
+            (s.id, s.name)
+        }
     };
     let members = member_rows::Entity::find()
         .in_tenant(tenant.id())
@@ -152,6 +169,31 @@ pub async fn delete(tenant: &Tenant, by: &Access, part: Part, pid: Uuid) -> Resu
             )));
         }
     }
+    if part == Part::Status {
+        let changes = history_rows::Entity::find()
+            .in_tenant(tenant.id())
+            .filter(
+                sea_orm::Condition::any()
+                    .add(history_rows::Column::ToStatusId.eq(id))
+                    .add(history_rows::Column::FromStatusId.eq(id)),
+            )
+            .count(&txn)
+            .await?;
+        if changes > 0 {
+            return Err(in_use(format!(
+                "{} in members' status histories {} it, and a history must keep reading right: rename it instead.",
+                plural(changes, "change", "changes"),
+                if changes == 1 { "names" } else { "name" },
+            )));
+        }
+        let statuses = membership_statuses::Entity::find()
+            .in_tenant(tenant.id())
+            .count(&txn)
+            .await?;
+        if statuses <= 1 {
+            return Err(in_use("A local needs at least one status.".into()));
+        }
+    }
     let deleted = match part {
         Part::Employer => {
             employers::Entity::delete_many()
@@ -171,6 +213,13 @@ pub async fn delete(tenant: &Tenant, by: &Access, part: Part, pid: Uuid) -> Resu
             bargaining_units::Entity::delete_many()
                 .in_tenant(tenant.id())
                 .filter(bargaining_units::Column::Id.eq(id))
+                .exec(&txn)
+                .await
+        }
+        Part::Status => {
+            membership_statuses::Entity::delete_many()
+                .in_tenant(tenant.id())
+                .filter(membership_statuses::Column::Id.eq(id))
                 .exec(&txn)
                 .await
         }

@@ -330,6 +330,82 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     }
     assert!(Directory::load(&tenant).await.unwrap().employers.is_empty());
 
+    // A status goes only while no member's history names it.
+    let statuses = |d: Directory| d.statuses.into_iter().map(|s| s.name).collect::<Vec<_>>();
+    let spare = membership_statuses::create(&tenant, &access, &name("Honorary"), false)
+        .await
+        .unwrap();
+    let active = Directory::load(&tenant)
+        .await
+        .unwrap()
+        .statuses
+        .into_iter()
+        .find(|s| s.name == "Active")
+        .unwrap();
+    let refused = browser
+        .submit(
+            &format!(
+                "/l/{slug}/membership_statuses/{}?_method=delete",
+                active.pid
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    assert!(
+        refused.text().contains("1 member has this status"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        browser
+            .submit(
+                &format!("/l/{slug}/membership_statuses/{}?_method=delete", spare.pid),
+                &[],
+            )
+            .await
+            .status_code(),
+        303
+    );
+    let left = statuses(Directory::load(&tenant).await.unwrap());
+    assert!(left.contains(&"Active".to_string()) && !left.contains(&"Honorary".to_string()));
+    // Ann's history still names Active, even once nobody has it.
+    let lapsed = Directory::load(&tenant)
+        .await
+        .unwrap()
+        .statuses
+        .into_iter()
+        .find(|s| s.name == "Lapsed")
+        .unwrap();
+    Member::update(
+        &tenant,
+        &access,
+        member.pid,
+        unionhall::models::members::NewMember {
+            status: Some(lapsed.pid),
+            ..crate::support::new_member("Ann", "Able", false)
+        },
+    )
+    .await
+    .unwrap();
+    let refused = browser
+        .submit(
+            &format!(
+                "/l/{slug}/membership_statuses/{}?_method=delete",
+                active.pid
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    assert!(
+        refused
+            .text()
+            .contains("2 changes in members&#39; status histories name it"),
+        "{}",
+        refused.text()
+    );
+
     // Another local's people, and staff without structure.manage, delete nothing.
     let kept = bargaining_units::Model::create(&tenant, &access, &name("Kept"))
         .await
