@@ -370,44 +370,15 @@ async fn remove(
     }
 }
 
-async fn delete_employer(
+/// `DELETE` of one part of the structure: `P` indexes [`Part::ALL`].
+async fn delete<const P: usize>(
     session: Session,
     local: Local,
     Pid(pid): Pid,
     layout: Layout,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    remove(session, local, layout, Part::Employer, pid).await
-}
-
-async fn delete_worksite(
-    session: Session,
-    local: Local,
-    Pid(pid): Pid,
-    layout: Layout,
-    Verified(_): Verified<Empty>,
-) -> WebResult {
-    remove(session, local, layout, Part::Worksite, pid).await
-}
-
-async fn delete_status(
-    session: Session,
-    local: Local,
-    Pid(pid): Pid,
-    layout: Layout,
-    Verified(_): Verified<Empty>,
-) -> WebResult {
-    remove(session, local, layout, Part::Status, pid).await
-}
-
-async fn delete_unit(
-    session: Session,
-    local: Local,
-    Pid(pid): Pid,
-    layout: Layout,
-    Verified(_): Verified<Empty>,
-) -> WebResult {
-    remove(session, local, layout, Part::Unit, pid).await
+    remove(session, local, layout, Part::ALL[P], pid).await
 }
 
 pub fn routes() -> Routes {
@@ -416,23 +387,23 @@ pub fn routes() -> Routes {
         .add("/l/{slug}/employers", post(create_employer))
         .add(
             "/l/{slug}/employers/{pid}",
-            put(rename_employer).delete(delete_employer),
+            put(rename_employer).delete(delete::<0>),
         )
         .add("/l/{slug}/worksites", post(create_worksite))
         .add(
             "/l/{slug}/worksites/{pid}",
-            put(rename_worksite).delete(delete_worksite),
+            put(rename_worksite).delete(delete::<1>),
         )
         .add("/l/{slug}/bargaining_units", post(create_unit))
         .add(
             "/l/{slug}/bargaining_units/{pid}",
-            put(rename_unit).delete(delete_unit),
+            put(rename_unit).delete(delete::<2>),
         )
         .add("/l/{slug}/phone_country", put(update_phone_country))
         .add("/l/{slug}/membership_statuses", post(create_status))
         .add(
             "/l/{slug}/membership_statuses/{pid}",
-            put(update_status).delete(delete_status),
+            put(update_status).delete(delete::<3>),
         )
         .add(
             "/l/{slug}/membership_statuses/{pid}/position",

@@ -31,6 +31,36 @@ pub fn fold(name: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Inserts a row per name into a table whose names are unique in the
+/// local, leaving a name taken meanwhile as it is.
+macro_rules! insert_names {
+    ($table:ident, $names:expr, $txn:expr, $tenant:expr, $now:expr) => {
+        if !$names.is_empty() {
+            let rows = $names
+                .iter()
+                .map(|name| {
+                    $table::ActiveModel {
+                        pid: Set(Uuid::new_v4()),
+                        name: Set(name.clone()),
+                        created_at: Set($now),
+                        updated_at: Set($now),
+                        ..Default::default()
+                    }
+                    .set_tenant($tenant.id())
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            $table::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([$table::Column::TenantId, $table::Column::Name])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning($txn)
+                .await?;
+        }
+    };
+}
+
 /// What an import would add, in the order the file first names each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Missing {
@@ -150,25 +180,31 @@ impl Missing {
         placed
     }
 
+    /// Each kind with its label, its audit field and its names (a
+    /// worksite named with its employer), in the page's order.
+    fn groups(&self) -> [(&'static str, &'static str, Vec<String>); 3] {
+        [
+            ("Employers", "employers", self.employers.clone()),
+            (
+                "Worksites",
+                "worksites",
+                self.worksites
+                    .iter()
+                    .map(|(site, employer)| format!("{site} ({employer})"))
+                    .collect(),
+            ),
+            ("Bargaining units", "bargaining units", self.units.clone()),
+        ]
+    }
+
     /// Lines for the page: "Employers: A, B" and so on.
     #[must_use]
     pub fn lines(&self) -> Vec<String> {
-        let mut lines = vec![];
-        if !self.employers.is_empty() {
-            lines.push(format!("Employers: {}", self.employers.join(", ")));
-        }
-        if !self.worksites.is_empty() {
-            let sites: Vec<String> = self
-                .worksites
-                .iter()
-                .map(|(site, employer)| format!("{site} ({employer})"))
-                .collect();
-            lines.push(format!("Worksites: {}", sites.join(", ")));
-        }
-        if !self.units.is_empty() {
-            lines.push(format!("Bargaining units: {}", self.units.join(", ")));
-        }
-        lines
+        self.groups()
+            .into_iter()
+            .filter(|(_, _, names)| !names.is_empty())
+            .map(|(label, _, names)| format!("{label}: {}", names.join(", ")))
+            .collect()
     }
 
     /// Adds them in one transaction, with one audit line on the import
@@ -183,30 +219,7 @@ impl Missing {
         }
         let txn = tenant.begin().await?;
         let now: chrono::DateTime<chrono::FixedOffset> = Utc::now().into();
-        if !self.employers.is_empty() {
-            let rows = self
-                .employers
-                .iter()
-                .map(|name| {
-                    employers::ActiveModel {
-                        pid: Set(Uuid::new_v4()),
-                        name: Set(name.clone()),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
-                    .set_tenant(tenant.id())
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            employers::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([employers::Column::TenantId, employers::Column::Name])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-        }
+        insert_names!(employers, self.employers, &txn, tenant, now);
         let directory = Directory::load_in(&txn, tenant).await?;
         let employer_ids: std::collections::HashMap<String, i32> = directory
             .employers
@@ -245,53 +258,13 @@ impl Missing {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        if !self.units.is_empty() {
-            let rows = self
-                .units
-                .iter()
-                .map(|name| {
-                    bargaining_units::ActiveModel {
-                        pid: Set(Uuid::new_v4()),
-                        name: Set(name.clone()),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
-                    .set_tenant(tenant.id())
-                })
-                .collect::<std::result::Result<Vec<_>, _>>()?;
-            bargaining_units::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([
-                        bargaining_units::Column::TenantId,
-                        bargaining_units::Column::Name,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        let changes: Vec<Change> = [
-            ("employers", &self.employers),
-            ("bargaining units", &self.units),
-        ]
-        .into_iter()
-        .filter(|(_, names)| !names.is_empty())
-        .filter_map(|(field, names)| Change::of(field, None, Some(&names.join(", "))))
-        .chain(
-            (!self.worksites.is_empty())
-                .then(|| {
-                    let sites: Vec<String> = self
-                        .worksites
-                        .iter()
-                        .map(|(site, employer)| format!("{site} ({employer})"))
-                        .collect();
-                    Change::of("worksites", None, Some(&sites.join(", ")))
-                })
-                .flatten(),
-        )
-        .collect();
+        insert_names!(bargaining_units, self.units, &txn, tenant, now);
+        let changes: Vec<Change> = self
+            .groups()
+            .into_iter()
+            .filter(|(_, _, names)| !names.is_empty())
+            .filter_map(|(_, field, names)| Change::of(field, None, Some(&names.join(", "))))
+            .collect();
         audit_events::record(
             &txn,
             tenant,

@@ -31,6 +31,9 @@ pub enum Part {
 }
 
 impl Part {
+    /// Every part, in the order routes name them by index.
+    pub const ALL: [Self; 4] = [Self::Employer, Self::Worksite, Self::Unit, Self::Status];
+
     /// The audit log's subject type.
     #[must_use]
     pub fn subject(self) -> &'static str {
