@@ -22,6 +22,7 @@ mod m20261127_000014_member_words;
 mod m20261127_000015_trail_actors;
 mod m20261127_000016_import_adds_structure;
 mod m20261127_000017_phone_country;
+mod m20261127_000018_lighter_imports;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_trail_actors::Migration),
             Box::new(m20261127_000016_import_adds_structure::Migration),
             Box::new(m20261127_000017_phone_country::Migration),
+            Box::new(m20261127_000018_lighter_imports::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -117,6 +117,37 @@ async fn with_actors<C: ConnectionTrait>(conn: &C, rows: Vec<Model>) -> Result<V
         .collect())
 }
 
+/// An event that is not a row of its own but follows from one elsewhere
+/// (a member added by an import shows that import's line), shaped like the
+/// rows it is listed with; its id is 0.
+///
+/// # Errors
+/// A database error.
+pub async fn derived<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &Tenant,
+    subject: (&str, i32),
+    (actor_id, action): (Option<i32>, &str),
+    changes: Vec<Change>,
+    created_at: sea_orm::prelude::DateTimeWithTimeZone,
+) -> Result<Event> {
+    let event = Model {
+        id: 0,
+        tenant_id: tenant.id(),
+        actor_id,
+        subject_type: subject.0.to_string(),
+        subject_id: subject.1,
+        action: action.to_string(),
+        changes: serde_json::to_string(&changes).unwrap_or_else(|_| "[]".into()),
+        created_at,
+    };
+    // One row in, one event out.
+    with_actors(conn, vec![event])
+        .await?
+        .pop()
+        .ok_or(super::Error::NotFound)
+}
+
 /// The events of one record, newest first.
 ///
 /// # Errors

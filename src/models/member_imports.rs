@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub use super::_entities::member_imports::{self, ActiveModel, Column, Entity, Model};
 use super::{
     _entities::{
-        audit_events as audit_rows, member_import_batches as batch_rows,
+        member_import_batches as batch_rows,
         member_import_chunks as chunks, member_import_failures as failures,
         member_status_changes as changes, members as member_rows,
     },
@@ -265,6 +265,19 @@ fn decode(bytes: &[u8], declared: Option<&str>, complete: bool) -> (String, &'st
         let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
         (text.into_owned(), "windows-1252")
     }
+}
+
+/// How many records the file holds (the header's among them), read
+/// without keeping them.
+fn count_records(text: &str) -> usize {
+    let mut reader = reader(text);
+    let mut record = csv::ByteRecord::new();
+    let mut count = 0;
+    // The text is UTF-8 and rows may differ in length: reading cannot fail.
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        count += 1;
+    }
+    count
 }
 
 fn reader(text: &str) -> csv::Reader<&[u8]> {
@@ -713,6 +726,7 @@ impl Model {
         let txn = tenant.begin().await?;
         let moved = member_imports::Entity::update_many()
             .col_expr(Column::State, Expr::value("queued"))
+            .col_expr(Column::StartedById, Expr::value(by.user_id()))
             .col_expr(
                 Column::UpdatedAt,
                 Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(Utc::now())),
@@ -913,39 +927,54 @@ type Row = (i32, std::result::Result<Vec<String>, String>);
 /// one batch at a time kept one core of the database busy.
 const PARALLEL_BATCHES: usize = 2;
 
-/// The rows (by record index) that repeat an earlier row of the file by
-/// employee number, email, or name + phone. Batches running side by side
-/// cannot see each other's new members, so these wait for a final pass.
-fn repeats(
-    text: &str,
-    mapping: &Mapping,
-    directory: &Directory,
-    phone_country: &str,
-) -> HashSet<usize> {
-    let mut seen = Known::default();
-    let mut held = HashSet::new();
-    for (index, record) in reader(text).into_records().enumerate().skip(1) {
-        let Ok(record) = record else { continue };
-        let Ok(new) = parse_row(&fields(&record), mapping, directory, phone_country) else {
-            continue;
-        };
-        if seen.find(&new).is_some() {
-            held.insert(index);
-        } else {
-            seen.add(Keys::of_row(&new), index);
+/// Rows repeating an earlier row of the file (by the duplicate keys),
+/// found in file order as the batches are read, so the database writes
+/// while the file is checked: such a row is held back from its batch and
+/// written after every batch, once the row it repeats is on the roll.
+struct Repeats<'a> {
+    mapping: &'a Mapping,
+    directory: &'a Directory,
+    phone_country: &'a str,
+    seen: Known,
+    held: HashSet<usize>,
+}
+
+impl<'a> Repeats<'a> {
+    fn new(mapping: &'a Mapping, directory: &'a Directory, phone_country: &'a str) -> Self {
+        Self {
+            mapping,
+            directory,
+            phone_country,
+            seen: Known::default(),
+            held: HashSet::new(),
         }
     }
-    held
+
+    /// Whether the row goes in its batch (it repeats no earlier row).
+    fn keep(&mut self, index: usize, record: &csv::Result<csv::StringRecord>) -> bool {
+        let Ok(record) = record else { return true };
+        let Ok(new) = parse_row(&fields(record), self.mapping, self.directory, self.phone_country)
+        else {
+            return true;
+        };
+        if self.seen.find(&new).is_some() {
+            self.held.insert(index);
+            false
+        } else {
+            self.seen.add(Keys::of_row(&new), index);
+            true
+        }
+    }
 }
 
 /// `records` in batches of [`BATCH_ROWS`], numbered from `numbers`, with
 /// the records `keep` refuses left out of each; batches already written
-/// are skipped.
+/// are skipped (`keep` still sees every record, in order).
 fn batches<'a>(
     mut records: impl Iterator<Item = (usize, csv::Result<csv::StringRecord>)> + 'a,
     mut numbers: impl Iterator<Item = i32> + 'a,
     done: &'a HashSet<i32>,
-    keep: impl Fn(usize) -> bool + 'a,
+    mut keep: impl FnMut(usize, &csv::Result<csv::StringRecord>) -> bool + 'a,
 ) -> impl Iterator<Item = (i32, Vec<Row>)> + 'a {
     std::iter::from_fn(move || loop {
         let chunk: Vec<_> = records.by_ref().take(BATCH_ROWS).collect();
@@ -953,12 +982,12 @@ fn batches<'a>(
         if chunk.is_empty() {
             return None;
         }
+        let kept: Vec<_> = chunk.into_iter().filter(|(i, r)| keep(*i, r)).collect();
         if done.contains(&n) {
             continue;
         }
-        let rows = chunk
+        let rows = kept
             .into_iter()
-            .filter(|(i, _)| keep(*i))
             .map(|(index, record)| {
                 (
                     i32::try_from(index).unwrap_or(i32::MAX),
@@ -1041,7 +1070,7 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     txn.commit().await?;
     let (text, _) = decode(&data, Some(&import.encoding), true);
     drop(data);
-    let total = reader(&text).into_records().count().saturating_sub(1);
+    let total = count_records(&text).saturating_sub(1);
     let txn = tenant.begin().await?;
     let mut row: ActiveModel = import.clone().into();
     row.state = Set("running".into());
@@ -1068,7 +1097,7 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
             directory = Directory::load(tenant).await?;
         }
     }
-    let held = repeats(&text, &mapping, &directory, tenant.phone_country());
+    let repeats = std::sync::Mutex::new(Repeats::new(&mapping, &directory, tenant.phone_country()));
     let done = claimed(tenant, import.id).await?;
     let records = || reader(&text).into_records().enumerate().skip(1);
     // The file's batches, without the rows held for the final pass, several
@@ -1078,7 +1107,9 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     } else {
         1
     };
-    let all = batches(records(), 0.., &done, |i| !held.contains(&i));
+    let all = batches(records(), 0.., &done, |i, record| {
+        repeats.lock().map_or(true, |mut r| r.keep(i, record))
+    });
     futures_util::stream::iter(
         all.map(|(n, batch)| {
             import_batch(tenant, &import, &mapping, on_duplicate, actor, n, batch)
@@ -1089,8 +1120,9 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     .await?;
     // Rows repeating an earlier row of the file, in order, once the rows
     // they repeat are on the roll: each is then a duplicate like any other.
+    let held = repeats.into_inner().map(|r| r.held).unwrap_or_default();
     let repeated = records().filter(|(i, _)| held.contains(i));
-    for (n, batch) in batches(repeated, (1..).map(|n: i32| -n), &done, |_| true) {
+    for (n, batch) in batches(repeated, (1..).map(|n: i32| -n), &done, |_, _| true) {
         import_batch(tenant, &import, &mapping, on_duplicate, actor, n, batch).await?;
     }
     let txn = tenant.begin().await?;
@@ -1292,6 +1324,7 @@ async fn import_batch(
                     email_opt_in: Set(true),
                     sms_opt_in: Set(false),
                     created_at: Set(now.into()),
+                    import_id: Set(Some(import.id)),
                     ..Default::default()
                 };
                 fill(&mut row, &new, &refs);
@@ -1303,7 +1336,7 @@ async fn import_batch(
         }
     }
 
-    let created = insert_created(&txn, tenant, inserts, actor, &import.file_name, now).await?;
+    let created = insert_created(&txn, tenant, inserts, import.id, now).await?;
     if created > 0 {
         add_to_count(&txn, tenant, created).await?;
     }
@@ -1407,51 +1440,32 @@ fn one_of(
     )
 }
 
-/// One statement on PostgreSQL: the batch's new members, each with its
-/// first status and an audit line, from the batch as one JSON parameter.
-/// (The same rows as three `INSERT … VALUES` with 40,000 parameters spent
-/// about as long being parsed and planned as being written.)
-const INSERT_CREATED: &str = "WITH new AS (
-    INSERT INTO members (pid, tenant_id, first_name, last_name, email, phone, address,
-        employee_number, employer_id, worksite_id, bargaining_unit_id, status_id, join_date,
-        email_opt_in, sms_opt_in, search, created_at, updated_at)
+/// One statement on PostgreSQL: the batch's new members, from the batch
+/// as one JSON parameter. (The same rows as `INSERT … VALUES` with 40,000
+/// parameters spent about as long being parsed and planned as being
+/// written.) Each carries its import: its first status and its "imported
+/// from" line are derived from the import (migration 18), not written per
+/// member.
+const INSERT_CREATED: &str = "INSERT INTO members (pid, tenant_id, first_name, last_name, email,
+        phone, address, employee_number, employer_id, worksite_id, bargaining_unit_id, status_id,
+        join_date, email_opt_in, sms_opt_in, search, created_at, updated_at, import_id)
     SELECT pid, $2, first_name, last_name, email, phone, address, employee_number, employer_id,
-        worksite_id, bargaining_unit_id, status_id, join_date, true, false, search, $3, $3
+        worksite_id, bargaining_unit_id, status_id, join_date, true, false, search, $3, $3, $4
     FROM json_to_recordset($1::json) AS r(pid uuid, first_name text, last_name text, email text,
         phone text, address text, employee_number text, employer_id integer, worksite_id integer,
-        bargaining_unit_id integer, status_id integer, join_date date, search text)
-    RETURNING id, status_id
-  ), history AS (
-    INSERT INTO member_status_changes (tenant_id, member_id, from_status_id, to_status_id,
-        changed_by_id, changed_on, created_at)
-    SELECT $2, id, NULL, status_id, $4, $5, $3 FROM new
-  ), audit AS (
-    INSERT INTO audit_events (tenant_id, actor_id, subject_type, subject_id, action, changes, created_at)
-    SELECT $2, $4, $6, id, 'import', $7, $3 FROM new
-  )
-  SELECT count(*) FROM new";
+        bargaining_unit_id integer, status_id integer, join_date date, search text)";
 
-/// Writes a batch's new members with their first status and an audit line;
-/// returns how many.
+/// Writes a batch's new members; returns how many.
 async fn insert_created(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     rows: Vec<member_rows::ActiveModel>,
-    actor: Option<i32>,
-    file_name: &str,
+    import_id: i32,
     now: chrono::DateTime<Utc>,
 ) -> Result<i32> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let note = serde_json::to_string(&[Change {
-        field: "import".into(),
-        old: None,
-        new: Some(file_name.to_string()),
-    }])
-    .unwrap_or_default();
-    let at: chrono::DateTime<chrono::FixedOffset> = now.into();
-    let today = now.date_naive();
     if txn.get_database_backend() == DbBackend::Postgres {
         let batch: Vec<serde_json::Value> = rows
             .iter()
@@ -1473,6 +1487,7 @@ async fn insert_created(
                 })
             })
             .collect();
+        let at: chrono::DateTime<chrono::FixedOffset> = now.into();
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
             INSERT_CREATED,
@@ -1480,66 +1495,24 @@ async fn insert_created(
                 serde_json::to_string(&batch).unwrap_or_default().into(),
                 tenant.id().into(),
                 at.into(),
-                actor.into(),
-                today.into(),
-                members::SUBJECT.into(),
-                note.into(),
+                import_id.into(),
             ],
         );
-        let created: i64 = txn
-            .query_one_raw(statement)
-            .await?
-            .and_then(|row| row.try_get_by_index(0).ok())
-            .unwrap_or(0);
+        let created = txn.execute_raw(statement).await?.rows_affected();
         return Ok(i32::try_from(created).unwrap_or(i32::MAX));
     }
-    let statuses: Vec<i32> = rows
-        .iter()
-        .map(|r| r.status_id.try_as_ref().copied().unwrap_or(0))
-        .collect();
     // SQLite takes at most 32,766 parameters a statement: 500 members of
-    // 17 columns, or 500 status and audit rows of 7, stay under it.
-    let mut ids: Vec<i32> = Vec::with_capacity(rows.len());
+    // 18 columns stay under it.
+    let mut created = 0;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let part: Vec<_> = rows.by_ref().take(SQLITE_ROWS).collect();
-        ids.extend(
-            member_rows::Entity::insert_many(part)
-                .exec_with_returning_keys(txn)
-                .await?,
-        );
+        created += part.len();
+        member_rows::Entity::insert_many(part)
+            .exec_without_returning(txn)
+            .await?;
     }
-    for from in (0..ids.len()).step_by(SQLITE_ROWS) {
-        changes::Entity::insert_many(ids.iter().zip(&statuses).skip(from).take(SQLITE_ROWS).map(
-            |(id, status)| changes::ActiveModel {
-                tenant_id: Set(tenant.id()),
-                member_id: Set(*id),
-                from_status_id: Set(None),
-                to_status_id: Set(*status),
-                changed_by_id: Set(actor),
-                changed_on: Set(today),
-                created_at: Set(at),
-                ..Default::default()
-            },
-        ))
-        .exec_without_returning(txn)
-        .await?;
-        audit_rows::Entity::insert_many(ids.iter().skip(from).take(SQLITE_ROWS).map(|id| {
-            audit_rows::ActiveModel {
-                tenant_id: Set(tenant.id()),
-                actor_id: Set(actor),
-                subject_type: Set(members::SUBJECT.into()),
-                subject_id: Set(*id),
-                action: Set("import".into()),
-                changes: Set(note.clone()),
-                created_at: Set(at),
-                ..Default::default()
-            }
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
-    Ok(i32::try_from(ids.len()).unwrap_or(i32::MAX))
+    Ok(i32::try_from(created).unwrap_or(i32::MAX))
 }
 
 /// An update from a row keeps what the row leaves empty.

@@ -20,7 +20,10 @@ use uuid::Uuid;
 
 pub use super::_entities::members::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    _entities::{member_status_changes as changes, tenants as tenant_rows, users},
+    _entities::{
+        member_imports as member_import_rows, member_status_changes as changes,
+        tenants as tenant_rows, users,
+    },
     audit_events::{self, Change},
     bargaining_units, employers, membership_statuses,
     memberships::Access,
@@ -285,12 +288,20 @@ enum Match {
 }
 
 /// The words of a search text as `member_words` holds them (migration 14's
-/// `member_words_of`): split at spaces, at most 200 characters each.
+/// `member_words_of`, 18's): split at spaces, at most 200 characters each,
+/// only those of names (see [`is_name_word`]).
 fn words(search: &str) -> impl Iterator<Item = String> + '_ {
     search
         .split(' ')
-        .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty() && is_name_word(w))
         .map(|w| w.chars().take(200).collect())
+}
+
+/// Whether a word is read from `member_words`: not an email, phone digits
+/// or an employee number (a digit or `@` in it). Those are long and rare,
+/// and the trigram index finds them fast.
+fn is_name_word(word: &str) -> bool {
+    !word.chars().any(|c| c.is_ascii_digit() || c == '@')
 }
 
 /// The first (in byte order) of `search`'s words that starts with `term`.
@@ -656,7 +667,9 @@ impl Model {
             .all(txn)
             .await?;
         let name = |id: i32| directory.name_of("status", Some(id));
-        let user_ids: Vec<i32> = rows.iter().filter_map(|r| r.changed_by_id).collect();
+        let origin = self.import_origin(txn, tenant).await?;
+        let mut user_ids: Vec<i32> = rows.iter().filter_map(|r| r.changed_by_id).collect();
+        user_ids.extend(origin.as_ref().and_then(|i| i.started_by_id));
         let people = if user_ids.is_empty() {
             vec![]
         } else {
@@ -665,17 +678,79 @@ impl Model {
                 .all(txn)
                 .await?
         };
-        Ok(rows
+        let person = |id: Option<i32>| {
+            id.and_then(|id| people.iter().find(|u| u.id == id).map(|u| u.name.clone()))
+        };
+        // An imported member's first status is not a row of its own: it is
+        // the status the first change started from, or the current one.
+        let first = origin
+            .filter(|_| rows.first().is_none_or(|r| r.from_status_id.is_some()))
+            .map(|import| StatusChange {
+                from: None,
+                to: name(
+                    rows.first()
+                        .and_then(|r| r.from_status_id)
+                        .unwrap_or(self.status_id),
+                )
+                .unwrap_or_default(),
+                by: person(import.started_by_id),
+                on: self.created_at.date_naive(),
+            });
+        Ok(first
             .into_iter()
-            .map(|r| StatusChange {
+            .chain(rows.into_iter().map(|r| StatusChange {
                 from: r.from_status_id.and_then(name),
                 to: name(r.to_status_id).unwrap_or_default(),
-                by: r
-                    .changed_by_id
-                    .and_then(|id| people.iter().find(|u| u.id == id).map(|u| u.name.clone())),
+                by: person(r.changed_by_id),
                 on: r.changed_on,
-            })
+            }))
             .collect())
+    }
+
+    /// The import that added this member, if one did and is still there.
+    async fn import_origin(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: &Tenant,
+    ) -> Result<Option<member_import_rows::Model>> {
+        let Some(id) = self.import_id else {
+            return Ok(None);
+        };
+        Ok(member_import_rows::Entity::find()
+            .in_tenant(tenant.id())
+            .filter(member_import_rows::Column::Id.eq(id))
+            .one(txn)
+            .await?)
+    }
+
+    /// The member's latest changes, newest first; an imported member's
+    /// oldest line says which file added it, by whom (derived from the
+    /// import, migration 18).
+    async fn changes_in(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: &Tenant,
+        limit: u64,
+    ) -> Result<Vec<audit_events::Event>> {
+        let mut events = audit_events::for_subject_in(txn, tenant, (SUBJECT, self.id), limit).await?;
+        if events.len() as u64 >= limit {
+            return Ok(events);
+        }
+        if let Some(import) = self.import_origin(txn, tenant).await? {
+            let file = Change::of("import", None, Some(&import.file_name));
+            events.push(
+                audit_events::derived(
+                    txn,
+                    tenant,
+                    (SUBJECT, self.id),
+                    (import.started_by_id, "import"),
+                    file.into_iter().collect(),
+                    self.created_at,
+                )
+                .await?,
+            );
+        }
+        Ok(events)
     }
 
     /// A member's page in one transaction: the record, the local's
@@ -688,7 +763,7 @@ impl Model {
         let (txn, directory, _) = Directory::open(tenant).await?;
         let member = Self::find_in(&txn, tenant, pid, false).await?;
         let history = member.status_history_in(&txn, tenant, &directory).await?;
-        let audit = audit_events::for_subject_in(&txn, tenant, (SUBJECT, member.id), 50).await?;
+        let audit = member.changes_in(&txn, tenant, 50).await?;
         txn.commit().await?;
         Ok(MemberRecord {
             member,
@@ -798,6 +873,7 @@ async fn read(
     let args = (kept, filter, sort, after, limit);
     if postgres
         && terms.len() == 1
+        && is_name_word(&terms[0])
         && alone
         && sort == Sort::Name
         && after.is_none_or(|a| a.word.is_some())
