@@ -100,7 +100,10 @@ impl MigrationTrait for Migration {
                 .await?;
             }
         }
-        for (table, column) in [("member_imports", "started_by_id"), ("members", "import_id")] {
+        for (table, column) in [
+            ("member_imports", "started_by_id"),
+            ("members", "import_id"),
+        ] {
             m.alter_table(
                 Table::alter()
                     .table(Alias::new(table))

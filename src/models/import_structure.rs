@@ -31,6 +31,21 @@ pub fn fold(name: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Whether two names are the same once folded ([`fold`]), without
+/// building either: every row of an import compares its names with each of
+/// the local's.
+#[must_use]
+pub fn same_name(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.split_whitespace(), b.split_whitespace());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// Inserts a row per name into a table whose names are unique in the
 /// local, leaving a name taken meanwhile as it is.
 macro_rules! insert_names {

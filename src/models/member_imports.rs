@@ -24,12 +24,12 @@ use uuid::Uuid;
 pub use super::_entities::member_imports::{self, ActiveModel, Column, Entity, Model};
 use super::{
     _entities::{
-        member_import_batches as batch_rows,
-        member_import_chunks as chunks, member_import_failures as failures,
-        member_status_changes as changes, members as member_rows,
+        member_import_batches as batch_rows, member_import_chunks as chunks,
+        member_import_failures as failures, member_status_changes as changes,
+        members as member_rows,
     },
     audit_events::{self, Change},
-    import_structure::{fold, Missing},
+    import_structure::{same_name, Missing},
     members::{self, add_to_count, diff, fill, resolve_in, Directory, NewMember},
     memberships::Access,
     tenants::Tenant,
@@ -365,21 +365,13 @@ fn parse_row(
     let employee_number = opt(get("employee_number"))
         .and_then(|r| errors.take("employee_number", EmployeeNumber::parse(r)));
     let join_date = opt(get("join_date")).and_then(|r| errors.take("join_date", parse_date(r)));
-    let by_name = |name: &str, names: Vec<(Uuid, &str)>| {
-        let name = fold(name);
-        names
-            .into_iter()
-            .find(|(_, n)| fold(n) == name)
-            .map(|(pid, _)| pid)
-    };
+    fn by_name<'a>(name: &str, mut names: impl Iterator<Item = (Uuid, &'a str)>) -> Option<Uuid> {
+        names.find(|(_, n)| same_name(n, name)).map(|(pid, _)| pid)
+    }
     let employer = opt(get("employer")).and_then(|name| {
         let found = by_name(
             name,
-            directory
-                .employers
-                .iter()
-                .map(|e| (e.pid, e.name.as_str()))
-                .collect(),
+            directory.employers.iter().map(|e| (e.pid, e.name.as_str())),
         );
         if found.is_none() {
             errors.add("employer", format!("Unknown employer \"{name}\"."));
@@ -401,8 +393,7 @@ fn parse_row(
                 .worksites
                 .iter()
                 .filter(|w| employer_id.is_none_or(|e| e == w.employer_id))
-                .map(|w| (w.pid, w.name.as_str()))
-                .collect(),
+                .map(|w| (w.pid, w.name.as_str())),
         );
         if found.is_none() {
             errors.add("worksite", format!("Unknown worksite \"{name}\"."));
@@ -412,11 +403,7 @@ fn parse_row(
     let bargaining_unit = opt(get("bargaining_unit")).and_then(|name| {
         let found = by_name(
             name,
-            directory
-                .units
-                .iter()
-                .map(|u| (u.pid, u.name.as_str()))
-                .collect(),
+            directory.units.iter().map(|u| (u.pid, u.name.as_str())),
         );
         if found.is_none() {
             errors.add(
@@ -429,11 +416,7 @@ fn parse_row(
     let status = opt(get("status")).and_then(|name| {
         let found = by_name(
             name,
-            directory
-                .statuses
-                .iter()
-                .map(|s| (s.pid, s.name.as_str()))
-                .collect(),
+            directory.statuses.iter().map(|s| (s.pid, s.name.as_str())),
         );
         if found.is_none() {
             errors.add("status", format!("Unknown status \"{name}\"."));
@@ -953,8 +936,12 @@ impl<'a> Repeats<'a> {
     /// Whether the row goes in its batch (it repeats no earlier row).
     fn keep(&mut self, index: usize, record: &csv::Result<csv::StringRecord>) -> bool {
         let Ok(record) = record else { return true };
-        let Ok(new) = parse_row(&fields(record), self.mapping, self.directory, self.phone_country)
-        else {
+        let Ok(new) = parse_row(
+            &fields(record),
+            self.mapping,
+            self.directory,
+            self.phone_country,
+        ) else {
             return true;
         };
         if self.seen.find(&new).is_some() {
@@ -1455,6 +1442,44 @@ const INSERT_CREATED: &str = "INSERT INTO members (pid, tenant_id, first_name, l
         phone text, address text, employee_number text, employer_id integer, worksite_id integer,
         bargaining_unit_id integer, status_id integer, join_date date, search text)";
 
+/// A new member as `INSERT_CREATED` reads it from JSON.
+#[derive(Serialize)]
+struct NewRow<'a> {
+    pid: Option<&'a Uuid>,
+    first_name: Option<&'a String>,
+    last_name: Option<&'a String>,
+    email: Option<&'a Option<String>>,
+    phone: Option<&'a Option<String>>,
+    address: Option<&'a Option<String>>,
+    employee_number: Option<&'a Option<String>>,
+    employer_id: Option<&'a Option<i32>>,
+    worksite_id: Option<&'a Option<i32>>,
+    bargaining_unit_id: Option<&'a Option<i32>>,
+    status_id: Option<&'a i32>,
+    join_date: Option<&'a Option<NaiveDate>>,
+    search: Option<&'a String>,
+}
+
+impl<'a> NewRow<'a> {
+    fn of(r: &'a member_rows::ActiveModel) -> Self {
+        Self {
+            pid: r.pid.try_as_ref(),
+            first_name: r.first_name.try_as_ref(),
+            last_name: r.last_name.try_as_ref(),
+            email: r.email.try_as_ref(),
+            phone: r.phone.try_as_ref(),
+            address: r.address.try_as_ref(),
+            employee_number: r.employee_number.try_as_ref(),
+            employer_id: r.employer_id.try_as_ref(),
+            worksite_id: r.worksite_id.try_as_ref(),
+            bargaining_unit_id: r.bargaining_unit_id.try_as_ref(),
+            status_id: r.status_id.try_as_ref(),
+            join_date: r.join_date.try_as_ref(),
+            search: r.search.try_as_ref(),
+        }
+    }
+}
+
 /// Writes a batch's new members; returns how many.
 async fn insert_created(
     txn: &DatabaseTransaction,
@@ -1467,26 +1492,7 @@ async fn insert_created(
         return Ok(0);
     }
     if txn.get_database_backend() == DbBackend::Postgres {
-        let batch: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "pid": r.pid.try_as_ref(),
-                    "first_name": r.first_name.try_as_ref(),
-                    "last_name": r.last_name.try_as_ref(),
-                    "email": r.email.try_as_ref(),
-                    "phone": r.phone.try_as_ref(),
-                    "address": r.address.try_as_ref(),
-                    "employee_number": r.employee_number.try_as_ref(),
-                    "employer_id": r.employer_id.try_as_ref(),
-                    "worksite_id": r.worksite_id.try_as_ref(),
-                    "bargaining_unit_id": r.bargaining_unit_id.try_as_ref(),
-                    "status_id": r.status_id.try_as_ref(),
-                    "join_date": r.join_date.try_as_ref(),
-                    "search": r.search.try_as_ref(),
-                })
-            })
-            .collect();
+        let batch: Vec<NewRow> = rows.iter().map(NewRow::of).collect();
         let at: chrono::DateTime<chrono::FixedOffset> = now.into();
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,

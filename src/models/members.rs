@@ -732,7 +732,8 @@ impl Model {
         tenant: &Tenant,
         limit: u64,
     ) -> Result<Vec<audit_events::Event>> {
-        let mut events = audit_events::for_subject_in(txn, tenant, (SUBJECT, self.id), limit).await?;
+        let mut events =
+            audit_events::for_subject_in(txn, tenant, (SUBJECT, self.id), limit).await?;
         if events.len() as u64 >= limit {
             return Ok(events);
         }
