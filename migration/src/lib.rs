@@ -23,6 +23,7 @@ mod m20261127_000015_trail_actors;
 mod m20261127_000016_import_adds_structure;
 mod m20261127_000017_phone_country;
 mod m20261127_000018_lighter_imports;
+mod m20261127_000019_placement_checks;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_import_adds_structure::Migration),
             Box::new(m20261127_000017_phone_country::Migration),
             Box::new(m20261127_000018_lighter_imports::Migration),
+            Box::new(m20261127_000019_placement_checks::Migration),
             // inject-above (do not remove this comment)
         ]
     }

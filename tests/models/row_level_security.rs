@@ -177,3 +177,142 @@ async fn a_transaction_with_no_tenant_sees_no_tenant_rows_and_settings_do_not_le
         "a tenant set in an earlier transaction must not survive it"
     );
 }
+
+/// Runs one statement in local `a`'s transaction (rolled back unless it
+/// succeeds); the error's text when it fails.
+async fn run_in(a: &unionhall::models::tenants::Tenant, sql: &str) -> Result<u64, String> {
+    let txn = a.begin().await.unwrap();
+    match txn
+        .execute_raw(Statement::from_string(sea_orm::DbBackend::Postgres, sql))
+        .await
+    {
+        Ok(done) => {
+            txn.commit().await.unwrap();
+            Ok(done.rows_affected())
+        }
+        Err(e) => {
+            txn.rollback().await.unwrap();
+            Err(e.to_string())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_member_placed_outside_its_local_or_a_place_members_name_deleted_is_refused_by_the_database(
+) {
+    let app = TestApp::start().await;
+    assert!(app.is_postgres(), "the placement checks are PostgreSQL's");
+    let (a, _) = app.local_with_admin(&unique_slug("pla")).await;
+    let (b, _) = app.local_with_admin(&unique_slug("plb")).await;
+    // Local B's structure, and local A's, written as the application would.
+    let place = |t: &unionhall::models::tenants::Tenant, tag: &str| {
+        format!(
+            "WITH e AS (INSERT INTO employers (pid, tenant_id, name) VALUES (gen_random_uuid(), {id}, 'Employer {tag}') RETURNING id),
+                  w AS (INSERT INTO worksites (pid, tenant_id, employer_id, name) SELECT gen_random_uuid(), {id}, id, 'Site {tag}' FROM e RETURNING id)
+             INSERT INTO bargaining_units (pid, tenant_id, name) VALUES (gen_random_uuid(), {id}, 'Unit {tag}')",
+            id = t.id()
+        )
+    };
+    run_in(&a, &place(&a, "A")).await.unwrap();
+    run_in(&b, &place(&b, "B")).await.unwrap();
+    let ids = |t: i32| {
+        format!(
+            "(SELECT id FROM employers WHERE tenant_id = {t}), (SELECT id FROM worksites WHERE tenant_id = {t}),
+             (SELECT id FROM bargaining_units WHERE tenant_id = {t}),
+             (SELECT min(id) FROM membership_statuses WHERE tenant_id = {t})"
+        )
+    };
+    // The superuser sees every local, so B's ids are real ids here.
+    let b_place: Vec<i32> = {
+        let row = app
+            .ctx
+            .db
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT {}", ids(b.id())),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        (0..4)
+            .map(|i| row.try_get_by_index::<i32>(i).unwrap())
+            .collect()
+    };
+    let member = |e: &str, w: &str, u: &str, s: &str| {
+        format!(
+            "INSERT INTO members (pid, tenant_id, first_name, last_name, employer_id, worksite_id,
+                 bargaining_unit_id, status_id, search)
+             SELECT gen_random_uuid(), {a}, 'Ann', 'Lee', {e}, {w}, {u}, {s}, 'ann lee'
+             FROM (SELECT {own}) AS own(e, w, u, s)",
+            a = a.id(),
+            own = ids(a.id()),
+        )
+    };
+    let [be, bw, bu, bs] = [b_place[0], b_place[1], b_place[2], b_place[3]].map(|v| v.to_string());
+    for (bad, constraint) in [
+        (member(&be, "NULL", "u", "s"), "fk_members_employer"),
+        (member("e", &bw, "u", "s"), "fk_members_worksite"),
+        (member("NULL", &bw, "u", "s"), "fk_members_worksite"),
+        (member("e", "w", &bu, "s"), "fk_members_unit"),
+        (member("e", "w", "u", &bs), "fk_members_status"),
+    ] {
+        let error = run_in(&a, &bad)
+            .await
+            .expect_err("another local's place is refused");
+        assert!(error.contains(constraint), "{constraint}: {error}");
+    }
+    assert_eq!(
+        run_in(&a, &member("e", "w", "u", "s")).await,
+        Ok(1),
+        "its own local's places"
+    );
+    let moved = run_in(&a, &format!("UPDATE members SET status_id = {bs}")).await;
+    assert!(moved
+        .expect_err("moved to B's status")
+        .contains("fk_members_status"));
+
+    // What a member names cannot go, even past the application's own checks.
+    for (table, constraint) in [
+        ("worksites", "fk_members_worksite"),
+        ("employers", "fk_members_employer"),
+        ("bargaining_units", "fk_members_unit"),
+        ("membership_statuses", "fk_members_status"),
+    ] {
+        let error = run_in(
+            &a,
+            &format!("DELETE FROM {table} WHERE id IN (SELECT {column} FROM members WHERE tenant_id = {id})",
+                column = match table {
+                    "worksites" => "worksite_id",
+                    "employers" => "employer_id",
+                    "bargaining_units" => "bargaining_unit_id",
+                    _ => "status_id",
+                },
+                id = a.id()),
+        )
+        .await
+        .expect_err("in use");
+        assert!(error.contains(constraint), "{table}: {error}");
+    }
+    let second = format!(
+        "INSERT INTO employers (pid, tenant_id, name) VALUES (gen_random_uuid(), {}, 'Employer A2')",
+        a.id()
+    );
+    run_in(&a, &second).await.unwrap();
+    let error = run_in(
+        &a,
+        "UPDATE worksites SET employer_id = (SELECT max(id) FROM employers)",
+    )
+    .await
+    .expect_err("a worksite keeps its employer while members name both");
+    assert!(error.contains("fk_members_worksite"), "{error}");
+    // Once nobody names them, they go.
+    run_in(
+        &a,
+        "UPDATE members SET worksite_id = NULL, employer_id = NULL, bargaining_unit_id = NULL",
+    )
+    .await
+    .unwrap();
+    assert_eq!(run_in(&a, "DELETE FROM worksites").await, Ok(1));
+    assert_eq!(run_in(&a, "DELETE FROM employers").await, Ok(2));
+    assert_eq!(run_in(&a, "DELETE FROM bargaining_units").await, Ok(1));
+}
