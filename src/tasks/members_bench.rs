@@ -621,6 +621,20 @@ impl Task for MembersBench {
             .iter()
             .map(|w| w.pid.to_string())
             .collect();
+        // One employer, worksite or unit alone: the filters without a name
+        // order index of their own since migration 18.
+        let one_place: Vec<String> = directory
+            .employers
+            .iter()
+            .map(|e| format!("employer={}", e.pid))
+            .chain(site_pids.iter().map(|w| format!("worksite={w}")))
+            .chain(
+                directory
+                    .units
+                    .iter()
+                    .map(|u| format!("bargaining_unit={}", u.pid)),
+            )
+            .collect();
 
         println!("== starting the web server (release build of this binary)");
         let exe = std::env::current_exe().map_err(fail)?;
@@ -687,6 +701,10 @@ impl Task for MembersBench {
                             .map(move |w| format!("{list}?status={s}&worksite={w}"))
                     })
                     .collect(),
+            ),
+            (
+                "one employer/site/unit",
+                one_place.iter().map(|q| format!("{list}?{q}")).collect(),
             ),
             (
                 "deep keyset page",
