@@ -14,7 +14,9 @@
 //!   derived line names (the uploader and the starter may differ).
 //! - **Three indexes go** (PostgreSQL): members by employer, by worksite and
 //!   by unit in name order. The filters' GIN index answers a sparse filter
-//!   of any of them, a dense one walks the name order, and status within
+//!   of any of them; a dense one walks the name order's index, which now
+//!   carries the filtered columns (`INCLUDE`), so the walk skips other
+//!   members without reading their rows (`members::walk_by`); status within
 //!   worksite (what staff filter by most) keeps its own index. SQLite has no
 //!   GIN index and keeps them.
 //! - **`members.tenant_id` loses its foreign key** (PostgreSQL): the status
@@ -39,6 +41,9 @@ const BY_DIMENSION: [(&str, &str); 3] = [
     ("ix_members_worksite_name", "worksite_id"),
     ("ix_members_unit_name", "bargaining_unit_id"),
 ];
+
+const NAME_ORDER: &str = "(tenant_id, last_name, first_name, id)";
+const FILTERED: &str = "(status_id, employer_id, worksite_id, bargaining_unit_id, archived_at)";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -65,6 +70,11 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(&format!("DROP INDEX IF EXISTS {name}"))
                 .await?;
         }
+        db.execute_unprepared(&format!(
+            "DROP INDEX IF EXISTS ix_members_name;
+             CREATE INDEX ix_members_name ON members {NAME_ORDER} INCLUDE {FILTERED}"
+        ))
+        .await?;
         db.execute_unprepared(
             "ALTER TABLE members DROP CONSTRAINT IF EXISTS fk_members_tenant;
              CREATE OR REPLACE FUNCTION member_words_of(search text) RETURNS SETOF text
@@ -92,6 +102,11 @@ impl MigrationTrait for Migration {
                  ALTER TABLE members ADD CONSTRAINT fk_members_tenant FOREIGN KEY (tenant_id)
                    REFERENCES tenants(id) ON DELETE CASCADE;",
             )
+            .await?;
+            db.execute_unprepared(&format!(
+                "DROP INDEX IF EXISTS ix_members_name;
+                 CREATE INDEX ix_members_name ON members {NAME_ORDER}"
+            ))
             .await?;
             for (name, column) in BY_DIMENSION {
                 db.execute_unprepared(&format!(

@@ -1111,7 +1111,13 @@ async fn read_as(
         e if e > EXACT_COUNT_LIMIT => Total::About(e),
         _ => Total::MoreThan(EXACT_COUNT_LIMIT),
     };
-    let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
+    // More than the cap match: walk the order's index, ids first. The name
+    // order's index carries the filters' columns (migration 18), so it
+    // reads past members of other worksites or units without their rows; a
+    // page then reads its own rows only. (Walking the rows read 40,000 of
+    // them at random for a page when the roll's name order and a worksite
+    // were correlated.)
+    let page = walk_by(txn, tenant, directory, &cond, sort, after, limit, true).await?;
     Ok((page, total))
 }
 
@@ -1124,6 +1130,22 @@ async fn walk(
     sort: Sort,
     after: Option<&After>,
     limit: u64,
+) -> Result<MemberPage> {
+    walk_by(txn, tenant, directory, cond, sort, after, limit, false).await
+}
+
+/// [`walk`], reading the page's ids first (from the index alone, where it
+/// holds the filtered columns) and then their rows, when `ids_first`.
+#[allow(clippy::too_many_arguments)]
+async fn walk_by(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    cond: &Condition,
+    sort: Sort,
+    after: Option<&After>,
+    limit: u64,
+    ids_first: bool,
 ) -> Result<MemberPage> {
     if limit == 0 {
         return Ok(MemberPage {
@@ -1146,7 +1168,24 @@ async fn walk(
                 query.order_by_asc(column)
             };
         }
-        members.extend(query.limit(need).all(txn).await?);
+        if ids_first {
+            let ids: Vec<i32> = query
+                .select_only()
+                .column(Column::Id)
+                .limit(need)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            let mut rows = Entity::find()
+                .in_tenant(tenant.id())
+                .filter(Column::Id.is_in(ids.clone()))
+                .all(txn)
+                .await?;
+            rows.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+            members.extend(rows);
+        } else {
+            members.extend(query.limit(need).all(txn).await?);
+        }
         if members.len() as u64 >= wanted {
             break;
         }
