@@ -1576,3 +1576,32 @@ fn merge(old: &member_rows::Model, new: NewMember, directory: &Directory) -> New
         ..new
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A resumed import must hold back the same rows as the first run: the
+    /// rows of batches already written are still shown to `keep`, in order,
+    /// though their batch is skipped.
+    #[test]
+    fn batches_already_written_are_skipped_but_their_rows_are_still_seen_in_order() {
+        let text: String = (0..5000).map(|i| format!("p{i},x\n")).collect();
+        let done: HashSet<i32> = [0].into_iter().collect();
+        let mut seen = vec![];
+        let written: Vec<(i32, usize)> = batches(
+            reader(&text).into_records().enumerate(),
+            0..,
+            &done,
+            |i, _| {
+                seen.push(i);
+                i % 2 == 0
+            },
+        )
+        .map(|(n, rows)| (n, rows.len()))
+        .collect();
+        assert_eq!(written, [(1, BATCH_ROWS / 2), (2, 500)]);
+        assert_eq!(seen, (0..5000).collect::<Vec<_>>());
+        assert_eq!(count_records(&text), 5000);
+    }
+}
