@@ -67,22 +67,16 @@ fn placed_function() -> String {
     for (constraint, column, table, noun) in PLACES {
         let (pick, matches) = if table == "worksites" {
             (
-                "tenant_id, employer_id, worksite_id",
+                "tenant_id, employer_id, worksite_id".to_string(),
                 "t.tenant_id = p.tenant_id AND t.id = p.worksite_id
-                 AND (p.employer_id IS NULL OR t.employer_id = p.employer_id)",
+                 AND (p.employer_id IS NULL OR t.employer_id = p.employer_id)"
+                    .to_string(),
             )
         } else {
-            ("", "")
-        };
-        let pick = if pick.is_empty() {
-            format!("tenant_id, {column}")
-        } else {
-            pick.to_string()
-        };
-        let matches = if matches.is_empty() {
-            format!("t.tenant_id = p.tenant_id AND t.id = p.{column}")
-        } else {
-            matches.to_string()
+            (
+                format!("tenant_id, {column}"),
+                format!("t.tenant_id = p.tenant_id AND t.id = p.{column}"),
+            )
         };
         body.push_str(&format!(
             "PERFORM 1 FROM {table} t

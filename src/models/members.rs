@@ -649,7 +649,10 @@ impl Model {
     pub async fn status_history(&self, tenant: &Tenant) -> Result<Vec<StatusChange>> {
         let txn = tenant.begin().await?;
         let directory = Directory::load_in(&txn, tenant).await?;
-        let history = self.status_history_in(&txn, tenant, &directory).await?;
+        let origin = self.import_origin(&txn, tenant).await?;
+        let history = self
+            .status_history_in(&txn, tenant, &directory, origin.as_ref())
+            .await?;
         txn.commit().await?;
         Ok(history)
     }
@@ -659,6 +662,7 @@ impl Model {
         txn: &DatabaseTransaction,
         tenant: &Tenant,
         directory: &Directory,
+        origin: Option<&member_import_rows::Model>,
     ) -> Result<Vec<StatusChange>> {
         let rows = changes::Entity::find()
             .in_tenant(tenant.id())
@@ -667,9 +671,8 @@ impl Model {
             .all(txn)
             .await?;
         let name = |id: i32| directory.name_of("status", Some(id));
-        let origin = self.import_origin(txn, tenant).await?;
         let mut user_ids: Vec<i32> = rows.iter().filter_map(|r| r.changed_by_id).collect();
-        user_ids.extend(origin.as_ref().and_then(|i| i.started_by_id));
+        user_ids.extend(origin.and_then(|i| i.started_by_id));
         let people = if user_ids.is_empty() {
             vec![]
         } else {
@@ -730,6 +733,7 @@ impl Model {
         &self,
         txn: &DatabaseTransaction,
         tenant: &Tenant,
+        origin: Option<&member_import_rows::Model>,
         limit: u64,
     ) -> Result<Vec<audit_events::Event>> {
         let mut events =
@@ -737,7 +741,7 @@ impl Model {
         if events.len() as u64 >= limit {
             return Ok(events);
         }
-        if let Some(import) = self.import_origin(txn, tenant).await? {
+        if let Some(import) = origin {
             let file = Change::of("import", None, Some(&import.file_name));
             events.push(
                 audit_events::derived(
@@ -763,8 +767,13 @@ impl Model {
         by.require(Permission::MembersRead)?;
         let (txn, directory, _) = Directory::open(tenant).await?;
         let member = Self::find_in(&txn, tenant, pid, false).await?;
-        let history = member.status_history_in(&txn, tenant, &directory).await?;
-        let audit = member.changes_in(&txn, tenant, 50).await?;
+        // The import that added the member (if one did) names both its first
+        // status and its first change.
+        let origin = member.import_origin(&txn, tenant).await?;
+        let history = member
+            .status_history_in(&txn, tenant, &directory, origin.as_ref())
+            .await?;
+        let audit = member.changes_in(&txn, tenant, origin.as_ref(), 50).await?;
         txn.commit().await?;
         Ok(MemberRecord {
             member,
