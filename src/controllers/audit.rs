@@ -34,7 +34,7 @@ fn structure_label(kind: &str) -> Option<&'static str> {
 }
 
 async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResult {
-    local.access.require(Permission::AuditRead)?;
+    local.tenant.require(Permission::AuditRead)?;
     let query: Query =
         serde_html_form::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
     let mut events =
@@ -82,7 +82,7 @@ async fn index(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebResu
         None
     };
     render(&Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug,
         lines,
         next,

@@ -30,7 +30,7 @@ async fn page(
     let roles = Role::list(&local.tenant).await?;
     let pending = Invitation::pending(&local.tenant).await?;
     Ok(Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         roles: roles.iter().map(Into::into).collect(),
         pending,
@@ -40,7 +40,7 @@ async fn page(
 }
 
 async fn index(local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     render(&page(&local, layout, InvitationForm::default(), Errors::default()).await?)
 }
 
@@ -51,9 +51,9 @@ async fn create(
     layout: Layout,
     Verified(form): Verified<InvitationForm>,
 ) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let created = match NewInvitation::try_from(&form) {
-        Ok(new) => Invitation::create(&local.tenant, &local.access, new).await,
+        Ok(new) => Invitation::create(&local.tenant, new).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match created {
@@ -86,7 +86,7 @@ async fn destroy(
     Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     Invitation::revoke(&local.tenant, pid).await?;
     let to = format!("/l/{}/invitations", local.tenant.slug());
     redirect_with(

@@ -92,16 +92,16 @@ async fn index(
 
 async fn show(local: Local, layout: Layout) -> WebResult {
     let permission_labels = local
-        .access
+        .access()
         .permissions()
         .iter()
         .map(|p| p.label())
         .collect();
     render(&locals::Show {
         local_name: local.tenant.name().to_string(),
-        role_name: local.access.role_name().to_string(),
+        role_name: local.access().role_name().to_string(),
         permission_labels,
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
     })
 }
 

@@ -63,7 +63,7 @@ async fn create(
         worksite: pid(&form.worksite),
         bargaining_unit: pid(&form.bargaining_unit),
     };
-    let bulk = match Bulk::create(&local.tenant, &local.access, selection, change).await {
+    let bulk = match Bulk::create(&local.tenant, selection, change).await {
         Ok(bulk) => bulk,
         // The list again, as it was, with the choices and ticks kept and
         // a message at each field.
@@ -121,9 +121,9 @@ async fn create(
 }
 
 async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    let bulk = Bulk::find(&local.tenant, &local.access, pid).await?;
+    let bulk = Bulk::find(&local.tenant, pid).await?;
     render(&BulkShow {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         bulk,
     })

@@ -33,9 +33,9 @@ fn path(local: &Local, import: &Import) -> String {
 }
 
 async fn index(local: Local, layout: Layout) -> WebResult {
-    let imports = Import::list(&local.tenant, &local.access, 50).await?;
+    let imports = Import::list(&local.tenant, 50).await?;
     render(&Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         imports,
     })
@@ -43,7 +43,7 @@ async fn index(local: Local, layout: Layout) -> WebResult {
 
 fn new_page(local: &Local, layout: Layout, max_mb: u64, error: Option<String>) -> New {
     New {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         max_mb,
         errors: error
@@ -53,7 +53,7 @@ fn new_page(local: &Local, layout: Layout, max_mb: u64, error: Option<String>) -
 }
 
 async fn new(State(ctx): State<AppContext>, local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::MembersWrite)?;
+    local.tenant.require(Permission::MembersWrite)?;
     let max_mb = Settings::of(&ctx).imports.max_megabytes;
     render(&new_page(&local, layout, max_mb, None))
 }
@@ -122,14 +122,8 @@ async fn receive(
                             None => {
                                 let sniffed = sniff(&buffer, end).map_err(Refused::Message)?;
                                 import = Some(
-                                    Import::start(
-                                        &local.tenant,
-                                        &local.access,
-                                        &file_name,
-                                        &sniffed,
-                                        &buffer,
-                                    )
-                                    .await?,
+                                    Import::start(&local.tenant, &file_name, &sniffed, &buffer)
+                                        .await?,
                                 );
                             }
                             Some(started) => {
@@ -164,7 +158,7 @@ async fn create(
     layout: Layout,
     mut multipart: Multipart,
 ) -> WebResult {
-    local.access.require(Permission::MembersWrite)?;
+    local.tenant.require(Permission::MembersWrite)?;
     let max_mb = Settings::of(&ctx).imports.max_megabytes;
     match receive(&local, &csrf, &mut multipart, max_mb * 1024 * 1024).await {
         Ok(import) => {
@@ -209,7 +203,7 @@ async fn show_page(
         })
         .collect();
     Ok(Show {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         update_duplicates: import.on_duplicate() == OnDuplicate::Update,
         fields,
@@ -220,7 +214,7 @@ async fn show_page(
 }
 
 async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    let import = Import::find(&local.tenant, &local.access, pid).await?;
+    let import = Import::find(&local.tenant, pid).await?;
     render(&show_page(&local, layout, import, Errors::default()).await?)
 }
 
@@ -246,7 +240,6 @@ async fn update(
     let on_duplicate = OnDuplicate::parse(form.get("on_duplicate").map_or("", String::as_str));
     let configured = Import::configure(
         &local.tenant,
-        &local.access,
         pid,
         mapping,
         on_duplicate,
@@ -256,7 +249,7 @@ async fn update(
     let import = match configured {
         Ok(import) => import,
         Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
-            let import = Import::find(&local.tenant, &local.access, pid).await?;
+            let import = Import::find(&local.tenant, pid).await?;
             return render_invalid(&show_page(&local, layout, import, errors.into()).await?);
         }
         Err(e) => return Err(e.into()),
@@ -269,7 +262,7 @@ async fn update(
         )
         .await;
     }
-    let import = Import::queue(&local.tenant, &local.access, pid).await?;
+    let import = Import::queue(&local.tenant, pid).await?;
     let job = ImportMembers {
         local_id: local.tenant.id(),
         import_id: import.id,
@@ -289,7 +282,7 @@ async fn update(
 }
 
 async fn failures(local: Local, Pid(pid): Pid) -> WebResult {
-    let csv = Import::failures_csv(&local.tenant, &local.access, pid).await?;
+    let csv = Import::failures_csv(&local.tenant, pid).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

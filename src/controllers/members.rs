@@ -114,19 +114,11 @@ pub(super) async fn list_page(
 ) -> Result<Index, WebError> {
     let (query, filter, sort, notice) = read_query(raw);
     let after = After::decode(&query.after);
-    let roll = Member::roll(
-        &local.tenant,
-        &local.access,
-        &filter,
-        sort,
-        after.as_ref(),
-        PAGE,
-    )
-    .await?;
+    let roll = Member::roll(&local.tenant, &filter, sort, after.as_ref(), PAGE).await?;
     let (page, total, directory) = (roll.page, roll.total, roll.directory);
     let filters = query.filters();
     Ok(Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         options: Options::new(
             &directory,
@@ -150,8 +142,8 @@ pub(super) async fn list_page(
         total,
         filtered: !filter.is_everyone(),
         notice,
-        can_write: local.access.can(Permission::MembersWrite),
-        can_delete: local.access.can(Permission::MembersDelete),
+        can_write: local.tenant.can(Permission::MembersWrite),
+        can_delete: local.tenant.can(Permission::MembersDelete),
         bulk: BulkForm::new(&directory, bulk),
         query,
     })
@@ -162,7 +154,7 @@ async fn export(local: Local, RawQuery(raw): RawQuery) -> WebResult {
     use axum::{body::Body, http::header, response::IntoResponse};
     use futures_util::TryStreamExt;
     let (_, filter, _, _) = read_query(raw.as_deref());
-    let stream = Member::export(&local.tenant, &local.access, filter)
+    let stream = Member::export(&local.tenant, filter)
         .await?
         .map_err(|e| std::io::Error::other(e.to_string()));
     let name = format!(
@@ -191,19 +183,11 @@ async fn archived(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebR
         ..MemberFilter::default()
     };
     let after = After::decode(&query.after);
-    let roll = Member::roll(
-        &local.tenant,
-        &local.access,
-        &filter,
-        Sort::Name,
-        after.as_ref(),
-        PAGE,
-    )
-    .await?;
+    let roll = Member::roll(&local.tenant, &filter, Sort::Name, after.as_ref(), PAGE).await?;
     let (page, total, directory) = (roll.page, roll.total, roll.directory);
     let filters = query.filters();
     render(&Archived {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         next: page.next.as_ref().map(|n| with_after(&filters, n)),
         rows: rows(page.members, &directory),
@@ -213,10 +197,10 @@ async fn archived(local: Local, RawQuery(raw): RawQuery, layout: Layout) -> WebR
 }
 
 async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    let record = Member::record(&local.tenant, &local.access, pid).await?;
+    let record = Member::record(&local.tenant, pid).await?;
     let (member, directory) = (record.member, record.directory);
     render(&Show {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         status: directory.status(member.status_id),
         employer: directory.employer(member.employer_id),
@@ -224,9 +208,9 @@ async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
         unit: directory.unit(member.bargaining_unit_id),
         history: record.history,
         audit: record.audit,
-        can_write: local.access.can(Permission::MembersWrite),
-        can_delete: local.access.can(Permission::MembersDelete),
-        can_link: local.access.can(Permission::UsersManage),
+        can_write: local.tenant.can(Permission::MembersWrite),
+        can_delete: local.tenant.can(Permission::MembersDelete),
+        can_link: local.tenant.can(Permission::UsersManage),
         member,
     })
 }
@@ -253,7 +237,7 @@ async fn form_page(
         ),
     };
     Ok(Form {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         options: Options::new(
             &directory,
             &form.status,
@@ -271,7 +255,7 @@ async fn form_page(
 }
 
 async fn new(local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::MembersWrite)?;
+    local.tenant.require(Permission::MembersWrite)?;
     render(
         &form_page(
             &local,
@@ -290,9 +274,9 @@ async fn create(
     layout: Layout,
     Verified(form): Verified<MemberForm>,
 ) -> WebResult {
-    local.access.require(Permission::MembersWrite)?;
+    local.tenant.require(Permission::MembersWrite)?;
     let created = match form.read(local.tenant.phone_country()) {
-        Ok(new) => Member::create(&local.tenant, &local.access, new).await,
+        Ok(new) => Member::create(&local.tenant, new).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match created {
@@ -312,8 +296,8 @@ async fn create(
 }
 
 async fn edit(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    local.access.require(Permission::MembersWrite)?;
-    let member = Member::find(&local.tenant, &local.access, pid).await?;
+    local.tenant.require(Permission::MembersWrite)?;
+    let member = Member::find(&local.tenant, pid).await?;
     let form = MemberForm::of(&member, &Directory::load(&local.tenant).await?);
     render(&form_page(&local, layout, Some(pid), form, Errors::default()).await?)
 }
@@ -325,9 +309,9 @@ async fn update(
     layout: Layout,
     Verified(form): Verified<MemberForm>,
 ) -> WebResult {
-    local.access.require(Permission::MembersWrite)?;
+    local.tenant.require(Permission::MembersWrite)?;
     let updated = match form.read(local.tenant.phone_country()) {
-        Ok(new) => Member::update(&local.tenant, &local.access, pid, new).await,
+        Ok(new) => Member::update(&local.tenant, pid, new).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match updated {
@@ -352,7 +336,7 @@ async fn destroy(
     Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    let m = Member::archive(&local.tenant, &local.access, pid).await?;
+    let m = Member::archive(&local.tenant, pid).await?;
     redirect_with(
         &session,
         &format!("/l/{}/members", local.tenant.slug()),
@@ -370,7 +354,7 @@ async fn restore(
     Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    let m = Member::restore(&local.tenant, &local.access, pid).await?;
+    let m = Member::restore(&local.tenant, pid).await?;
     redirect_with(
         &session,
         &format!("/l/{}/members/{}", local.tenant.slug(), m.pid),

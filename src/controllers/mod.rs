@@ -225,11 +225,29 @@ impl FromRequestParts<AppContext> for CurrentUser {
 }
 
 /// The current union local: built only through the signed-in person's role
-/// in the local named by the `{slug}` of the path (STYLE.md 8).
+/// in the local named by the `{slug}` of the path (STYLE.md 8). The
+/// [`Tenant`] carries both the local and that role; model calls take it alone.
 pub struct Local {
     pub tenant: Tenant,
-    pub access: Access,
     pub user: user_model::Model,
+    access: Access,
+}
+
+impl Local {
+    fn new(tenant: Tenant, user: user_model::Model) -> Result<Self, WebError> {
+        let access = tenant.access()?.clone();
+        Ok(Self {
+            tenant,
+            user,
+            access,
+        })
+    }
+
+    /// The signed-in person's role here (for what a page offers).
+    #[must_use]
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
 }
 
 impl FromRequestParts<AppContext> for Local {
@@ -251,13 +269,9 @@ impl FromRequestParts<AppContext> for Local {
                 .map_err(|(_, m)| WebError::Internal(m.to_string()))?;
             if let Some(user_id) = session.get::<i32>(USER_ID_KEY).await? {
                 match Tenant::enter_as(&ctx.db, user_id, &slug).await {
-                    Ok((tenant, access, user)) => {
+                    Ok((tenant, user)) => {
                         parts.extensions.insert(MaybeUser(Some(user.clone())));
-                        return Ok(Self {
-                            tenant,
-                            access,
-                            user,
-                        });
+                        return Self::new(tenant, user);
                     }
                     // Not in this local (404), or the account is gone
                     // (sign in again): the user check tells which.
@@ -270,12 +284,8 @@ impl FromRequestParts<AppContext> for Local {
             }
         }
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, ctx).await?;
-        let (tenant, access) = Tenant::enter(&ctx.db, user.id, &slug).await?;
-        Ok(Self {
-            tenant,
-            access,
-            user,
-        })
+        let tenant = Tenant::enter(&ctx.db, user.id, &slug).await?;
+        Self::new(tenant, user)
     }
 }
 

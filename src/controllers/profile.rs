@@ -55,8 +55,8 @@ impl ContactForm {
 }
 
 async fn show(local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::SelfService)?;
-    let own = match Member::find_own(&local.tenant, &local.access).await {
+    local.tenant.require(Permission::SelfService)?;
+    let own = match Member::find_own(&local.tenant).await {
         Ok(m) => Some(m),
         Err(Error::NotFound) => None,
         Err(e) => return Err(e.into()),
@@ -66,7 +66,7 @@ async fn show(local: Local, layout: Layout) -> WebResult {
         None => String::new(),
     };
     render(&Show {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         member: own,
         status,
@@ -75,7 +75,7 @@ async fn show(local: Local, layout: Layout) -> WebResult {
 
 fn edit_page(local: &Local, layout: Layout, form: ContactForm, errors: Errors) -> Edit {
     Edit {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         form,
         errors,
@@ -83,7 +83,7 @@ fn edit_page(local: &Local, layout: Layout, form: ContactForm, errors: Errors) -
 }
 
 async fn edit(local: Local, layout: Layout) -> WebResult {
-    let own = Member::find_own(&local.tenant, &local.access).await?;
+    let own = Member::find_own(&local.tenant).await?;
     let form = ContactForm {
         email: own.email.unwrap_or_default(),
         phone: own.phone.unwrap_or_default(),
@@ -109,7 +109,7 @@ async fn update(
     Verified(form): Verified<ContactForm>,
 ) -> WebResult {
     let saved = match form.read(local.tenant.phone_country()) {
-        Ok(details) => Member::update_own_contact(&local.tenant, &local.access, details).await,
+        Ok(details) => Member::update_own_contact(&local.tenant, details).await,
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match saved {
@@ -136,7 +136,7 @@ async fn link(
     Verified(_): Verified<Empty>,
 ) -> WebResult {
     let back = format!("/l/{}/members/{pid}", local.tenant.slug());
-    let flash = match Member::link_account(&local.tenant, &local.access, pid).await {
+    let flash = match Member::link_account(&local.tenant, pid).await {
         Ok(_) => Flash::notice("Linked: they can now see and update their own details."),
         Err(Error::Invalid(errors)) => Flash::alert(
             errors

@@ -33,7 +33,7 @@ fn form_page(
         None => ("New role".to_string(), format!("/l/{slug}/roles")),
     };
     Form {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug,
         heading,
         action,
@@ -48,17 +48,17 @@ fn index_path(local: &Local) -> String {
 }
 
 async fn index(local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let roles = Role::list(&local.tenant).await?;
     render(&Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         roles,
     })
 }
 
 async fn new(local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     render(&form_page(
         &local,
         layout,
@@ -74,7 +74,7 @@ async fn create(
     layout: Layout,
     Verified(form): Verified<RoleForm>,
 ) -> WebResult {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let created = match RoleDefinition::try_from(&form) {
         Ok(definition) => Role::create(&local.tenant, definition).await,
         Err(errors) => Err(Error::Invalid(errors)),
@@ -96,7 +96,7 @@ async fn create(
 }
 
 async fn edit(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let role = Role::find(&local.tenant, pid).await?;
     render(&form_page(
         &local,
@@ -114,7 +114,7 @@ async fn update(
     layout: Layout,
     Verified(form): Verified<RoleForm>,
 ) -> WebResult {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let updated = match RoleDefinition::try_from(&form) {
         Ok(definition) => Role::update(&local.tenant, pid, definition).await,
         Err(errors) => Err(Error::Invalid(errors)),
@@ -141,7 +141,7 @@ async fn destroy(
     Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let flash = match Role::delete(&local.tenant, pid).await {
         Ok(()) => Flash::notice("The role is deleted."),
         Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {

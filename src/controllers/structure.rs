@@ -55,7 +55,7 @@ async fn page(
         })
         .collect();
     let view = Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         statuses: directory.statuses.clone(),
         employers,
@@ -71,7 +71,7 @@ async fn page(
 }
 
 async fn index(local: Local, layout: Layout) -> WebResult {
-    local.access.require(Permission::StructureManage)?;
+    local.tenant.require(Permission::StructureManage)?;
     page(&local, layout, None).await
 }
 
@@ -89,7 +89,7 @@ async fn save<T, F>(
 where
     F: std::future::Future<Output = Result<T, Error>>,
 {
-    local.access.require(Permission::StructureManage)?;
+    local.tenant.require(Permission::StructureManage)?;
     if local.tenant.model().is_suspended() {
         return Err(Error::Suspended(local.tenant.slug().to_string()).into());
     }
@@ -126,7 +126,7 @@ async fn create_employer(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     save(
         session,
         local,
@@ -134,7 +134,7 @@ async fn create_employer(
         "employer-new".into(),
         &form,
         "Employer added.",
-        |name| async move { employers::Model::create(&tenant, &access, &name).await },
+        |name| async move { employers::Model::create(&tenant, &name).await },
     )
     .await
 }
@@ -146,7 +146,7 @@ async fn rename_employer(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     save(
         session,
         local,
@@ -154,7 +154,7 @@ async fn rename_employer(
         format!("employer-{pid}"),
         &form,
         "Employer renamed.",
-        |name| async move { employers::Model::rename(&tenant, &access, pid, &name).await },
+        |name| async move { employers::Model::rename(&tenant, pid, &name).await },
     )
     .await
 }
@@ -165,7 +165,7 @@ async fn create_worksite(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     let employer = Uuid::parse_str(form.employer.trim()).unwrap_or_default();
     save(
         session,
@@ -174,7 +174,7 @@ async fn create_worksite(
         format!("worksite-new-{employer}"),
         &form,
         "Worksite added.",
-        |name| async move { worksites::Model::create(&tenant, &access, employer, &name).await },
+        |name| async move { worksites::Model::create(&tenant, employer, &name).await },
     )
     .await
 }
@@ -186,7 +186,7 @@ async fn rename_worksite(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     save(
         session,
         local,
@@ -194,7 +194,7 @@ async fn rename_worksite(
         format!("worksite-{pid}"),
         &form,
         "Worksite renamed.",
-        |name| async move { worksites::Model::rename(&tenant, &access, pid, &name).await },
+        |name| async move { worksites::Model::rename(&tenant, pid, &name).await },
     )
     .await
 }
@@ -205,7 +205,7 @@ async fn create_unit(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     save(
         session,
         local,
@@ -213,7 +213,7 @@ async fn create_unit(
         "unit-new".into(),
         &form,
         "Bargaining unit added.",
-        |name| async move { bargaining_units::Model::create(&tenant, &access, &name).await },
+        |name| async move { bargaining_units::Model::create(&tenant, &name).await },
     )
     .await
 }
@@ -225,7 +225,7 @@ async fn rename_unit(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     save(
         session,
         local,
@@ -233,7 +233,7 @@ async fn rename_unit(
         format!("unit-{pid}"),
         &form,
         "Bargaining unit renamed.",
-        |name| async move { bargaining_units::Model::rename(&tenant, &access, pid, &name).await },
+        |name| async move { bargaining_units::Model::rename(&tenant, pid, &name).await },
     )
     .await
 }
@@ -244,7 +244,7 @@ async fn create_status(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     let good = !form.in_good_standing.is_empty();
     save(
         session,
@@ -253,7 +253,7 @@ async fn create_status(
         "status-new".into(),
         &form,
         "Status added.",
-        |name| async move { membership_statuses::create(&tenant, &access, &name, good).await },
+        |name| async move { membership_statuses::create(&tenant, &name, good).await },
     )
     .await
 }
@@ -265,7 +265,7 @@ async fn update_status(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    let (tenant, access) = (local.tenant.clone(), local.access.clone());
+    let tenant = local.tenant.clone();
     let good = !form.in_good_standing.is_empty();
     save(
         session,
@@ -274,7 +274,7 @@ async fn update_status(
         format!("status-{pid}"),
         &form,
         "Status saved.",
-        |name| async move { membership_statuses::update(&tenant, &access, pid, &name, good).await },
+        |name| async move { membership_statuses::update(&tenant, pid, &name, good).await },
     )
     .await
 }
@@ -285,11 +285,11 @@ async fn move_status(
     Pid(pid): Pid,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    local.access.require(Permission::StructureManage)?;
+    local.tenant.require(Permission::StructureManage)?;
     if local.tenant.model().is_suspended() {
         return Err(Error::Suspended(local.tenant.slug().to_string()).into());
     }
-    membership_statuses::move_by(&local.tenant, &local.access, pid, form.direction == "up").await?;
+    membership_statuses::move_by(&local.tenant, pid, form.direction == "up").await?;
     redirect_with(
         &session,
         &format!("/l/{}/structure", local.tenant.slug()),
@@ -305,11 +305,7 @@ async fn update_phone_country(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    match local
-        .tenant
-        .set_phone_country(&local.access, &form.phone_country)
-        .await
-    {
+    match local.tenant.set_phone_country(&form.phone_country).await {
         Ok(()) => {
             redirect_with(
                 &session,
@@ -347,7 +343,7 @@ async fn remove(
     part: Part,
     pid: Uuid,
 ) -> WebResult {
-    match structure::delete(&local.tenant, &local.access, part, pid).await {
+    match structure::delete(&local.tenant, part, pid).await {
         Ok(name) => {
             redirect_with(
                 &session,

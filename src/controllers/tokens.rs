@@ -29,10 +29,10 @@ async fn page(
     new_secret: Option<String>,
 ) -> Result<Index, super::WebError> {
     Ok(Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         local_name: local.tenant.name().to_string(),
-        tokens: Token::list(&local.tenant, &local.access, Window::all()).await?,
+        tokens: Token::list(&local.tenant, Window::all()).await?,
         form,
         errors,
         new_secret,
@@ -74,7 +74,7 @@ async fn create(local: Local, layout: Layout, Verified(form): Verified<TokenForm
             return render_invalid(&page(&local, layout, form, errors.into(), None).await?)
         }
     };
-    let (_, secret) = Token::create(&local.tenant, &local.access, new).await?;
+    let (_, secret) = Token::create(&local.tenant, new).await?;
     let html = page(
         &local,
         layout,
@@ -98,7 +98,7 @@ async fn destroy(
     Pid(pid): Pid,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    Token::revoke(&local.tenant, &local.access, pid).await?;
+    Token::revoke(&local.tenant, pid).await?;
     let to = format!("/l/{}/tokens", local.tenant.slug());
     redirect_with(
         &session,

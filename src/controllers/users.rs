@@ -21,13 +21,13 @@ use crate::{
 };
 
 async fn index(local: Local, layout: Layout) -> WebResult {
-    if !(local.access.can(Permission::UsersRead) || local.access.can(Permission::UsersManage)) {
+    if !(local.tenant.can(Permission::UsersRead) || local.tenant.can(Permission::UsersManage)) {
         return Err(WebError::Forbidden);
     }
     let people = Membership::list(&local.tenant).await?;
-    let can_manage = local.access.can(Permission::UsersManage);
+    let can_manage = local.tenant.can(Permission::UsersManage);
     render(&Index {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         people,
         can_manage,
@@ -42,7 +42,7 @@ async fn show_page(
 ) -> Result<Show, Error> {
     let roles = Role::list(&local.tenant).await?;
     Ok(Show {
-        layout: layout.within(&local.tenant, &local.access),
+        layout: layout.within(&local.tenant),
         slug: local.tenant.slug().to_string(),
         person,
         roles: roles.iter().map(Into::into).collect(),
@@ -51,7 +51,7 @@ async fn show_page(
 }
 
 async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let person = Membership::find(&local.tenant, pid).await?;
     render(&show_page(&local, layout, person, FieldErrors::new()).await?)
 }
@@ -94,7 +94,7 @@ async fn update(
     layout: Layout,
     Verified(form): Verified<RoleChangeForm>,
 ) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let changed =
         Membership::change_role(&local.tenant, pid, Uuid::parse_str(form.role.trim()).ok()).await;
     after_change(&session, &local, layout, pid, changed, "role changed.").await
@@ -107,7 +107,7 @@ async fn disable(
     layout: Layout,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let changed = Membership::disable(&local.tenant, pid).await;
     after_change(
         &session,
@@ -127,7 +127,7 @@ async fn enable(
     layout: Layout,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let changed = Membership::enable(&local.tenant, pid).await;
     after_change(
         &session,

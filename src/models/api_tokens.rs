@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 pub use super::_entities::api_tokens::{self, ActiveModel, Entity, Model};
 use super::{
-    memberships::Access,
     tenants::{begin_scoped, Scope, Tenant},
     Error, Result, Window,
 };
@@ -51,7 +50,8 @@ impl Model {
     ///
     /// # Errors
     /// A database error.
-    pub async fn create(tenant: &Tenant, owner: &Access, new: NewToken) -> Result<(Self, String)> {
+    pub async fn create(tenant: &Tenant, new: NewToken) -> Result<(Self, String)> {
+        let owner = tenant.access()?;
         let secret = SecretToken::generate();
         let full = format!("{PREFIX}{}", secret.as_str());
         let now = Utc::now();
@@ -79,7 +79,8 @@ impl Model {
     ///
     /// # Errors
     /// A database error.
-    pub async fn list(tenant: &Tenant, owner: &Access, window: Window) -> Result<Vec<Self>> {
+    pub async fn list(tenant: &Tenant, window: Window) -> Result<Vec<Self>> {
+        let owner = tenant.access()?;
         let txn = tenant.begin().await?;
         let mine = Entity::find()
             .in_tenant(tenant.id())
@@ -93,7 +94,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also for someone else's token) or a database error.
-    pub async fn revoke(tenant: &Tenant, owner: &Access, pid: Uuid) -> Result<()> {
+    pub async fn revoke(tenant: &Tenant, pid: Uuid) -> Result<()> {
+        let owner = tenant.access()?;
         let txn = tenant.begin().await?;
         let updated = Entity::update_many()
             .in_tenant(tenant.id())

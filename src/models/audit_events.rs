@@ -82,11 +82,11 @@ pub async fn record<C: ConnectionTrait>(
 pub async fn record_by<C: ConnectionTrait>(
     conn: &C,
     tenant: &Tenant,
-    by: &super::memberships::Access,
     subject: (&str, i32),
     action: &str,
     changes: &[(&str, Option<&str>, Option<&str>)],
 ) -> Result<()> {
+    let by = tenant.access()?;
     let changes: Vec<Change> = changes
         .iter()
         .filter_map(|(field, old, new)| Change::of(field, *old, *new))

@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 pub use super::_entities::bargaining_units::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    audit_events::record_by, find_in_local, list_in_local, memberships::Access, on_conflict,
-    tenants::Tenant, Result,
+    audit_events::record_by, find_in_local, list_in_local, on_conflict, tenants::Tenant, Result,
 };
 use crate::domain::{Permission, UnitName};
 
@@ -25,8 +24,8 @@ impl TenantEntity for Entity {
 impl Model {
     /// # Errors
     /// `Conflict` when the name is taken, or a database error.
-    pub async fn create(tenant: &Tenant, by: &Access, name: &UnitName) -> Result<Self> {
-        by.require(Permission::StructureManage)?;
+    pub async fn create(tenant: &Tenant, name: &UnitName) -> Result<Self> {
+        tenant.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let now = Utc::now();
         let row = ActiveModel {
@@ -52,7 +51,6 @@ impl Model {
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, row.id),
             "create",
             &[("name", None, Some(&row.name))],
@@ -84,8 +82,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
-    pub async fn rename(tenant: &Tenant, by: &Access, pid: Uuid, name: &UnitName) -> Result<Self> {
-        by.require(Permission::StructureManage)?;
+    pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
+        tenant.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let old = Self::find_by_pid(&txn, tenant, pid).await?;
         let was = old.name.clone();
@@ -105,7 +103,6 @@ impl Model {
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, saved.id),
             "update",
             &[("name", Some(&was), Some(&saved.name))],

@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 pub use super::_entities::employers::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    audit_events::record_by, find_in_local, list_in_local, memberships::Access, on_conflict,
-    tenants::Tenant, Result,
+    audit_events::record_by, find_in_local, list_in_local, on_conflict, tenants::Tenant, Result,
 };
 use crate::domain::{Permission, UnitName};
 
@@ -25,8 +24,8 @@ impl TenantEntity for Entity {
 impl Model {
     /// # Errors
     /// `Forbidden`, `Conflict` when the name is taken, or a database error.
-    pub async fn create(tenant: &Tenant, by: &Access, name: &UnitName) -> Result<Self> {
-        by.require(Permission::StructureManage)?;
+    pub async fn create(tenant: &Tenant, name: &UnitName) -> Result<Self> {
+        tenant.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let now = Utc::now();
         let row = ActiveModel {
@@ -48,7 +47,6 @@ impl Model {
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, row.id),
             "create",
             &[("name", None, Some(&row.name))],
@@ -80,8 +78,8 @@ impl Model {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
-    pub async fn rename(tenant: &Tenant, by: &Access, pid: Uuid, name: &UnitName) -> Result<Self> {
-        by.require(Permission::StructureManage)?;
+    pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
+        tenant.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let old = Self::find_by_pid(&txn, tenant, pid).await?;
         let was = old.name.clone();
@@ -97,7 +95,6 @@ impl Model {
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, saved.id),
             "update",
             &[("name", Some(&was), Some(&saved.name))],

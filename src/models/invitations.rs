@@ -12,7 +12,6 @@ use uuid::Uuid;
 pub use super::_entities::invitations::{self, ActiveModel, Entity, Model};
 use super::{
     _entities::{memberships as membership_rows, roles as role_rows, tenants as tenant_rows},
-    memberships::Access,
     roles,
     tenants::{apply_scope, Scope, Tenant},
     users, Error, Result, Window,
@@ -75,9 +74,9 @@ impl Model {
     /// `Invalid` (unknown role, already a member), or a database error.
     pub async fn create(
         tenant: &Tenant,
-        by: &Access,
         new: NewInvitation,
     ) -> Result<(Self, String, SecretToken)> {
+        let by = tenant.access()?;
         let txn = tenant.begin().await?;
         let role = match new.role_pid {
             Some(pid) => roles::Model::find_by_pid(&txn, tenant, pid).await.ok(),
@@ -345,12 +344,20 @@ pub async fn accept(
         .filter(membership_rows::Column::UserId.eq(user.id))
         .one(&txn)
         .await?;
-    if already.is_none() {
-        super::memberships::insert(&txn, local.id, user.id, invitation.role_id).await?;
-    }
+    let membership = match already {
+        Some(membership) => membership,
+        None => super::memberships::insert(&txn, local.id, user.id, invitation.role_id).await?,
+    };
+    let role = role_rows::Entity::find()
+        .in_tenant(local.id)
+        .filter(role_rows::Column::Id.eq(membership.role_id))
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound)?;
     let user = user.mark_email_verified(&txn).await?;
     txn.commit().await?;
-    Ok((Tenant::from_trusted(local, db), user))
+    let access = super::memberships::Access::new(&membership, &role);
+    Ok((Tenant::from_trusted(local, db, access), user))
 }
 
 impl sea_orm::ActiveModelBehavior for ActiveModel {}

@@ -19,7 +19,6 @@ use super::{
     },
     audit_events::Change,
     members::{self, conditions, Directory, MemberFilter},
-    memberships::Access,
     tenants::Tenant,
     Error, Result,
 };
@@ -126,8 +125,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also another local's), `Forbidden`.
-    pub async fn find(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        by.require(Permission::MembersWrite)?;
+    pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
         let found = super::find_in_local::<Entity, _>(&txn, tenant, Column::Pid, pid).await?;
         txn.commit().await?;
@@ -140,13 +139,8 @@ impl Model {
     /// # Errors
     /// `Forbidden`, `Suspended`, `Invalid` (nothing to change, unknown
     /// references, no members chosen), or a database error.
-    pub async fn create(
-        tenant: &Tenant,
-        by: &Access,
-        selection: Selection,
-        change: BulkChange,
-    ) -> Result<Self> {
-        by.require(Permission::MembersWrite)?;
+    pub async fn create(tenant: &Tenant, selection: Selection, change: BulkChange) -> Result<Self> {
+        let by = tenant.require(Permission::MembersWrite)?;
         if tenant.model().is_suspended() {
             return Err(Error::Suspended(tenant.slug().to_string()));
         }
@@ -191,7 +185,7 @@ impl Model {
         txn.commit().await?;
         if total <= INLINE_LIMIT {
             run(tenant, row.id, Some(by.user_id())).await?;
-            return Self::find(tenant, by, row.pid).await;
+            return Self::find(tenant, row.pid).await;
         }
         Ok(row)
     }

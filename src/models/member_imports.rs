@@ -31,7 +31,6 @@ use super::{
     audit_events::{self, Change},
     import_structure::{same_name, Missing},
     members::{self, add_to_count, diff, fill, resolve_in, Directory, NewMember},
-    memberships::Access,
     tenants::Tenant,
     Error, Result,
 };
@@ -535,12 +534,11 @@ impl Model {
     /// `Forbidden`, `Suspended`, or a database error.
     pub async fn start(
         tenant: &Tenant,
-        by: &Access,
         file_name: &str,
         sniffed: &Sniffed,
         first_chunk: &[u8],
     ) -> Result<Self> {
-        by.require(Permission::MembersWrite)?;
+        let by = tenant.require(Permission::MembersWrite)?;
         if tenant.model().is_suspended() {
             return Err(Error::Suspended(tenant.slug().to_string()));
         }
@@ -631,8 +629,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also another local's), `Forbidden`.
-    pub async fn find(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        by.require(Permission::MembersWrite)?;
+    pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
         let found =
             super::find_in_local::<member_imports::Entity, _>(&txn, tenant, Column::Pid, pid)
@@ -645,8 +643,8 @@ impl Model {
     ///
     /// # Errors
     /// `Forbidden`, or a database error.
-    pub async fn list(tenant: &Tenant, by: &Access, limit: u64) -> Result<Vec<Self>> {
-        by.require(Permission::MembersWrite)?;
+    pub async fn list(tenant: &Tenant, limit: u64) -> Result<Vec<Self>> {
+        tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
         let rows = member_imports::Entity::find()
             .in_tenant(tenant.id())
@@ -666,13 +664,12 @@ impl Model {
     /// no names), `Conflict` once it has started.
     pub async fn configure(
         tenant: &Tenant,
-        by: &Access,
         pid: Uuid,
         mapping: Mapping,
         on_duplicate: OnDuplicate,
         create_missing: bool,
     ) -> Result<Self> {
-        let import = Self::find(tenant, by, pid).await?;
+        let import = Self::find(tenant, pid).await?;
         if !import.is_editable() {
             return Err(Error::Conflict(FieldErrors::one(
                 "import",
@@ -699,8 +696,9 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, `Invalid` (the mapping), `Conflict` (already started).
-    pub async fn queue(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        let import = Self::find(tenant, by, pid).await?;
+    pub async fn queue(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        let by = tenant.access()?;
+        let import = Self::find(tenant, pid).await?;
         let headers = import.preview(tenant).await?.headers.len();
         let errors = import.mapping().check(headers);
         if !errors.is_empty() {
@@ -726,7 +724,7 @@ impl Model {
                 "This import has already started.",
             )));
         }
-        Self::find(tenant, by, pid).await
+        Self::find(tenant, pid).await
     }
 
     /// The headers and first rows, each checked as the import would.
@@ -788,8 +786,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, or a database error.
-    pub async fn failures_csv(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Vec<u8>> {
-        let import = Self::find(tenant, by, pid).await?;
+    pub async fn failures_csv(tenant: &Tenant, pid: Uuid) -> Result<Vec<u8>> {
+        let import = Self::find(tenant, pid).await?;
         let headers = import.preview(tenant).await?.headers;
         let txn = tenant.begin().await?;
         let rows = failures::Entity::find()
@@ -1089,7 +1087,7 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     let records = || reader(&text).into_records().enumerate().skip(1);
     // The file's batches, without the rows held for the final pass, several
     // at once on PostgreSQL (SQLite has one writer).
-    let parallel = if tenant.db().get_database_backend() == DbBackend::Postgres {
+    let parallel = if tenant.pool().get_database_backend() == DbBackend::Postgres {
         PARALLEL_BATCHES
     } else {
         1

@@ -468,8 +468,8 @@ async fn record_status<C: ConnectionTrait>(
     tenant: &Tenant,
     member: &Model,
     from: Option<i32>,
-    by: &Access,
 ) -> Result<()> {
+    let by = tenant.access()?;
     changes::ActiveModel {
         member_id: Set(member.id),
         from_status_id: Set(from),
@@ -517,8 +517,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also for another local's or an archived member), `Forbidden`.
-    pub async fn find(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        by.require(Permission::MembersRead)?;
+    pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        tenant.require(Permission::MembersRead)?;
         let txn = tenant.begin().await?;
         let member = Self::find_in(&txn, tenant, pid, false).await?;
         txn.commit().await?;
@@ -529,8 +529,8 @@ impl Model {
     ///
     /// # Errors
     /// `Forbidden`, `Suspended`, `UnknownReference` / `Conflict` per field, or a database error.
-    pub async fn create(tenant: &Tenant, by: &Access, new: NewMember) -> Result<Self> {
-        by.require(Permission::MembersWrite)?;
+    pub async fn create(tenant: &Tenant, new: NewMember) -> Result<Self> {
+        let by = tenant.require(Permission::MembersWrite)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
         let refs = resolve(&txn, tenant, &new).await?;
@@ -548,7 +548,7 @@ impl Model {
             .insert(&txn)
             .await
             .map_err(|e| on_conflict(e, &[EMPLOYEE_NUMBER_TAKEN]))?;
-        record_status(&txn, tenant, &member, None, by).await?;
+        record_status(&txn, tenant, &member, None).await?;
         audit_events::record(
             &txn,
             tenant,
@@ -567,8 +567,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound`, `Forbidden`, `Suspended`, field errors, or a database error.
-    pub async fn update(tenant: &Tenant, by: &Access, pid: Uuid, new: NewMember) -> Result<Self> {
-        by.require(Permission::MembersWrite)?;
+    pub async fn update(tenant: &Tenant, pid: Uuid, new: NewMember) -> Result<Self> {
+        let by = tenant.require(Permission::MembersWrite)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
         let old = Self::find_in(&txn, tenant, pid, false).await?;
@@ -585,7 +585,7 @@ impl Model {
             &Directory::load_in(&txn, tenant).await?,
         );
         if member.status_id != old.status_id {
-            record_status(&txn, tenant, &member, Some(old.status_id), by).await?;
+            record_status(&txn, tenant, &member, Some(old.status_id)).await?;
         }
         if !changes.is_empty() {
             audit_events::record(
@@ -602,8 +602,8 @@ impl Model {
         Ok(member)
     }
 
-    async fn set_archived(tenant: &Tenant, by: &Access, pid: Uuid, archive: bool) -> Result<Self> {
-        by.require(Permission::MembersDelete)?;
+    async fn set_archived(tenant: &Tenant, pid: Uuid, archive: bool) -> Result<Self> {
+        let by = tenant.require(Permission::MembersDelete)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
         let old = Self::find_in(&txn, tenant, pid, !archive).await?;
@@ -630,16 +630,16 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound`, `Forbidden` (without `members.delete`), `Suspended`, or a database error.
-    pub async fn archive(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        Self::set_archived(tenant, by, pid, true).await
+    pub async fn archive(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        Self::set_archived(tenant, pid, true).await
     }
 
     /// Puts an archived member back on the roll.
     ///
     /// # Errors
     /// `NotFound` (not archived, or another local's), `Forbidden`, `Suspended`, or a database error.
-    pub async fn restore(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        Self::set_archived(tenant, by, pid, false).await
+    pub async fn restore(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        Self::set_archived(tenant, pid, false).await
     }
 
     /// The member's status history, oldest first.
@@ -763,8 +763,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also another local's or an archived member), `Forbidden`.
-    pub async fn record(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<MemberRecord> {
-        by.require(Permission::MembersRead)?;
+    pub async fn record(tenant: &Tenant, pid: Uuid) -> Result<MemberRecord> {
+        tenant.require(Permission::MembersRead)?;
         let (txn, directory, _) = Directory::open(tenant).await?;
         let member = Self::find_in(&txn, tenant, pid, false).await?;
         // The import that added the member (if one did) names both its first
@@ -789,15 +789,12 @@ impl Model {
     /// `Forbidden` (archived members need `members.delete`), or a database error.
     pub async fn list(
         tenant: &Tenant,
-        by: &Access,
         filter: &MemberFilter,
         sort: Sort,
         after: Option<&After>,
         limit: u64,
     ) -> Result<MemberPage> {
-        Ok(Self::roll(tenant, by, filter, sort, after, limit)
-            .await?
-            .page)
+        Ok(Self::roll(tenant, filter, sort, after, limit).await?.page)
     }
 
     /// How many members match the filter: the kept count when unfiltered,
@@ -805,10 +802,8 @@ impl Model {
     ///
     /// # Errors
     /// `Forbidden`, or a database error.
-    pub async fn count(tenant: &Tenant, by: &Access, filter: &MemberFilter) -> Result<Total> {
-        Ok(Self::roll(tenant, by, filter, Sort::Name, None, 0)
-            .await?
-            .total)
+    pub async fn count(tenant: &Tenant, filter: &MemberFilter) -> Result<Total> {
+        Ok(Self::roll(tenant, filter, Sort::Name, None, 0).await?.total)
     }
 
     /// What the list page shows, read in one transaction: a page, the
@@ -818,12 +813,12 @@ impl Model {
     /// `Forbidden`, or a database error.
     pub async fn roll(
         tenant: &Tenant,
-        by: &Access,
         filter: &MemberFilter,
         sort: Sort,
         after: Option<&After>,
         limit: u64,
     ) -> Result<Roll> {
+        let by = tenant.access()?;
         require_list(by, filter)?;
         let (txn, directory, kept) = Directory::open(tenant).await?;
         let (page, total) =
@@ -1423,8 +1418,8 @@ impl Model {
     ///
     /// # Errors
     /// `Forbidden` without `self.service`; `NotFound` when no record is linked.
-    pub async fn find_own(tenant: &Tenant, by: &Access) -> Result<Self> {
-        by.require(Permission::SelfService)?;
+    pub async fn find_own(tenant: &Tenant) -> Result<Self> {
+        let by = tenant.require(Permission::SelfService)?;
         let txn = tenant.begin().await?;
         let own = Entity::find()
             .in_tenant(tenant.id())
@@ -1441,12 +1436,9 @@ impl Model {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound` (no linked record), `Suspended`, or a database error.
-    pub async fn update_own_contact(
-        tenant: &Tenant,
-        by: &Access,
-        details: ContactDetails,
-    ) -> Result<Self> {
-        let own = Self::find_own(tenant, by).await?;
+    pub async fn update_own_contact(tenant: &Tenant, details: ContactDetails) -> Result<Self> {
+        let by = tenant.access()?;
+        let own = Self::find_own(tenant).await?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
         let mut row: ActiveModel = own.clone().into();
@@ -1490,8 +1482,8 @@ impl Model {
     /// # Errors
     /// `Forbidden` (needs `users.manage`), `NotFound`, `Invalid` (no such person
     /// in the local, or no email on the record), or a database error.
-    pub async fn link_account(tenant: &Tenant, by: &Access, pid: Uuid) -> Result<Self> {
-        by.require(Permission::UsersManage)?;
+    pub async fn link_account(tenant: &Tenant, pid: Uuid) -> Result<Self> {
+        let by = tenant.require(Permission::UsersManage)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
         let member = Self::find_in(&txn, tenant, pid, false).await?;
@@ -1577,40 +1569,26 @@ impl Model {
     /// `Forbidden` before the first byte; a database error ends the stream.
     pub async fn export(
         tenant: &Tenant,
-        by: &Access,
         filter: MemberFilter,
     ) -> Result<impl futures_util::Stream<Item = Result<Vec<u8>>> + Send + 'static> {
+        let by = tenant.access()?;
         use futures_util::StreamExt;
         require_list(by, &filter)?;
-        if tenant.db().get_database_backend() == sea_orm::DbBackend::Postgres {
+        if tenant.pool().get_database_backend() == sea_orm::DbBackend::Postgres {
             return Ok(export_copy(tenant, &filter).await?.left_stream());
         }
         let directory = std::sync::Arc::new(Directory::load(tenant).await?);
-        let state = (
-            tenant.clone(),
-            by.clone(),
-            filter,
-            None::<After>,
-            true,
-            false,
-        );
-        Ok(futures_util::stream::try_unfold(
-            state,
-            move |(tenant, by, filter, after, first, done)| {
+        let state = (tenant.clone(), filter, None::<After>, true, false);
+        Ok(
+            futures_util::stream::try_unfold(state, move |(tenant, filter, after, first, done)| {
                 let directory = directory.clone();
                 async move {
                     if done {
                         return Ok(None);
                     }
-                    let page = Self::list(
-                        &tenant,
-                        &by,
-                        &filter,
-                        Sort::Name,
-                        after.as_ref(),
-                        EXPORT_BATCH,
-                    )
-                    .await?;
+                    let page =
+                        Self::list(&tenant, &filter, Sort::Name, after.as_ref(), EXPORT_BATCH)
+                            .await?;
                     let mut out = csv::Writer::from_writer(Vec::with_capacity(
                         256 * page.members.len() + 256,
                     ));
@@ -1644,11 +1622,11 @@ impl Model {
                         .into_inner()
                         .map_err(|e| csv_error(e.into_error().into()))?;
                     let done = page.next.is_none();
-                    Ok(Some((bytes, (tenant, by, filter, page.next, false, done))))
+                    Ok(Some((bytes, (tenant, filter, page.next, false, done))))
                 }
-            },
+            })
+            .right_stream(),
         )
-        .right_stream())
     }
 }
 
@@ -1693,7 +1671,7 @@ async fn export_copy(
                 ORDER BY m.last_name, m.first_name, m.id)
          TO STDOUT WITH (FORMAT csv, HEADER true)"
     );
-    let pool = tenant.db().get_postgres_connection_pool().clone();
+    let pool = tenant.pool().get_postgres_connection_pool().clone();
     let scope = tenant.scope().parameters();
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>>>(4);
     tokio::spawn(async move {

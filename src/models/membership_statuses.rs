@@ -9,10 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use super::_entities::membership_statuses::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    audit_events::record_by, find_in_local, memberships::Access, on_conflict, tenants::Tenant,
-    Result,
-};
+use super::{audit_events::record_by, find_in_local, on_conflict, tenants::Tenant, Result};
 use crate::domain::{Permission, UnitName};
 
 /// The audit log's subject type.
@@ -107,13 +104,8 @@ pub async fn find_by_pid<C: ConnectionTrait>(
 ///
 /// # Errors
 /// `Conflict` when the name is taken, or a database error.
-pub async fn create(
-    tenant: &Tenant,
-    by: &Access,
-    name: &UnitName,
-    in_good_standing: bool,
-) -> Result<Model> {
-    by.require(Permission::StructureManage)?;
+pub async fn create(tenant: &Tenant, name: &UnitName, in_good_standing: bool) -> Result<Model> {
+    tenant.require(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let last = list(&txn, tenant)
         .await?
@@ -136,7 +128,6 @@ pub async fn create(
     record_by(
         &txn,
         tenant,
-        by,
         (SUBJECT, status.id),
         "create",
         &[
@@ -161,12 +152,11 @@ const NAME_TAKEN: &str = "The local has a status with this name already.";
 /// `NotFound` (also another local's), `Conflict`, or a database error.
 pub async fn update(
     tenant: &Tenant,
-    by: &Access,
     pid: Uuid,
     name: &UnitName,
     in_good_standing: bool,
 ) -> Result<Model> {
-    by.require(Permission::StructureManage)?;
+    tenant.require(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let old = find_by_pid(&txn, tenant, pid).await?;
     let (was, was_good) = (old.name.clone(), old.in_good_standing);
@@ -181,7 +171,6 @@ pub async fn update(
     record_by(
         &txn,
         tenant,
-        by,
         (SUBJECT, saved.id),
         "update",
         &[
@@ -203,8 +192,8 @@ pub async fn update(
 ///
 /// # Errors
 /// `NotFound` (also another local's), or a database error.
-pub async fn move_by(tenant: &Tenant, by: &Access, pid: Uuid, up: bool) -> Result<()> {
-    by.require(Permission::StructureManage)?;
+pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<()> {
+    tenant.require(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let mut statuses = list(&txn, tenant).await?;
     let at = statuses
@@ -217,7 +206,6 @@ pub async fn move_by(tenant: &Tenant, by: &Access, pid: Uuid, up: bool) -> Resul
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, moved.id),
             "update",
             &[(

@@ -318,7 +318,7 @@ impl Model {
         let membership = row.update(&txn).await?;
         roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
         txn.commit().await?;
-        sessions::end_all_for_user(tenant.db(), person.user.id).await?;
+        sessions::end_all_for_user(tenant.pool(), person.user.id).await?;
         Ok(Person {
             membership,
             ..person

@@ -13,7 +13,6 @@ use super::{
     bargaining_units, employers,
     members::Directory,
     membership_statuses,
-    memberships::Access,
     tenants::Tenant,
     worksites, Error, Result,
 };
@@ -121,8 +120,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// # Errors
 /// `Forbidden` (`structure.manage`), `Suspended`, `NotFound` (also another
 /// local's), `Conflict` with what still uses it, or a database error.
-pub async fn delete(tenant: &Tenant, by: &Access, part: Part, pid: Uuid) -> Result<String> {
-    by.require(Permission::StructureManage)?;
+pub async fn delete(tenant: &Tenant, part: Part, pid: Uuid) -> Result<String> {
+    let by = tenant.require(Permission::StructureManage)?;
     if tenant.model().is_suspended() {
         return Err(Error::Suspended(tenant.slug().to_string()));
     }

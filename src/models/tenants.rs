@@ -21,14 +21,53 @@ use crate::domain::{
 pub const ACTIVE: &str = "active";
 pub const SUSPENDED: &str = "suspended";
 
-/// The current union local. Its fields are private and it is only built by
-/// [`Tenant::enter`] (which checks the person's membership), by
-/// [`Tenant::register`] and by the invitation check; so code that holds one
-/// has been allowed into that local.
+/// The current union local **and** who is acting in it: the capability
+/// every tenant-owned model function takes, alone (STYLE.md 8). Its fields
+/// are private and it is only built by [`Tenant::enter`] (which checks the
+/// person's membership: pages and API tokens), by [`Tenant::register`], by
+/// the invitation check, and by the job dispatcher ([`Tenant::for_job`],
+/// crate-private); so code that holds one has been allowed into that local,
+/// and the local and the access in it cannot come from two different places.
+///
+/// Code outside the models (a controller, a task, a test) can neither build
+/// one for a local it names by id, nor reach the pool beneath it:
+///
+/// ```compile_fail,E0624
+/// # async fn handler(db: &sea_orm::DatabaseConnection) {
+/// let any_local = unionhall::models::tenants::Tenant::for_job(db, 1).await;
+/// # }
+/// ```
+///
+/// ```compile_fail,E0624
+/// # fn handler(tenant: &unionhall::models::tenants::Tenant) {
+/// let unscoped = tenant.pool();
+/// # }
+/// ```
+///
+/// while what they are meant to use compiles:
+///
+/// ```
+/// # async fn handler(db: &sea_orm::DatabaseConnection, user_id: i32) {
+/// let tenant = unionhall::models::tenants::Tenant::enter(db, user_id, "local-1").await;
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Tenant {
     local: Model,
     db: DatabaseConnection,
+    actor: Actor,
+}
+
+/// Who acts through a [`Tenant`].
+#[derive(Clone, Debug)]
+enum Actor {
+    /// A person with a role in the local (a page, an API token, a task run
+    /// as a named person).
+    Person(Access),
+    /// A background job: the request that recorded it checked the
+    /// permission; the job itself acts for nobody, so every permission
+    /// check fails for it.
+    Job,
 }
 
 /// What a transaction is allowed to see under row-level security.
@@ -115,6 +154,40 @@ impl Tenant {
         self.local.id
     }
 
+    /// The acting person's role here.
+    ///
+    /// # Errors
+    /// `Forbidden` inside a background job, which acts for nobody.
+    pub fn access(&self) -> Result<&Access> {
+        match &self.actor {
+            Actor::Person(access) => Ok(access),
+            Actor::Job => Err(Error::Forbidden),
+        }
+    }
+
+    /// Whether the acting person's role allows this (never, in a job).
+    #[must_use]
+    pub fn can(&self, permission: Permission) -> bool {
+        self.access().is_ok_and(|a| a.can(permission))
+    }
+
+    /// The acting person's access, if their role allows `permission`.
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub fn require(&self, permission: Permission) -> Result<&Access> {
+        let access = self.access()?;
+        access.require(permission)?;
+        Ok(access)
+    }
+
+    /// Whether the local's data is on PostgreSQL (row-level security,
+    /// parallel batches, `COPY`) rather than SQLite.
+    #[must_use]
+    pub fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
     #[must_use]
     pub fn slug(&self) -> &str {
         &self.local.slug
@@ -142,8 +215,8 @@ impl Tenant {
     /// # Errors
     /// `Forbidden` (`structure.manage`), `Suspended`, `Invalid` for a code
     /// not offered, or a database error.
-    pub async fn set_phone_country(&self, by: &Access, code: &str) -> Result<()> {
-        by.require(Permission::StructureManage)?;
+    pub async fn set_phone_country(&self, code: &str) -> Result<()> {
+        let by = self.require(Permission::StructureManage)?;
         if self.model().is_suspended() {
             return Err(Error::Suspended(self.slug().to_string()));
         }
@@ -184,8 +257,10 @@ impl Tenant {
         Ok(())
     }
 
-    #[must_use]
-    pub fn db(&self) -> &DatabaseConnection {
+    /// The pool, for the few model queries that rightly leave the local's
+    /// scope (global tables such as sessions, a connection of its own for an
+    /// export). Private to `src/models`: handlers and jobs never get it.
+    pub(super) fn pool(&self) -> &DatabaseConnection {
         &self.db
     }
 
@@ -262,13 +337,9 @@ impl Tenant {
     ///
     /// # Errors
     /// `NotFound`, `Suspended`, `AccessDisabled`, or a database error.
-    pub async fn enter(
-        db: &DatabaseConnection,
-        user_id: i32,
-        slug: &str,
-    ) -> Result<(Self, Access)> {
-        let (tenant, access, _) = Self::enter_as(db, user_id, slug).await?;
-        Ok((tenant, access))
+    pub async fn enter(db: &DatabaseConnection, user_id: i32, slug: &str) -> Result<Self> {
+        let (tenant, _) = Self::enter_as(db, user_id, slug).await?;
+        Ok(tenant)
     }
 
     /// [`Tenant::enter`] that also returns the person's account: on
@@ -281,7 +352,7 @@ impl Tenant {
         db: &DatabaseConnection,
         user_id: i32,
         slug: &str,
-    ) -> Result<(Self, Access, users::Model)> {
+    ) -> Result<(Self, users::Model)> {
         // Whatever a URL carries, only a well-formed slug reaches the database.
         let slug = Slug::parse(slug).map_err(|_| Error::NotFound)?;
         let (local, membership, role, user) = if db.get_database_backend() == DbBackend::Postgres {
@@ -303,8 +374,8 @@ impl Tenant {
             Self {
                 local,
                 db: db.clone(),
+                actor: Actor::Person(access),
             },
-            access,
             user,
         ))
     }
@@ -414,23 +485,26 @@ impl Tenant {
             Founder::Existing(user) => user,
             Founder::New(new_user) => users::Model::create(&txn, new_user).await?,
         };
-        super::memberships::insert(&txn, row.id, user.id, admin.id).await?;
+        let membership = super::memberships::insert(&txn, row.id, user.id, admin.id).await?;
         txn.commit().await?;
         Ok((
             Self {
                 local: row,
                 db: db.clone(),
+                actor: Actor::Person(Access::new(&membership, admin)),
             },
             user,
         ))
     }
 
     /// Builds the tenant of a row found through a capability other than a
-    /// membership (an invitation link). Crate-private: only models call it.
-    pub(crate) fn from_trusted(local: Model, db: &DatabaseConnection) -> Self {
+    /// membership check (an accepted invitation link, with the membership it
+    /// made). Private to `src/models`.
+    pub(super) fn from_trusted(local: Model, db: &DatabaseConnection, access: Access) -> Self {
         Self {
             local,
             db: db.clone(),
+            actor: Actor::Person(access),
         }
     }
 
@@ -440,7 +514,7 @@ impl Tenant {
     ///
     /// # Errors
     /// `NotFound`, `Suspended`, or a database error.
-    pub async fn for_job(db: &DatabaseConnection, local_id: i32) -> Result<Self> {
+    pub(crate) async fn for_job(db: &DatabaseConnection, local_id: i32) -> Result<Self> {
         let local = Entity::find_by_id(local_id)
             .one(db)
             .await?
@@ -448,7 +522,11 @@ impl Tenant {
         if local.is_suspended() {
             return Err(Error::Suspended(local.slug));
         }
-        Ok(Self::from_trusted(local, db))
+        Ok(Self {
+            local,
+            db: db.clone(),
+            actor: Actor::Job,
+        })
     }
 
     /// The permissions of the default Admin role, for display.

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 pub use super::_entities::worksites::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    audit_events::record_by, employers, find_in_local, list_in_local, memberships::Access,
-    on_conflict, tenants::Tenant, Error, Result,
+    audit_events::record_by, employers, find_in_local, list_in_local, on_conflict, tenants::Tenant,
+    Error, Result,
 };
 use crate::domain::{FieldErrors, Permission, UnitName};
 
@@ -28,13 +28,8 @@ impl Model {
     /// # Errors
     /// `UnknownReference` (no such employer in this local), `Conflict` (name
     /// taken at that employer), or a database error.
-    pub async fn create(
-        tenant: &Tenant,
-        by: &Access,
-        employer: Uuid,
-        name: &UnitName,
-    ) -> Result<Self> {
-        by.require(Permission::StructureManage)?;
+    pub async fn create(tenant: &Tenant, employer: Uuid, name: &UnitName) -> Result<Self> {
+        tenant.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let employer = employers::Model::find_by_pid(&txn, tenant, employer)
             .await
@@ -69,7 +64,6 @@ impl Model {
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, row.id),
             "create",
             &[
@@ -104,8 +98,8 @@ impl Model {
     ///
     /// # Errors
     /// `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
-    pub async fn rename(tenant: &Tenant, by: &Access, pid: Uuid, name: &UnitName) -> Result<Self> {
-        by.require(Permission::StructureManage)?;
+    pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
+        tenant.require(Permission::StructureManage)?;
         let txn = tenant.begin().await?;
         let old = Self::find_by_pid(&txn, tenant, pid).await?;
         let was = old.name.clone();
@@ -125,7 +119,6 @@ impl Model {
         record_by(
             &txn,
             tenant,
-            by,
             (SUBJECT, saved.id),
             "update",
             &[("name", Some(&was), Some(&saved.name))],

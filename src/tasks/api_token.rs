@@ -32,12 +32,11 @@ impl Task for ApiToken {
         let user = users::Model::find_by_email(&ctx.db, &email)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let (tenant, access) = Tenant::enter(&ctx.db, user.id, slug)
+        let tenant = Tenant::enter(&ctx.db, user.id, slug)
             .await
             .map_err(|e| fail(e.to_string()))?;
         let (_, secret) = Token::create(
             &tenant,
-            &access,
             NewToken {
                 name,
                 expires_in_days: None,

@@ -10,7 +10,7 @@ use crate::{
     models::{
         api_tokens::{Model as Token, NewToken},
         operators,
-        tenants::{NewLocal, Tenant},
+        tenants::NewLocal,
     },
 };
 
@@ -44,14 +44,11 @@ impl Task for CreateLocal {
                 ),
                 other => fail(other.to_string()),
             })?;
-        let (_, access) = Tenant::enter(&ctx.db, made.admin.id, made.tenant.slug())
-            .await
-            .map_err(|e| fail(e.to_string()))?;
         let new = NewToken {
             name: TokenName::parse("provisioning").map_err(fail)?,
             expires_in_days: None,
         };
-        let (_, secret) = Token::create(&made.tenant, &access, new)
+        let (_, secret) = Token::create(&made.tenant, new)
             .await
             .map_err(|e| fail(e.to_string()))?;
         let base = Settings::of(ctx).base_url;

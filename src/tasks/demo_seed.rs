@@ -135,21 +135,19 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
         models::{bargaining_units, employers, members, membership_statuses, worksites},
     };
     let name = |s: &str| UnitName::parse(s).expect("a valid demo name");
-    let (tenant, access) = Tenant::enter(db, admin_id, DEMO_SLUG).await?;
-    let hospital =
-        employers::Model::create(&tenant, &access, &name("Riverside General Hospital")).await?;
-    let transit =
-        employers::Model::create(&tenant, &access, &name("Metro Transit Authority")).await?;
+    let tenant = Tenant::enter(db, admin_id, DEMO_SLUG).await?;
+    let hospital = employers::Model::create(&tenant, &name("Riverside General Hospital")).await?;
+    let transit = employers::Model::create(&tenant, &name("Metro Transit Authority")).await?;
     let sites = [
-        worksites::Model::create(&tenant, &access, hospital.pid, &name("Main Campus")).await?,
-        worksites::Model::create(&tenant, &access, hospital.pid, &name("Eastside Clinic")).await?,
-        worksites::Model::create(&tenant, &access, transit.pid, &name("North Bus Depot")).await?,
-        worksites::Model::create(&tenant, &access, transit.pid, &name("Central Rail Yard")).await?,
+        worksites::Model::create(&tenant, hospital.pid, &name("Main Campus")).await?,
+        worksites::Model::create(&tenant, hospital.pid, &name("Eastside Clinic")).await?,
+        worksites::Model::create(&tenant, transit.pid, &name("North Bus Depot")).await?,
+        worksites::Model::create(&tenant, transit.pid, &name("Central Rail Yard")).await?,
     ];
     let units = [
-        bargaining_units::Model::create(&tenant, &access, &name("Registered Nurses")).await?,
-        bargaining_units::Model::create(&tenant, &access, &name("Hospital Support Staff")).await?,
-        bargaining_units::Model::create(&tenant, &access, &name("Operators and Mechanics")).await?,
+        bargaining_units::Model::create(&tenant, &name("Registered Nurses")).await?,
+        bargaining_units::Model::create(&tenant, &name("Hospital Support Staff")).await?,
+        bargaining_units::Model::create(&tenant, &name("Operators and Mechanics")).await?,
     ];
     let txn = tenant.begin().await?;
     let statuses = membership_statuses::list(&txn, &tenant).await?;
@@ -200,7 +198,7 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
                 u32::try_from(1 + i % 28).unwrap_or(1),
             ),
         };
-        members::Model::create(&tenant, &access, new).await?;
+        members::Model::create(&tenant, new).await?;
         created += 1;
     }
     // The demo Member user has a record of their own, linked for self-service.
@@ -210,7 +208,6 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
         .unwrap_or((member_name, "Member"));
     let own = members::Model::create(
         &tenant,
-        &access,
         members::NewMember {
             first_name: MemberName::parse(first).expect("name"),
             last_name: MemberName::parse(last).expect("name"),
@@ -226,6 +223,6 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
         },
     )
     .await?;
-    members::Model::link_account(&tenant, &access, own.pid).await?;
+    members::Model::link_account(&tenant, own.pid).await?;
     Ok(created + 1)
 }

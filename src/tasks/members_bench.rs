@@ -212,29 +212,24 @@ async fn local_with_structure(
     let (tenant, _) = Tenant::register(db, local, Founder::Existing(admin.clone()))
         .await
         .map_err(fail)?;
-    let (_, access) = Tenant::enter(db, admin.id, slug).await.map_err(fail)?;
     let name = |n: String| UnitName::parse(&n).map_err(fail);
     let (mut sites, mut site_employers, mut units) = (vec![], vec![], vec![]);
     for e in 0..5 {
-        let employer = employers::Model::create(&tenant, &access, &name(format!("Employer {e}"))?)
+        let employer = employers::Model::create(&tenant, &name(format!("Employer {e}"))?)
             .await
             .map_err(fail)?;
         for w in 0..4 {
-            let site = worksites::Model::create(
-                &tenant,
-                &access,
-                employer.pid,
-                &name(format!("Site {e}-{w}"))?,
-            )
-            .await
-            .map_err(fail)?;
+            let site =
+                worksites::Model::create(&tenant, employer.pid, &name(format!("Site {e}-{w}"))?)
+                    .await
+                    .map_err(fail)?;
             sites.push(site.id);
             site_employers.push(employer.id);
         }
     }
     for u in ["Nurses", "Technicians", "Clerical"] {
         units.push(
-            bargaining_units::Model::create(&tenant, &access, &name(u.into())?)
+            bargaining_units::Model::create(&tenant, &name(u.into())?)
                 .await
                 .map_err(fail)?
                 .id,
@@ -461,7 +456,7 @@ async fn reuse(db: &DatabaseConnection) -> Result<Option<(users::Model, Tenant)>
         return Ok(None);
     };
     match Tenant::enter(db, admin.id, BIG_SLUG).await {
-        Ok((local, _)) => Ok(Some((admin, local))),
+        Ok(local) => Ok(Some((admin, local))),
         Err(_) => Ok(None),
     }
 }
@@ -767,9 +762,6 @@ impl Task for MembersBench {
             ),
         )
         .await?;
-        let (_, access) = Tenant::enter(db, admin.id, target.slug())
-            .await
-            .map_err(fail)?;
         let mut csv = String::with_capacity(import_rows * 80);
         csv.push_str(
             "first_name,last_name,email,phone,employee_number,employer,worksite,status,join_date\n",
@@ -796,7 +788,6 @@ impl Task for MembersBench {
         let mut chunks = data.chunks(member_imports::CHUNK_BYTES);
         let import = Import::start(
             &target,
-            &access,
             "bench.csv",
             &sniffed,
             chunks.next().unwrap_or_default(),
@@ -813,7 +804,6 @@ impl Task for MembersBench {
         let upload = t.elapsed().as_secs_f64();
         let import = Import::configure(
             &target,
-            &access,
             import.pid,
             Mapping::guess(&sniffed.headers),
             OnDuplicate::Skip,
@@ -821,9 +811,7 @@ impl Task for MembersBench {
         )
         .await
         .map_err(fail)?;
-        let import = Import::queue(&target, &access, import.pid)
-            .await
-            .map_err(fail)?;
+        let import = Import::queue(&target, import.pid).await.map_err(fail)?;
         let t = Instant::now();
         let counts = member_imports::run(&target, import.id, Some(admin.id))
             .await

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{FieldErrors, Permission},
-    models::{memberships::Access, tenants::Tenant, users as user_model},
+    models::{tenants::Tenant, users as user_model},
 };
 
 /// A one-time message shown on the next page (after a redirect).
@@ -108,7 +108,10 @@ pub struct Layout {
 impl Layout {
     /// Adds the current local's navigation.
     #[must_use]
-    pub fn within(mut self, tenant: &Tenant, access: &Access) -> Self {
+    pub fn within(mut self, tenant: &Tenant) -> Self {
+        let Ok(access) = tenant.access() else {
+            return self;
+        };
         self.local = Some(LocalNav {
             name: tenant.name().to_string(),
             slug: tenant.slug().to_string(),

@@ -36,27 +36,22 @@ async fn a_member_is_placed_in_the_local_s_structure_with_a_default_status_and_a
     let app = TestApp::start().await;
     let slug = unique_slug("roll");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let employer =
-        employers::Model::create(&tenant, &access, &UnitName::parse("City Hospital").unwrap())
-            .await
-            .unwrap();
+    let employer = employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
+        .await
+        .unwrap();
     let site = worksites::Model::create(
         &tenant,
-        &access,
         employer.pid,
         &UnitName::parse("North Wing").unwrap(),
     )
     .await
     .unwrap();
-    let unit =
-        bargaining_units::Model::create(&tenant, &access, &UnitName::parse("Nurses").unwrap())
-            .await
-            .unwrap();
+    let unit = bargaining_units::Model::create(&tenant, &UnitName::parse("Nurses").unwrap())
+        .await
+        .unwrap();
 
     let created = Member::create(
         &tenant,
-        &access,
         NewMember {
             email: Some(Email::parse("Rosa.Parks@Example.org").unwrap()),
             phone: Some(Phone::parse("(555) 010-2030", "1").unwrap()),
@@ -101,9 +96,8 @@ async fn a_member_is_placed_in_the_local_s_structure_with_a_default_status_and_a
 async fn status_changes_are_kept_so_a_lapse_and_a_reinstatement_stay_visible() {
     let app = TestApp::start().await;
     let slug = unique_slug("lapse");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let m = Member::create(&tenant, &access, member("Joe", "Hill"))
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let m = Member::create(&tenant, member("Joe", "Hill"))
         .await
         .unwrap();
     let lapsed = status_pid(&tenant, "Lapsed").await;
@@ -111,7 +105,6 @@ async fn status_changes_are_kept_so_a_lapse_and_a_reinstatement_stay_visible() {
 
     Member::update(
         &tenant,
-        &access,
         m.pid,
         NewMember {
             status: Some(lapsed),
@@ -122,7 +115,6 @@ async fn status_changes_are_kept_so_a_lapse_and_a_reinstatement_stay_visible() {
     .unwrap();
     let m = Member::update(
         &tenant,
-        &access,
         m.pid,
         NewMember {
             status: Some(active),
@@ -158,41 +150,24 @@ async fn status_changes_are_kept_so_a_lapse_and_a_reinstatement_stay_visible() {
 async fn bad_references_and_a_duplicate_employee_number_are_field_errors_and_save_nothing() {
     let app = TestApp::start().await;
     let slug = unique_slug("refs");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     let other_slug = unique_slug("other");
-    let (other, other_admin) = app.local_with_admin(&other_slug).await;
-    let (_, other_access) = app.enter(&other_admin, &other_slug).await;
-    let theirs = employers::Model::create(
-        &other,
-        &other_access,
-        &UnitName::parse("Their Employer").unwrap(),
-    )
-    .await
-    .unwrap();
-    let ours =
-        employers::Model::create(&tenant, &access, &UnitName::parse("Our Employer").unwrap())
-            .await
-            .unwrap();
-    let second = employers::Model::create(
-        &tenant,
-        &access,
-        &UnitName::parse("Second Employer").unwrap(),
-    )
-    .await
-    .unwrap();
-    let site = worksites::Model::create(
-        &tenant,
-        &access,
-        second.pid,
-        &UnitName::parse("Depot").unwrap(),
-    )
-    .await
-    .unwrap();
+    let (other, _) = app.local_with_admin(&other_slug).await;
+    let theirs = employers::Model::create(&other, &UnitName::parse("Their Employer").unwrap())
+        .await
+        .unwrap();
+    let ours = employers::Model::create(&tenant, &UnitName::parse("Our Employer").unwrap())
+        .await
+        .unwrap();
+    let second = employers::Model::create(&tenant, &UnitName::parse("Second Employer").unwrap())
+        .await
+        .unwrap();
+    let site = worksites::Model::create(&tenant, second.pid, &UnitName::parse("Depot").unwrap())
+        .await
+        .unwrap();
 
     let err = Member::create(
         &tenant,
-        &access,
         NewMember {
             employer: Some(theirs.pid),
             status: Some(Uuid::new_v4()),
@@ -209,7 +184,6 @@ async fn bad_references_and_a_duplicate_employee_number_are_field_errors_and_sav
 
     let err = Member::create(
         &tenant,
-        &access,
         NewMember {
             employer: Some(ours.pid),
             worksite: Some(site.pid),
@@ -230,71 +204,48 @@ async fn bad_references_and_a_duplicate_employee_number_are_field_errors_and_sav
         employee_number: Some(EmployeeNumber::parse("E-7").unwrap()),
         ..member(first, "Lee")
     };
-    Member::create(&tenant, &access, numbered("Ann"))
-        .await
-        .unwrap();
-    let err = Member::create(&tenant, &access, numbered("Bo"))
-        .await
-        .unwrap_err();
+    Member::create(&tenant, numbered("Ann")).await.unwrap();
+    let err = Member::create(&tenant, numbered("Bo")).await.unwrap_err();
     let Error::Conflict(errors) = err else {
         panic!("{err:?}")
     };
     assert!(errors.get("employee_number").is_some());
-    let page = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        50,
-    )
-    .await
-    .unwrap();
-    assert_eq!(page.members.len(), 1, "nothing else was saved");
-    // The same number is free in another local.
-    let (_, other_access) = app.enter(&other_admin, &other_slug).await;
-    Member::create(&other, &other_access, numbered("Cy"))
+    let page = Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 50)
         .await
         .unwrap();
+    assert_eq!(page.members.len(), 1, "nothing else was saved");
+    // The same number is free in another local.
+    Member::create(&other, numbered("Cy")).await.unwrap();
 }
 
 #[tokio::test]
 async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_may() {
     let app = TestApp::start().await;
     let slug = unique_slug("archive");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     let officer = app.person_with_role(&tenant, "Officer").await;
-    let (_, officer_access) = app.enter(&officer, &slug).await;
-    let m = Member::create(&tenant, &officer_access, member("Lucy", "Parsons"))
+    let officer_access = app.enter(&officer, &slug).await;
+    let m = Member::create(&officer_access, member("Lucy", "Parsons"))
         .await
         .unwrap();
 
-    let refused = Member::archive(&tenant, &officer_access, m.pid).await;
+    let refused = Member::archive(&officer_access, m.pid).await;
     assert!(
         matches!(refused, Err(Error::Forbidden)),
         "officers cannot delete members"
     );
 
-    Member::archive(&tenant, &access, m.pid).await.unwrap();
+    Member::archive(&tenant, m.pid).await.unwrap();
     assert!(matches!(
-        Member::find(&tenant, &access, m.pid).await,
+        Member::find(&tenant, m.pid).await,
         Err(Error::NotFound)
     ));
-    let roll = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        50,
-    )
-    .await
-    .unwrap();
+    let roll = Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 50)
+        .await
+        .unwrap();
     assert!(roll.members.is_empty());
     let archived = Member::list(
         &tenant,
-        &access,
         &MemberFilter {
             archived: true,
             ..MemberFilter::default()
@@ -308,7 +259,6 @@ async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_m
     assert_eq!(archived.members.len(), 1);
     assert!(matches!(
         Member::list(
-            &tenant,
             &officer_access,
             &MemberFilter {
                 archived: true,
@@ -322,11 +272,8 @@ async fn archiving_hides_a_member_until_an_admin_restores_them_and_only_admins_m
         Err(Error::Forbidden)
     ));
 
-    Member::restore(&tenant, &access, m.pid).await.unwrap();
-    assert_eq!(
-        Member::find(&tenant, &access, m.pid).await.unwrap().id,
-        m.id
-    );
+    Member::restore(&tenant, m.pid).await.unwrap();
+    assert_eq!(Member::find(&tenant, m.pid).await.unwrap().id, m.id);
     let actions: Vec<String> = audit_events::for_subject(&tenant, ("member", m.id), 10)
         .await
         .unwrap()
@@ -341,36 +288,29 @@ async fn another_local_s_member_is_not_found_and_stays_unchanged() {
     let app = TestApp::start().await;
     let (a, a_admin) = app.local_with_admin(&unique_slug("a")).await;
     let (b, b_admin) = app.local_with_admin(&unique_slug("b")).await;
-    let (_, a_access) = app.enter(&a_admin, a.slug()).await;
-    let (_, b_access) = app.enter(&b_admin, b.slug()).await;
-    let theirs = Member::create(&a, &a_access, member("Mother", "Jones"))
+    let a_access = app.enter(&a_admin, a.slug()).await;
+    let b_access = app.enter(&b_admin, b.slug()).await;
+    let theirs = Member::create(&a_access, member("Mother", "Jones"))
         .await
         .unwrap();
 
     assert!(matches!(
-        Member::find(&b, &b_access, theirs.pid).await,
+        Member::find(&b_access, theirs.pid).await,
         Err(Error::NotFound)
     ));
     assert!(matches!(
-        Member::update(&b, &b_access, theirs.pid, member("Changed", "Name")).await,
+        Member::update(&b_access, theirs.pid, member("Changed", "Name")).await,
         Err(Error::NotFound)
     ));
     assert!(matches!(
-        Member::archive(&b, &b_access, theirs.pid).await,
+        Member::archive(&b_access, theirs.pid).await,
         Err(Error::NotFound)
     ));
-    let b_roll = Member::list(
-        &b,
-        &b_access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        50,
-    )
-    .await
-    .unwrap();
+    let b_roll = Member::list(&b_access, &MemberFilter::default(), Sort::Name, None, 50)
+        .await
+        .unwrap();
     assert!(b_roll.members.is_empty());
-    let unchanged = Member::find(&a, &a_access, theirs.pid).await.unwrap();
+    let unchanged = Member::find(&a_access, theirs.pid).await.unwrap();
     assert_eq!(unchanged.first_name, "Mother");
 }
 
@@ -378,8 +318,7 @@ async fn another_local_s_member_is_not_found_and_stays_unchanged() {
 async fn the_roll_is_searched_filtered_and_paged_by_name() {
     let app = TestApp::start().await;
     let slug = unique_slug("search");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     for (first, last, email, phone) in [
         ("Eugene", "Debs", "eugene@example.org", "+1 555 300 0001"),
         ("Mary", "Harris", "mary@example.org", "+1 555 300 0002"),
@@ -394,7 +333,6 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     ] {
         Member::create(
             &tenant,
-            &access,
             NewMember {
                 email: Some(Email::parse(email).unwrap()),
                 phone: Some(Phone::parse(phone, "1").unwrap()),
@@ -416,7 +354,7 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     };
     assert_eq!(
         names(
-            Member::list(&tenant, &access, &search("HUER"), Sort::Name, None, 50)
+            Member::list(&tenant, &search("HUER"), Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
@@ -424,7 +362,7 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     );
     assert_eq!(
         names(
-            Member::list(&tenant, &access, &search("mary@"), Sort::Name, None, 50)
+            Member::list(&tenant, &search("mary@"), Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
@@ -432,33 +370,25 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     );
     assert_eq!(
         names(
-            Member::list(&tenant, &access, &search("300-0003"), Sort::Name, None, 50)
+            Member::list(&tenant, &search("300-0003"), Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
         ["Chavez"]
     );
     assert!(names(
-        Member::list(&tenant, &access, &search("100%_"), Sort::Name, None, 50)
+        Member::list(&tenant, &search("100%_"), Sort::Name, None, 50)
             .await
             .unwrap()
     )
     .is_empty());
 
-    let first = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        2,
-    )
-    .await
-    .unwrap();
+    let first = Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 2)
+        .await
+        .unwrap();
     assert_eq!(names(first.clone()), ["Chavez", "Debs"]);
     let second = Member::list(
         &tenant,
-        &access,
         &MemberFilter::default(),
         Sort::Name,
         first.next.as_ref(),
@@ -469,7 +399,6 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
     assert_eq!(names(second.clone()), ["Harris", "Huerta"]);
     let third = Member::list(
         &tenant,
-        &access,
         &MemberFilter::default(),
         Sort::Name,
         second.next.as_ref(),
@@ -484,7 +413,7 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
         ..MemberFilter::default()
     };
     assert!(names(
-        Member::list(&tenant, &access, &unknown_status, Sort::Name, None, 50)
+        Member::list(&tenant, &unknown_status, Sort::Name, None, 50)
             .await
             .unwrap()
     )
@@ -494,7 +423,6 @@ async fn the_roll_is_searched_filtered_and_paged_by_name() {
 /// Pages of `size` in `sort` until the end, as last names.
 async fn walk(
     tenant: &unionhall::models::tenants::Tenant,
-    access: &unionhall::models::memberships::Access,
     filter: &MemberFilter,
     sort: Sort,
     size: u64,
@@ -502,7 +430,7 @@ async fn walk(
     let mut seen = vec![];
     let mut after = None;
     loop {
-        let page = Member::list(tenant, access, filter, sort, after.as_ref(), size)
+        let page = Member::list(tenant, filter, sort, after.as_ref(), size)
             .await
             .unwrap();
         seen.extend(page.members.into_iter().map(|m| m.last_name));
@@ -517,8 +445,7 @@ async fn walk(
 async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating_anyone() {
     let app = TestApp::start().await;
     let slug = unique_slug("orders");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     let retired = status_pid(&tenant, "Retired").await;
     let lapsed = status_pid(&tenant, "Lapsed").await;
     for (last, joined, status) in [
@@ -531,7 +458,6 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
     ] {
         Member::create(
             &tenant,
-            &access,
             NewMember {
                 join_date: joined.and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
                 status,
@@ -547,7 +473,7 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
     let expected_joined = ["Clark", "Davis", "Adams", "Foster", "Evans", "Baker"];
     for size in [1, 2, 4, 50] {
         assert_eq!(
-            walk(&tenant, &access, &everyone, Sort::Joined, size).await,
+            walk(&tenant, &everyone, Sort::Joined, size).await,
             expected_joined,
             "page size {size}"
         );
@@ -556,7 +482,7 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
     let expected_status = ["Adams", "Evans", "Clark", "Foster", "Baker", "Davis"];
     for size in [1, 3, 50] {
         assert_eq!(
-            walk(&tenant, &access, &everyone, Sort::Status, size).await,
+            walk(&tenant, &everyone, Sort::Status, size).await,
             expected_status,
             "page size {size}"
         );
@@ -566,7 +492,7 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
         ..MemberFilter::default()
     };
     assert_eq!(
-        walk(&tenant, &access, &only_lapsed, Sort::Status, 1).await,
+        walk(&tenant, &only_lapsed, Sort::Status, 1).await,
         ["Clark", "Foster"]
     );
     let joined_2020s = MemberFilter {
@@ -575,16 +501,16 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
         ..MemberFilter::default()
     };
     assert_eq!(
-        walk(&tenant, &access, &joined_2020s, Sort::Name, 50).await,
+        walk(&tenant, &joined_2020s, Sort::Name, 50).await,
         ["Adams", "Davis"]
     );
 
     assert_eq!(
-        Member::count(&tenant, &access, &everyone).await.unwrap(),
+        Member::count(&tenant, &everyone).await.unwrap(),
         Total::Exact(6)
     );
     assert_eq!(
-        Member::count(&tenant, &access, &only_lapsed).await.unwrap(),
+        Member::count(&tenant, &only_lapsed).await.unwrap(),
         Total::Exact(2)
     );
     assert_eq!(Total::Exact(1).describe(), "1 member");
@@ -600,15 +526,12 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
     use unionhall::models::members::Directory;
     let app = TestApp::start().await;
     let slug = unique_slug("dir");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let employer =
-        employers::Model::create(&tenant, &access, &UnitName::parse("City Hospital").unwrap())
-            .await
-            .unwrap();
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let employer = employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
+        .await
+        .unwrap();
     let site = worksites::Model::create(
         &tenant,
-        &access,
         employer.pid,
         &UnitName::parse("North Wing").unwrap(),
     )
@@ -616,7 +539,6 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
     .unwrap();
     Member::create(
         &tenant,
-        &access,
         NewMember {
             worksite: Some(site.pid),
             ..member("Lucy", "Parsons")
@@ -629,15 +551,14 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
 
     // Another process (here: SQL on the connection, outside the app's
     // models) renames the worksite and adds a unit.
-    tenant
-        .db()
+    app.owner_db()
         .execute_unprepared(&format!(
             "UPDATE worksites SET name = 'South Wing' WHERE id = {}",
             site.id
         ))
         .await
         .unwrap();
-    bargaining_units::Model::create(&tenant, &access, &UnitName::parse("Nurses").unwrap())
+    bargaining_units::Model::create(&tenant, &UnitName::parse("Nurses").unwrap())
         .await
         .unwrap();
     let after = Directory::load(&tenant).await.unwrap();
@@ -645,7 +566,6 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
     assert_eq!(after.units.len(), 1);
     let roll = Member::roll(
         &tenant,
-        &access,
         &MemberFilter {
             worksite: Some(site.pid),
             ..MemberFilter::default()
@@ -669,27 +589,16 @@ async fn the_structure_shown_follows_every_change_even_one_made_by_another_proce
 async fn a_search_combines_with_filters_and_takes_quotes_and_wildcards_literally() {
     let app = TestApp::start().await;
     let slug = unique_slug("sq");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let employer = employers::Model::create(&tenant, &access, &UnitName::parse("Port").unwrap())
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let employer = employers::Model::create(&tenant, &UnitName::parse("Port").unwrap())
         .await
         .unwrap();
-    let dock = worksites::Model::create(
-        &tenant,
-        &access,
-        employer.pid,
-        &UnitName::parse("Dock").unwrap(),
-    )
-    .await
-    .unwrap();
-    let yard = worksites::Model::create(
-        &tenant,
-        &access,
-        employer.pid,
-        &UnitName::parse("Yard").unwrap(),
-    )
-    .await
-    .unwrap();
+    let dock = worksites::Model::create(&tenant, employer.pid, &UnitName::parse("Dock").unwrap())
+        .await
+        .unwrap();
+    let yard = worksites::Model::create(&tenant, employer.pid, &UnitName::parse("Yard").unwrap())
+        .await
+        .unwrap();
     let lapsed = status_pid(&tenant, "Lapsed").await;
     for (first, last, site, status) in [
         ("Kate", "O'Brien", &dock, None),
@@ -699,7 +608,6 @@ async fn a_search_combines_with_filters_and_takes_quotes_and_wildcards_literally
     ] {
         Member::create(
             &tenant,
-            &access,
             NewMember {
                 worksite: Some(site.pid),
                 status,
@@ -722,7 +630,7 @@ async fn a_search_combines_with_filters_and_takes_quotes_and_wildcards_literally
     };
     assert_eq!(
         firsts(
-            Member::list(&tenant, &access, &at_dock, Sort::Name, None, 50)
+            Member::list(&tenant, &at_dock, Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
@@ -735,29 +643,25 @@ async fn a_search_combines_with_filters_and_takes_quotes_and_wildcards_literally
     };
     assert_eq!(
         firsts(
-            Member::list(&tenant, &access, &lapsed_at_dock, Sort::Name, None, 50)
+            Member::list(&tenant, &lapsed_at_dock, Sort::Name, None, 50)
                 .await
                 .unwrap()
         ),
         ["Mary"]
     );
     assert!(matches!(
-        Member::count(&tenant, &access, &lapsed_at_dock)
-            .await
-            .unwrap(),
+        Member::count(&tenant, &lapsed_at_dock).await.unwrap(),
         Total::Exact(1)
     ));
     let wildcard = MemberFilter {
         search: Some("o_brien".into()),
         ..MemberFilter::default()
     };
-    assert!(
-        Member::list(&tenant, &access, &wildcard, Sort::Name, None, 50)
-            .await
-            .unwrap()
-            .members
-            .is_empty()
-    );
+    assert!(Member::list(&tenant, &wildcard, Sort::Name, None, 50)
+        .await
+        .unwrap()
+        .members
+        .is_empty());
 }
 
 #[tokio::test]
@@ -768,8 +672,7 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
         return; // the list of first matches is PostgreSQL's search path
     }
     let slug = unique_slug("many");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     let active = status_pid(&tenant, "Active").await;
     let txn = tenant.begin().await.unwrap();
     let statuses = membership_statuses::list(&txn, &tenant).await.unwrap();
@@ -777,8 +680,7 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
     let status_id = statuses.iter().find(|s| s.pid == active).unwrap().id;
     // 10,050 members named Zed… (as a bulk load would), and a few others;
     // their numbers spelt in letters (0 = a … 9 = j), as names have no digits.
-    tenant
-        .db()
+    app.owner_db()
         .execute_unprepared(&format!(
             "INSERT INTO members (pid, tenant_id, first_name, last_name, status_id, email_opt_in,
                  sms_opt_in, search, created_at, updated_at)
@@ -792,9 +694,7 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
         .await
         .unwrap();
     for name in ["Abel", "Zz Top"] {
-        Member::create(&tenant, &access, member("Bea", name))
-            .await
-            .unwrap();
+        Member::create(&tenant, member("Bea", name)).await.unwrap();
     }
     let zed = MemberFilter {
         search: Some("zed".into()),
@@ -804,7 +704,7 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
     // A search alone counts its members up to a thousand (read by word);
     // with a filter it goes through the trigram index, up to ten thousand.
     assert!(matches!(
-        Member::count(&tenant, &access, &zed).await.unwrap(),
+        Member::count(&tenant, &zed).await.unwrap(),
         Total::MoreThan(1_000)
     ));
     let zed_active = MemberFilter {
@@ -812,12 +712,12 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
         ..zed.clone()
     };
     assert!(matches!(
-        Member::count(&tenant, &access, &zed_active).await.unwrap(),
+        Member::count(&tenant, &zed_active).await.unwrap(),
         Total::MoreThan(10_000)
     ));
-    let seen = walk(&tenant, &access, &zed_active, Sort::Name, 2_000).await;
+    let seen = walk(&tenant, &zed_active, Sort::Name, 2_000).await;
     assert_eq!(seen.len(), 10_050, "every match once, filtered");
-    let seen = walk(&tenant, &access, &zed, Sort::Name, 500).await;
+    let seen = walk(&tenant, &zed, Sort::Name, 500).await;
     assert_eq!(seen.len(), 10_050, "every match once");
     assert_eq!(seen.first().map(String::as_str), Some("Zedaaaab"));
     assert_eq!(seen.last().map(String::as_str), Some("Zedbaafa"));
@@ -835,21 +735,18 @@ fn searching(q: &str) -> MemberFilter {
 async fn a_search_finds_the_start_of_words_and_the_middle_only_when_no_word_starts_so() {
     let app = TestApp::start().await;
     let slug = unique_slug("words");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     for (first, last) in [
         ("Mary", "Lamar"),
         ("Ann", "Martin"),
         ("Mark", "Mary"),
         ("Zoe", "Omarson"),
     ] {
-        Member::create(&tenant, &access, member(first, last))
-            .await
-            .unwrap();
+        Member::create(&tenant, member(first, last)).await.unwrap();
     }
 
     // Pages of one, so a member matching by two words is seen to come once.
-    let mut found = walk(&tenant, &access, &searching("MAR"), Sort::Name, 1).await;
+    let mut found = walk(&tenant, &searching("MAR"), Sort::Name, 1).await;
     assert_eq!(found.len(), 3, "each member once: {found:?}");
     found.sort();
     assert_eq!(
@@ -858,39 +755,29 @@ async fn a_search_finds_the_start_of_words_and_the_middle_only_when_no_word_star
         "not Omarson: no word of his starts with mar"
     );
     assert!(matches!(
-        Member::count(&tenant, &access, &searching("mar"))
-            .await
-            .unwrap(),
+        Member::count(&tenant, &searching("mar")).await.unwrap(),
         Total::Exact(3)
     ));
     assert_eq!(
-        walk(
-            &tenant,
-            &access,
-            &searching("m\u{0}ar\u{7}"),
-            Sort::Name,
-            50
-        )
-        .await
-        .len(),
+        walk(&tenant, &searching("m\u{0}ar\u{7}"), Sort::Name, 50)
+            .await
+            .len(),
         3,
         "control characters are dropped, not sent to the database"
     );
 
     // No word starts with "amar": the middle of words then.
     assert_eq!(
-        walk(&tenant, &access, &searching("amar"), Sort::Name, 50).await,
+        walk(&tenant, &searching("amar"), Sort::Name, 50).await,
         ["Lamar"]
     );
     assert!(matches!(
-        Member::count(&tenant, &access, &searching("amar"))
-            .await
-            .unwrap(),
+        Member::count(&tenant, &searching("amar")).await.unwrap(),
         Total::Exact(1)
     ));
     // Both terms must match; the second narrows the first.
     assert_eq!(
-        walk(&tenant, &access, &searching("mar mary"), Sort::Name, 50).await,
+        walk(&tenant, &searching("mar mary"), Sort::Name, 50).await,
         ["Lamar", "Mary"]
     );
 }
@@ -899,29 +786,28 @@ async fn a_search_finds_the_start_of_words_and_the_middle_only_when_no_word_star
 async fn a_renamed_archived_or_restored_member_is_found_by_their_current_name_only() {
     let app = TestApp::start().await;
     let slug = unique_slug("rename");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let rosa = Member::create(&tenant, &access, member("Rosa", "Parks"))
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let rosa = Member::create(&tenant, member("Rosa", "Parks"))
         .await
         .unwrap();
     let find = |q: &'static str| {
-        let (tenant, access) = (tenant.clone(), access.clone());
-        async move { walk(&tenant, &access, &searching(q), Sort::Name, 50).await }
+        let tenant = tenant.clone();
+        async move { walk(&tenant, &searching(q), Sort::Name, 50).await }
     };
     assert_eq!(find("park").await, ["Parks"]);
 
-    Member::update(&tenant, &access, rosa.pid, member("Rosa", "Quill"))
+    Member::update(&tenant, rosa.pid, member("Rosa", "Quill"))
         .await
         .unwrap();
     assert!(find("park").await.is_empty(), "the old name is gone");
     assert_eq!(find("quil").await, ["Quill"]);
 
-    Member::archive(&tenant, &access, rosa.pid).await.unwrap();
+    Member::archive(&tenant, rosa.pid).await.unwrap();
     assert!(
         find("quil").await.is_empty(),
         "archived members leave the roll"
     );
-    Member::restore(&tenant, &access, rosa.pid).await.unwrap();
+    Member::restore(&tenant, rosa.pid).await.unwrap();
     assert_eq!(find("quil").await, ["Quill"]);
 }
 
@@ -948,11 +834,9 @@ fn a_page_position_holding_nul_is_no_position() {
 async fn emails_phones_and_employee_numbers_are_found_from_their_start_and_from_inside() {
     let app = TestApp::start().await;
     let slug = unique_slug("contact");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     Member::create(
         &tenant,
-        &access,
         NewMember {
             email: Some(Email::parse("rosa.parks@union.example").unwrap()),
             phone: Some(Phone::parse("+1 555 201 0001", "1").unwrap()),
@@ -962,12 +846,12 @@ async fn emails_phones_and_employee_numbers_are_found_from_their_start_and_from_
     )
     .await
     .unwrap();
-    Member::create(&tenant, &access, member("Mary", "Rosewood"))
+    Member::create(&tenant, member("Mary", "Rosewood"))
         .await
         .unwrap();
     let find = |q: &'static str| {
-        let (tenant, access) = (tenant.clone(), access.clone());
-        async move { walk(&tenant, &access, &searching(q), Sort::Name, 50).await }
+        let tenant = tenant.clone();
+        async move { walk(&tenant, &searching(q), Sort::Name, 50).await }
     };
     for q in [
         "rosa.parks@",

@@ -22,14 +22,13 @@ async fn registering_a_local_creates_its_default_roles_and_first_admin() {
     let app = TestApp::start().await;
     let slug = unique_slug("reg");
 
-    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
 
     let roles = Role::list(&tenant).await.unwrap();
     let names: Vec<&str> = roles.iter().map(|r| r.role.name.as_str()).collect();
     assert_eq!(names, ["Admin", "Officer", "Steward", "Member"]);
-    let (_, access) = app.enter(&admin, &slug).await;
-    assert_eq!(access.role_name(), ADMIN_ROLE);
-    assert!(Permission::ALL.iter().all(|p| access.can(*p)));
+    assert_eq!(tenant.access().unwrap().role_name(), ADMIN_ROLE);
+    assert!(Permission::ALL.iter().all(|p| tenant.can(*p)));
 }
 
 #[tokio::test]
@@ -107,7 +106,6 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_stripped_of_admin_rights()
     let app = TestApp::start().await;
     let slug = unique_slug("last");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let roles = Role::list(&tenant).await.unwrap();
     let admin_role = roles
         .iter()
@@ -122,9 +120,13 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_stripped_of_admin_rights()
         .role
         .clone();
 
-    let demoted =
-        Membership::change_role(&tenant, access.membership_pid(), Some(member_role.pid)).await;
-    let disabled = Membership::disable(&tenant, access.membership_pid()).await;
+    let demoted = Membership::change_role(
+        &tenant,
+        tenant.access().unwrap().membership_pid(),
+        Some(member_role.pid),
+    )
+    .await;
+    let disabled = Membership::disable(&tenant, tenant.access().unwrap().membership_pid()).await;
     let stripped = Role::update(
         &tenant,
         admin_role.pid,
@@ -145,8 +147,8 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_stripped_of_admin_rights()
             "expected a refusal, got {result:?}"
         );
     }
-    let (_, still) = app.enter(&admin, &slug).await;
-    assert_eq!(still.role_name(), "Admin");
+    let still = app.enter(&admin, &slug).await;
+    assert_eq!(still.access().unwrap().role_name(), "Admin");
     assert!(still.can(Permission::RolesManage));
 }
 
@@ -154,9 +156,8 @@ async fn the_last_admin_cannot_be_demoted_disabled_or_stripped_of_admin_rights()
 async fn a_second_admin_makes_demoting_the_first_possible() {
     let app = TestApp::start().await;
     let slug = unique_slug("two");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     app.person_with_role(&tenant, "Admin").await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let member_role = Role::list(&tenant)
         .await
         .unwrap()
@@ -165,9 +166,13 @@ async fn a_second_admin_makes_demoting_the_first_possible() {
         .unwrap()
         .role;
 
-    let person = Membership::change_role(&tenant, access.membership_pid(), Some(member_role.pid))
-        .await
-        .unwrap();
+    let person = Membership::change_role(
+        &tenant,
+        tenant.access().unwrap().membership_pid(),
+        Some(member_role.pid),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(person.role.name, "Member");
 }
@@ -221,8 +226,7 @@ async fn role_names_are_unique_within_a_local_only() {
 async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
     let app = TestApp::start().await;
     let slug = unique_slug("inv");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     let steward = Role::list(&tenant)
         .await
         .unwrap()
@@ -233,7 +237,6 @@ async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
     let email = unique_email("invitee");
     let (_, _, token) = invitations::Model::create(
         &tenant,
-        &access,
         NewInvitation {
             email: Email::parse(&email).unwrap(),
             role_pid: Some(steward.pid),
@@ -253,7 +256,10 @@ async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
 
     assert_eq!(joined.slug(), slug);
     assert!(user.is_email_verified());
-    assert_eq!(app.enter(&user, &slug).await.1.role_name(), "Steward");
+    assert_eq!(
+        app.enter(&user, &slug).await.access().unwrap().role_name(),
+        "Steward"
+    );
     assert!(matches!(again, Err(Error::NotFound)));
 }
 

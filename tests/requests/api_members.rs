@@ -136,11 +136,9 @@ async fn the_member_list_pages_with_signed_cursors_in_every_order() {
     let app = TestApp::start().await;
     let slug = unique_slug("apip");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     for i in 0..7 {
         Member::create(
             &tenant,
-            &access,
             unionhall::models::members::NewMember {
                 join_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 1 + i),
                 ..crate::support::new_member(&format!("P{i}"), &format!("L{i}"), false)
@@ -190,15 +188,10 @@ async fn the_member_list_pages_with_signed_cursors_in_every_order() {
 async fn roles_and_other_locals_are_respected_by_the_member_api() {
     let app = TestApp::start().await;
     let slug = unique_slug("apir");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    let m = Member::create(
-        &tenant,
-        &access,
-        crate::support::new_member("Joe", "Hill", false),
-    )
-    .await
-    .unwrap();
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let m = Member::create(&tenant, crate::support::new_member("Joe", "Hill", false))
+        .await
+        .unwrap();
     let steward = app.person_with_role(&tenant, "Steward").await;
     let steward_token = app.token(&tenant, &steward).await;
     let officer = app.person_with_role(&tenant, "Officer").await;
@@ -259,7 +252,7 @@ async fn roles_and_other_locals_are_respected_by_the_member_api() {
         };
         assert_eq!(response.status_code(), 404, "{method} {url}");
     }
-    let unchanged = Member::find(&tenant, &access, m.pid).await.unwrap();
+    let unchanged = Member::find(&tenant, m.pid).await.unwrap();
     assert_eq!(unchanged.first_name, "Joe");
     assert!(unchanged.archived_at.is_none());
 }

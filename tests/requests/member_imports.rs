@@ -119,10 +119,8 @@ async fn an_admin_imports_a_file_with_quoted_fields_and_gets_counts_and_the_fail
     let app = TestApp::start().await;
     let slug = unique_slug("imp");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     Member::create(
         &tenant,
-        &access,
         unionhall::models::members::NewMember {
             employee_number: Some(unionhall::domain::EmployeeNumber::parse("E-1").unwrap()),
             ..crate::support::new_member("Already", "Here", false)
@@ -167,17 +165,10 @@ async fn an_admin_imports_a_file_with_quoted_fields_and_gets_counts_and_the_fail
     assert_eq!(count_in(&result, "created"), 2, "{result}");
     assert_eq!(count_in(&result, "skipped as duplicates"), 1);
     assert_eq!(count_in(&result, "failed"), 2);
-    let roll = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        50,
-    )
-    .await
-    .unwrap()
-    .members;
+    let roll = Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 50)
+        .await
+        .unwrap()
+        .members;
     let rosa = roll
         .iter()
         .find(|m| m.last_name == "Parks")
@@ -192,7 +183,7 @@ async fn an_admin_imports_a_file_with_quoted_fields_and_gets_counts_and_the_fail
     assert_eq!(roll.len(), 3, "the one already there was not added again");
     let history = cesar.status_history(&tenant).await.unwrap();
     assert_eq!(history[0].to, "Retired");
-    let record = Member::record(&tenant, &access, cesar.pid).await.unwrap();
+    let record = Member::record(&tenant, cesar.pid).await.unwrap();
     let line = record
         .audit
         .iter()
@@ -225,10 +216,8 @@ async fn duplicates_can_update_the_roll_and_windows_1252_files_read_correctly() 
     let app = TestApp::start().await;
     let slug = unique_slug("upd");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let existing = Member::create(
         &tenant,
-        &access,
         unionhall::models::members::NewMember {
             email: Some(unionhall::domain::Email::parse("jose@example.org").unwrap()),
             ..crate::support::new_member("Jose", "Marti", false)
@@ -245,7 +234,7 @@ async fn duplicates_can_update_the_roll_and_windows_1252_files_read_correctly() 
     let (_, result) = import(&mut browser, &slug, csv, &[("on_duplicate", "update")]).await;
     assert_eq!(count_in(&result, "created"), 1, "{result}");
     assert_eq!(count_in(&result, "updated"), 1);
-    let updated = Member::find(&tenant, &access, existing.pid).await.unwrap();
+    let updated = Member::find(&tenant, existing.pid).await.unwrap();
     assert_eq!(updated.first_name, "José");
     assert_eq!(updated.last_name, "Martí");
     let history = updated.status_history(&tenant).await.unwrap();
@@ -258,17 +247,10 @@ async fn duplicates_can_update_the_roll_and_windows_1252_files_read_correctly() 
         page.contains("first_name: Jose → José"),
         "the audit log shows the import's change"
     );
-    let roll = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        50,
-    )
-    .await
-    .unwrap()
-    .members;
+    let roll = Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 50)
+        .await
+        .unwrap()
+        .members;
     assert!(roll.iter().any(|m| m.last_name == "Muñoz"));
 }
 
@@ -277,7 +259,6 @@ async fn rows_repeating_earlier_rows_of_a_long_file_update_the_member_those_rows
     let app = TestApp::start().await;
     let slug = unique_slug("rep");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
     // 5,000 rows: several batches, written side by side on PostgreSQL. Row
@@ -302,7 +283,7 @@ async fn rows_repeating_earlier_rows_of_a_long_file_update_the_member_those_rows
     assert_eq!(count_in(&result, "created"), 4998, "{result}");
     assert_eq!(count_in(&result, "updated"), 2);
     assert_eq!(count_in(&result, "failed"), 0);
-    let everyone = Member::count(&tenant, &access, &MemberFilter::default())
+    let everyone = Member::count(&tenant, &MemberFilter::default())
         .await
         .unwrap();
     assert_eq!(
@@ -318,7 +299,7 @@ async fn rows_repeating_earlier_rows_of_a_long_file_update_the_member_those_rows
         ("p10@example.org", "Changed", "Lapsed"),
         ("p11@example.org", "Twice", "Active"),
     ] {
-        let found = Member::list(&tenant, &access, &find(email), Sort::Name, None, 5)
+        let found = Member::list(&tenant, &find(email), Sort::Name, None, 5)
             .await
             .unwrap()
             .members;
@@ -335,7 +316,6 @@ async fn an_import_waiting_for_a_retry_says_why_its_last_attempt_stopped() {
     let app = TestApp::start().await;
     let slug = unique_slug("retry");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
     let uploaded = upload(
@@ -347,10 +327,9 @@ async fn an_import_waiting_for_a_retry_says_why_its_last_attempt_stopped() {
     .await;
     let path = location(&uploaded);
     let pid = uuid::Uuid::parse_str(path.rsplit('/').next().unwrap()).unwrap();
-    let import = Import::find(&tenant, &access, pid).await.unwrap();
+    let import = Import::find(&tenant, pid).await.unwrap();
     // As a worker leaves it when an attempt fails part-way (the mapping is guessed).
-    tenant
-        .db()
+    app.owner_db()
         .execute_unprepared(&format!(
             "UPDATE member_imports SET state = 'running', total_rows = 1, \
              mapping = '{{\"first_name\":0,\"last_name\":1}}' WHERE id = {}",
@@ -387,7 +366,6 @@ async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written()
     .await;
     let slug = unique_slug("bad");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
     let mut large = b"first_name,last_name\n".to_vec();
@@ -412,7 +390,7 @@ async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written()
         assert!(page.contains("id=\"file-error\""));
     }
     assert!(
-        Import::list(&tenant, &access, 10).await.unwrap().is_empty(),
+        Import::list(&tenant, 10).await.unwrap().is_empty(),
         "no import was kept"
     );
     // A mapping without names is refused on its fields.
@@ -434,18 +412,13 @@ async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written()
     let page = refused.text();
     assert!(page.contains("id=\"last_name-error\""));
     assert!(page.contains("already mapped to First name"));
-    assert!(Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        5
-    )
-    .await
-    .unwrap()
-    .members
-    .is_empty());
+    assert!(
+        Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 5)
+            .await
+            .unwrap()
+            .members
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -455,8 +428,7 @@ async fn an_import_adds_the_employers_worksites_and_units_its_file_names_when_th
     let app = TestApp::start().await;
     let slug = unique_slug("adds");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
-    employers::Model::create(&tenant, &access, &UnitName::parse("City Hospital").unwrap())
+    employers::Model::create(&tenant, &UnitName::parse("City Hospital").unwrap())
         .await
         .unwrap();
     let (other, _) = app.local_with_admin(&unique_slug("other")).await;
@@ -540,17 +512,10 @@ async fn an_import_adds_the_employers_worksites_and_units_its_file_names_when_th
         names(directory.units.iter().map(|u| u.name.clone()).collect()),
         ["Nurses"]
     );
-    let roll = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        50,
-    )
-    .await
-    .unwrap()
-    .members;
+    let roll = Member::list(&tenant, &MemberFilter::default(), Sort::Name, None, 50)
+        .await
+        .unwrap()
+        .members;
     let ben = roll.iter().find(|m| m.first_name == "Ben").unwrap();
     assert_eq!(directory.worksite(ben.worksite_id), "East Pier");
     assert_eq!(directory.employer(ben.employer_id), "Harbor Clinic");
@@ -622,7 +587,6 @@ async fn an_import_whose_worker_is_killed_resumes_without_adding_anyone_twice() 
     let app = TestApp::start_redis(|_| {}).await;
     let slug = unique_slug("crash");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let mut csv = String::from("first_name,last_name,email\n");
     for i in 0..6000 {
         csv.push_str(&format!("Person{i},Crash{i:05},p{i}@example.org\n"));
@@ -650,27 +614,27 @@ async fn an_import_whose_worker_is_killed_resumes_without_adding_anyone_twice() 
         "the import is part-way",
         Duration::from_secs(120),
         || async {
-            let i = Import::find(&tenant, &access, pid).await.unwrap();
+            let i = Import::find(&tenant, pid).await.unwrap();
             i.processed_rows > 0 && i.processed_rows < 6000
         },
     )
     .await;
     first.kill();
-    let at_kill = Import::find(&tenant, &access, pid).await.unwrap();
+    let at_kill = Import::find(&tenant, pid).await.unwrap();
     assert!(at_kill.processed_rows < 6000, "killed before the end");
 
     let _second = WorkerProcess::spawn(&app, &[]);
     eventually(
         "the import finishes after a restart",
         Duration::from_secs(180),
-        || async { Import::find(&tenant, &access, pid).await.unwrap().is_done() },
+        || async { Import::find(&tenant, pid).await.unwrap().is_done() },
     )
     .await;
-    let done = Import::find(&tenant, &access, pid).await.unwrap();
+    let done = Import::find(&tenant, pid).await.unwrap();
     assert_eq!(done.created_count, 6000);
     assert_eq!(done.skipped_count + done.failed_count, 0);
     assert_eq!(
-        Member::count(&tenant, &access, &MemberFilter::default())
+        Member::count(&tenant, &MemberFilter::default())
             .await
             .unwrap()
             .describe(),

@@ -155,11 +155,9 @@ async fn an_admin_builds_the_local_s_structure_and_orders_its_statuses() {
 async fn only_admins_manage_structure_and_never_another_local_s() {
     let app = TestApp::start().await;
     let slug = unique_slug("sa");
-    let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
+    let (tenant, _) = app.local_with_admin(&slug).await;
     let theirs = employers::Model::create(
         &tenant,
-        &access,
         &unionhall::domain::UnitName::parse("Theirs").unwrap(),
     )
     .await
@@ -224,23 +222,21 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     let app = TestApp::start().await;
     let slug = unique_slug("del");
     let (tenant, admin) = app.local_with_admin(&slug).await;
-    let (_, access) = app.enter(&admin, &slug).await;
     let name = |n: &str| UnitName::parse(n).unwrap();
-    let hospital = employers::Model::create(&tenant, &access, &name("City Hospital"))
+    let hospital = employers::Model::create(&tenant, &name("City Hospital"))
         .await
         .unwrap();
-    let north = worksites::Model::create(&tenant, &access, hospital.pid, &name("North Wing"))
+    let north = worksites::Model::create(&tenant, hospital.pid, &name("North Wing"))
         .await
         .unwrap();
-    let typo = employers::Model::create(&tenant, &access, &name("Ciy Hospital"))
+    let typo = employers::Model::create(&tenant, &name("Ciy Hospital"))
         .await
         .unwrap();
-    let nurses = bargaining_units::Model::create(&tenant, &access, &name("Nurses"))
+    let nurses = bargaining_units::Model::create(&tenant, &name("Nurses"))
         .await
         .unwrap();
     let member = Member::create(
         &tenant,
-        &access,
         unionhall::models::members::NewMember {
             employer: Some(hospital.pid),
             worksite: Some(north.pid),
@@ -250,7 +246,7 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     .await
     .unwrap();
     // Archived, the member still counts: restoring them needs their worksite.
-    Member::archive(&tenant, &access, member.pid).await.unwrap();
+    Member::archive(&tenant, member.pid).await.unwrap();
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
 
@@ -299,10 +295,9 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     assert!(audit.contains("name: Ciy Hospital → —"), "{audit}");
 
     // Once the member is elsewhere, the worksite and then the employer go.
-    Member::restore(&tenant, &access, member.pid).await.unwrap();
+    Member::restore(&tenant, member.pid).await.unwrap();
     Member::update(
         &tenant,
-        &access,
         member.pid,
         crate::support::new_member("Ann", "Able", false),
     )
@@ -332,7 +327,7 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
 
     // A status goes only while no member's history names it.
     let statuses = |d: Directory| d.statuses.into_iter().map(|s| s.name).collect::<Vec<_>>();
-    let spare = membership_statuses::create(&tenant, &access, &name("Honorary"), false)
+    let spare = membership_statuses::create(&tenant, &name("Honorary"), false)
         .await
         .unwrap();
     let active = Directory::load(&tenant)
@@ -379,7 +374,6 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
         .unwrap();
     Member::update(
         &tenant,
-        &access,
         member.pid,
         unionhall::models::members::NewMember {
             status: Some(lapsed.pid),
@@ -407,7 +401,7 @@ async fn an_admin_deletes_what_no_member_uses_and_is_told_what_uses_the_rest() {
     );
 
     // Another local's people, and staff without structure.manage, delete nothing.
-    let kept = bargaining_units::Model::create(&tenant, &access, &name("Kept"))
+    let kept = bargaining_units::Model::create(&tenant, &name("Kept"))
         .await
         .unwrap();
     let other_slug = unique_slug("other");
@@ -504,18 +498,11 @@ async fn a_local_reads_phone_numbers_without_a_country_code_in_its_own_country()
         .await;
     assert_eq!(created.status_code(), 201, "{}", created.text());
     assert_eq!(created.json::<Value>()["phone"], "+447700900123");
-    let (tenant, access) = app.enter(&admin, &slug).await;
-    let roll = Member::list(
-        &tenant,
-        &access,
-        &MemberFilter::default(),
-        Sort::Name,
-        None,
-        10,
-    )
-    .await
-    .unwrap()
-    .members;
+    let access = app.enter(&admin, &slug).await;
+    let roll = Member::list(&access, &MemberFilter::default(), Sort::Name, None, 10)
+        .await
+        .unwrap()
+        .members;
     let wat = roll.iter().find(|m| m.first_name == "Wat").unwrap();
     assert_eq!(wat.phone.as_deref(), Some("+442079460958"));
     let audit = browser.get(&format!("/l/{slug}/audit")).await.text();
@@ -544,5 +531,5 @@ async fn a_local_reads_phone_numbers_without_a_country_code_in_its_own_country()
             .status_code(),
         403
     );
-    assert_eq!(app.enter(&admin, &slug).await.0.phone_country(), "44");
+    assert_eq!(app.enter(&admin, &slug).await.phone_country(), "44");
 }

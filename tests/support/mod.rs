@@ -17,7 +17,6 @@ use unionhall::{
     app::App,
     domain::{Email, LocalName, Password, PersonName, Slug},
     models::{
-        memberships::Access,
         tenants::{Founder, NewLocal, Tenant},
         users::{self, NewUser},
     },
@@ -184,7 +183,7 @@ impl TestApp {
         unionhall::models::invitations::Model,
         unionhall::domain::SecretToken,
     ) {
-        let (_, access) = self.enter(by, tenant.slug()).await;
+        let access = self.enter(by, tenant.slug()).await;
         let role = unionhall::models::roles::Model::list(tenant)
             .await
             .unwrap()
@@ -196,28 +195,33 @@ impl TestApp {
             email: Email::parse(&unique_email("invitee")).unwrap(),
             role_pid: Some(role.pid),
         };
-        let (invitation, _, token) =
-            unionhall::models::invitations::Model::create(tenant, &access, new)
-                .await
-                .expect("invite");
+        let (invitation, _, token) = unionhall::models::invitations::Model::create(&access, new)
+            .await
+            .expect("invite");
         (invitation, token)
     }
 
     /// A personal API token of `user` in the tenant's local; returns its secret.
     pub async fn token(&self, tenant: &Tenant, user: &users::Model) -> String {
-        let (_, access) = self.enter(user, tenant.slug()).await;
+        let access = self.enter(user, tenant.slug()).await;
         let new = unionhall::models::api_tokens::NewToken {
             name: unionhall::domain::TokenName::parse("test script").unwrap(),
             expires_in_days: None,
         };
-        unionhall::models::api_tokens::Model::create(tenant, &access, new)
+        unionhall::models::api_tokens::Model::create(&access, new)
             .await
             .expect("token")
             .1
     }
 
+    /// A connection as the database's owner, outside the app's models and
+    /// their row-level security: for tests that play "another process".
+    pub fn owner_db(&self) -> &sea_orm::DatabaseConnection {
+        &self.ctx.db
+    }
+
     /// Enters a local as `user` (the same check requests go through).
-    pub async fn enter(&self, user: &users::Model, slug: &str) -> (Tenant, Access) {
+    pub async fn enter(&self, user: &users::Model, slug: &str) -> Tenant {
         Tenant::enter(&self.ctx.db, user.id, slug)
             .await
             .expect("enter local")

@@ -26,7 +26,7 @@ pub async fn index(
     filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Invitation>>> {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let rows = InvitationModel::pending_window(&local.tenant, params.window()).await?;
     Ok(Json(page(
         &ctx,
@@ -49,7 +49,7 @@ pub async fn create(
     local: ApiLocal,
     ApiJson(input): ApiJson<InvitationInput>,
 ) -> ApiResult<(StatusCode, Json<Invitation>)> {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let mut errors = FieldErrors::new();
     let email = errors.take("email", Email::parse(&input.email));
     // The schema requires a UUID; a well-formed one of no role is not found.
@@ -61,13 +61,12 @@ pub async fn create(
         Some(email) if errors.is_empty() => NewInvitation { email, role_pid },
         _ => return Err(ApiError::Invalid(errors)),
     };
-    let (invitation, role_name, _) =
-        InvitationModel::create(&local.tenant, &local.access, new).await?;
+    let (invitation, role_name, _) = InvitationModel::create(&local.tenant, new).await?;
     Jobs::of(&ctx)
         .later(AccountMail::Invitation {
             local_id: local.tenant.id(),
             invitation_id: invitation.id,
-            inviter_id: local.access.user_id(),
+            inviter_id: local.access().user_id(),
         })
         .await;
     Ok((
@@ -84,7 +83,7 @@ pub async fn create(
     responses((status = 204, description = "Revoked; the link no longer works"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn destroy(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<StatusCode> {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     InvitationModel::revoke(&local.tenant, pid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,9 +14,9 @@ use crate::{
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn me(State(ctx): State<AppContext>, local: ApiLocal) -> ApiResult<Json<Me>> {
-    let user = users::Model::find_by_id(&ctx.db, local.access.user_id()).await?;
+    let user = users::Model::find_by_id(&ctx.db, local.access().user_id()).await?;
     let permissions = local
-        .access
+        .access()
         .permissions()
         .iter()
         .map(|p| p.key().to_string())
@@ -24,7 +24,7 @@ pub async fn me(State(ctx): State<AppContext>, local: ApiLocal) -> ApiResult<Jso
     Ok(Json(Me::new(
         &user,
         local.tenant.model(),
-        local.access.role_name(),
+        local.access().role_name(),
         permissions,
     )))
 }
@@ -34,7 +34,7 @@ pub async fn me(State(ctx): State<AppContext>, local: ApiLocal) -> ApiResult<Jso
     responses((status = 200, body = Vec<Local>), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn locals(State(ctx): State<AppContext>, local: ApiLocal) -> ApiResult<Json<Vec<Local>>> {
-    let locals = memberships::locals_of(&ctx.db, local.access.user_id()).await?;
+    let locals = memberships::locals_of(&ctx.db, local.access().user_id()).await?;
     Ok(Json(locals.iter().map(Local::from).collect()))
 }
 

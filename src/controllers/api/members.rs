@@ -166,14 +166,13 @@ pub async fn index(
     let paging = paging(&ctx, &pairs)?;
     let page = Member::list(
         &local.tenant,
-        &local.access,
         &filter,
         paging.sort,
         paging.after.as_ref(),
         paging.limit,
     )
     .await?;
-    let total = Member::count(&local.tenant, &local.access, &filter).await?;
+    let total = Member::count(&local.tenant, &filter).await?;
     let directory = Directory::load(&local.tenant).await?;
     let next = match page.next {
         Some(after) => {
@@ -241,7 +240,7 @@ fn refs(err: Error) -> ApiError {
     responses((status = 200, body = MemberDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn show(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<Json<MemberDetail>> {
-    let member = Member::find(&local.tenant, &local.access, pid).await?;
+    let member = Member::find(&local.tenant, pid).await?;
     Ok(Json(detail(&local, &member).await?))
 }
 
@@ -255,9 +254,9 @@ pub async fn create(
     ApiJson(input): ApiJson<MemberInput>,
 ) -> ApiResult<(StatusCode, Json<MemberDetail>)> {
     local
-        .access
+        .access()
         .require(crate::domain::Permission::MembersWrite)?;
-    let member = Member::create(&local.tenant, &local.access, parse(&local, input)?)
+    let member = Member::create(&local.tenant, parse(&local, input)?)
         .await
         .map_err(refs)?;
     Ok((StatusCode::CREATED, Json(detail(&local, &member).await?)))
@@ -275,9 +274,9 @@ pub async fn update(
     ApiJson(input): ApiJson<MemberInput>,
 ) -> ApiResult<Json<MemberDetail>> {
     local
-        .access
+        .access()
         .require(crate::domain::Permission::MembersWrite)?;
-    let member = Member::update(&local.tenant, &local.access, pid, parse(&local, input)?)
+    let member = Member::update(&local.tenant, pid, parse(&local, input)?)
         .await
         .map_err(refs)?;
     Ok(Json(detail(&local, &member).await?))
@@ -289,7 +288,7 @@ pub async fn update(
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn destroy(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<StatusCode> {
-    Member::archive(&local.tenant, &local.access, pid).await?;
+    Member::archive(&local.tenant, pid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -302,7 +301,7 @@ pub async fn restore(
     local: ApiLocal,
     ApiPid(pid): ApiPid,
 ) -> ApiResult<(StatusCode, Json<MemberDetail>)> {
-    let member = Member::restore(&local.tenant, &local.access, pid).await?;
+    let member = Member::restore(&local.tenant, pid).await?;
     Ok((StatusCode::CREATED, Json(detail(&local, &member).await?)))
 }
 

@@ -268,8 +268,16 @@ fn local_rate_limit(token: uuid::Uuid, per_minute: u32) -> ApiResult<()> {
 /// `Local` — a `Tenant` from a membership check — so scoping is the same.
 pub struct ApiLocal {
     pub tenant: Tenant,
-    pub access: Access,
     pub token: api_tokens::Model,
+    access: Access,
+}
+
+impl ApiLocal {
+    /// The token owner's role here.
+    #[must_use]
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
 }
 
 impl FromRequestParts<AppContext> for ApiLocal {
@@ -307,7 +315,7 @@ impl FromRequestParts<AppContext> for ApiLocal {
                     .slug
             }
         };
-        let (tenant, access) = Tenant::enter(&ctx.db, token.user_id, &slug)
+        let tenant = Tenant::enter(&ctx.db, token.user_id, &slug)
             .await
             .map_err(|e| match e {
                 models::Error::NotFound => ApiError::NotFound,
@@ -317,6 +325,7 @@ impl FromRequestParts<AppContext> for ApiLocal {
         if tenant.id() != token.tenant_id {
             return Err(ApiError::NotFound);
         }
+        let access = tenant.access()?.clone();
         Ok(Self {
             tenant,
             access,

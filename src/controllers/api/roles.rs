@@ -34,7 +34,7 @@ pub async fn index(
     filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Role>>> {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let rows = RoleModel::list_window(&local.tenant, params.window()).await?;
     Ok(Json(page(
         &ctx,
@@ -55,7 +55,7 @@ pub async fn create(
     local: ApiLocal,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> ApiResult<(StatusCode, [(header::HeaderName, String); 1], Json<Role>)> {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     let definition = definition(&input).map_err(super::ApiError::Invalid)?;
     let role = RoleModel::create(&local.tenant, definition).await?;
     let location = format!("/api/v1/locals/{}/roles/{}", local.tenant.slug(), role.pid);
@@ -72,7 +72,7 @@ pub async fn create(
     responses((status = 200, body = Role), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn show(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<Json<Role>> {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     Ok(Json(Role::from(
         &RoleModel::summary(&local.tenant, pid).await?,
     )))
@@ -88,7 +88,7 @@ pub async fn update(
     ApiPid(pid): ApiPid,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> ApiResult<Json<Role>> {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     RoleModel::update(
         &local.tenant,
         pid,
@@ -105,7 +105,7 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "People hold the role"), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn destroy(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<StatusCode> {
-    local.access.require(Permission::RolesManage)?;
+    local.tenant.require(Permission::RolesManage)?;
     RoleModel::delete(&local.tenant, pid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

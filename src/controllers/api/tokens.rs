@@ -53,7 +53,7 @@ pub async fn index(
     filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Token>>> {
-    let rows = TokenModel::list(&local.tenant, &local.access, params.window()).await?;
+    let rows = TokenModel::list(&local.tenant, params.window()).await?;
     Ok(Json(page(
         &ctx,
         &filters,
@@ -77,7 +77,7 @@ pub async fn create(
         .days()
         .map_err(|m| ApiError::Invalid(FieldErrors::one("expires_in_days", m)))?;
     let new = parse_new_token(&input.name, days).map_err(ApiError::Invalid)?;
-    let (token, secret) = TokenModel::create(&local.tenant, &local.access, new).await?;
+    let (token, secret) = TokenModel::create(&local.tenant, new).await?;
     Ok((
         StatusCode::CREATED,
         Json(NewToken {
@@ -92,7 +92,7 @@ pub async fn create(
     responses((status = 204, description = "Revoked; refused from now on"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn destroy(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<StatusCode> {
-    TokenModel::revoke(&local.tenant, &local.access, pid).await?;
+    TokenModel::revoke(&local.tenant, pid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

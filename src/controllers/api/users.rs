@@ -49,7 +49,7 @@ pub async fn index(
     filters: Filters,
     params: PageParams,
 ) -> ApiResult<Json<Page<Person>>> {
-    if !(local.access.can(Permission::UsersRead) || local.access.can(Permission::UsersManage)) {
+    if !(local.tenant.can(Permission::UsersRead) || local.tenant.can(Permission::UsersManage)) {
         return Err(ApiError::Forbidden);
     }
     let filter = people_filter(&filters)?;
@@ -69,7 +69,7 @@ pub async fn index(
     responses((status = 200, body = Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn show(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<Json<Person>> {
-    if !(local.access.can(Permission::UsersRead) || local.access.can(Permission::UsersManage)) {
+    if !(local.tenant.can(Permission::UsersRead) || local.tenant.can(Permission::UsersManage)) {
         return Err(ApiError::Forbidden);
     }
     Ok(Json(Person::from(
@@ -88,7 +88,7 @@ pub async fn update(
     ApiPid(pid): ApiPid,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> ApiResult<Json<Person>> {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     let role = uuid::Uuid::parse_str(input.role.trim()).ok();
     Ok(Json(Person::from(
         &Membership::change_role(&local.tenant, pid, role).await?,
@@ -104,7 +104,7 @@ pub async fn disable(
     local: ApiLocal,
     ApiPid(pid): ApiPid,
 ) -> ApiResult<(StatusCode, Json<Person>)> {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     Ok((
         StatusCode::CREATED,
         Json(Person::from(
@@ -119,7 +119,7 @@ pub async fn disable(
     responses((status = 200, body = Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn enable(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<Json<Person>> {
-    local.access.require(Permission::UsersManage)?;
+    local.tenant.require(Permission::UsersManage)?;
     Ok(Json(Person::from(
         &Membership::enable(&local.tenant, pid).await?,
     )))
