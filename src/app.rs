@@ -55,6 +55,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     #[serde(default)]
     pub imports: ImportSettings,
+    #[serde(default)]
+    pub database: crate::database::DatabaseSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +252,7 @@ impl Hooks for App {
 
     async fn after_context(ctx: AppContext) -> Result<AppContext> {
         let settings = Settings::from_config(&ctx.config)?;
+        let ctx = crate::database::prepare(ctx, &settings.database).await?;
         let backend = workers::connect(&settings.jobs).await?;
         ctx.shared_store.insert(Jobs::new(ctx.db.clone(), backend));
         ctx.shared_store.insert(settings);

@@ -1,5 +1,6 @@
 pub mod app;
 pub mod controllers;
+pub mod database;
 pub mod domain;
 pub mod initializers;
 pub mod mailers;

@@ -24,6 +24,7 @@ mod m20261127_000016_import_adds_structure;
 mod m20261127_000017_phone_country;
 mod m20261127_000018_lighter_imports;
 mod m20261127_000019_placement_checks;
+mod m20261206_000020_app_login_role;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_phone_country::Migration),
             Box::new(m20261127_000018_lighter_imports::Migration),
             Box::new(m20261127_000019_placement_checks::Migration),
+            Box::new(m20261206_000020_app_login_role::Migration),
             // inject-above (do not remove this comment)
         ]
     }

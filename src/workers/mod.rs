@@ -499,7 +499,10 @@ pub enum ProcessRole {
     Worker,
     /// `start --server-and-worker` or `--all`.
     Both,
-    /// A task, a migration, the tests.
+    /// `db …`: schema administration (migrate, status, seed), which runs
+    /// as the database owner when one is configured (`src/database.rs`).
+    Schema,
+    /// A task, the tests.
     Other,
 }
 
@@ -509,9 +512,19 @@ impl ProcessRole {
     /// Reads the role from the command line (`<bin> start [flags]`).
     #[must_use]
     pub fn from_args(args: &[String]) -> Self {
-        let Some(start) = args.iter().position(|a| a == "start") else {
+        let command = args
+            .iter()
+            .skip(1)
+            .position(|a| a == "start" || a == "db" || a == "task")
+            .map(|i| i + 1);
+        let Some(start) = command else {
             return Self::Other;
         };
+        match args[start].as_str() {
+            "db" => return Self::Schema,
+            "task" => return Self::Other,
+            _ => {}
+        }
         let flags = &args[start + 1..];
         let has = |long: &str, short: &str| {
             flags
@@ -543,7 +556,7 @@ impl ProcessRole {
         match self {
             Self::Worker | Self::Both => true,
             Self::Web => !settings.is_redis(),
-            Self::Other => false,
+            Self::Schema | Self::Other => false,
         }
     }
 }

@@ -874,8 +874,7 @@ async fn emails_phones_and_employee_numbers_are_found_from_their_start_and_from_
         // The word index holds names only: the rest is the trigram index's.
         use sea_orm::ConnectionTrait;
         let rows = app
-            .ctx
-            .db
+            .owner_db()
             .query_all_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
                 "SELECT word FROM member_words WHERE tenant_id = $1 ORDER BY word",

@@ -1,7 +1,7 @@
 //! The database backstop: row-level security on every tenant-owned table
 //! (PostgreSQL only: the SQLite run of the model tests skips this module).
 use sea_orm::{ConnectionTrait, EntityTrait, Statement, TransactionTrait};
-use unionhall::models::_entities::{invitations, memberships, roles};
+use unionhall::models::_entities::{invitations, members, memberships, roles};
 
 use crate::support::{unique_slug, TestApp};
 
@@ -71,6 +71,73 @@ async fn the_tenant_role_owns_nothing_and_cannot_bypass_row_level_security() {
 }
 
 #[tokio::test]
+async fn the_app_s_bare_pool_sees_no_tenant_row_of_any_local() {
+    let app = TestApp::start().await;
+    assert!(
+        app.is_postgres(),
+        "row-level security exists on PostgreSQL only"
+    );
+    let (a, _) = app.local_with_admin(&unique_slug("bare")).await;
+    let member = unionhall::models::members::Model::create(
+        &a,
+        crate::support::new_member("Bare", "Pool", true),
+    )
+    .await
+    .unwrap();
+
+    // The suite's app connects as the login role production uses.
+    let reach = unionhall::database::Reach::of(&app.ctx.db).await.unwrap();
+    assert_eq!(reach.user, crate::support::APP_ROLE);
+    assert_eq!(reach.unrestricted(), None, "{reach:?}");
+    // The owner the tests create databases with is what the check refuses.
+    let owner = unionhall::database::Reach::of(app.owner_db()).await.unwrap();
+    assert!(owner.unrestricted().is_some(), "{owner:?}");
+
+    let tables = app
+        .owner_db()
+        .query_all_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT table_name::text AS name FROM information_schema.columns \
+             WHERE column_name = 'tenant_id' AND table_schema = 'public' ORDER BY 1",
+        ))
+        .await
+        .unwrap();
+    let mut seen_by_owner = 0;
+    for row in tables {
+        let table: String = row.try_get("", "name").unwrap();
+        let bare = count_rows(&app.ctx.db, &table).await;
+        let owned = count_rows(app.owner_db(), &table).await;
+        assert_eq!(bare, 0, "the bare pool read {bare} rows of {table}");
+        seen_by_owner += owned;
+    }
+    // The rows are there: the local's roles, its admin's membership, its
+    // statuses and the member just added.
+    assert!(seen_by_owner >= 4, "{seen_by_owner}");
+    assert!(members::Entity::find_by_id(member.id)
+        .one(&app.ctx.db)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(members::Entity::find_by_id(member.id)
+        .one(app.owner_db())
+        .await
+        .unwrap()
+        .is_some());
+}
+
+async fn count_rows(db: &sea_orm::DatabaseConnection, table: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        format!("SELECT count(*) AS n FROM {table}"),
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get("", "n")
+    .unwrap()
+}
+
+#[tokio::test]
 async fn a_query_that_forgets_its_tenant_filter_sees_only_its_own_local() {
     let app = TestApp::start().await;
     assert!(
@@ -99,9 +166,9 @@ async fn a_query_that_forgets_its_tenant_filter_sees_only_its_own_local() {
     assert_eq!(all_roles.len(), 4);
     assert!(all_roles.iter().all(|r| r.tenant_id == a.id()));
     assert!(all_memberships.iter().all(|m| m.tenant_id == a.id()));
-    let superuser_view = roles::Entity::find().all(&app.ctx.db).await.unwrap();
+    let owner_view = roles::Entity::find().all(app.owner_db()).await.unwrap();
     assert!(
-        superuser_view.iter().any(|r| r.tenant_id == b.id()),
+        owner_view.iter().any(|r| r.tenant_id == b.id()),
         "local B's rows exist; RLS hid them"
     );
 }
@@ -222,11 +289,10 @@ async fn a_member_placed_outside_its_local_or_a_place_members_name_deleted_is_re
              (SELECT min(id) FROM membership_statuses WHERE tenant_id = {t})"
         )
     };
-    // The superuser sees every local, so B's ids are real ids here.
+    // The owner sees every local, so B's ids are real ids here.
     let b_place: Vec<i32> = {
         let row = app
-            .ctx
-            .db
+            .owner_db()
             .query_one_raw(Statement::from_string(
                 sea_orm::DbBackend::Postgres,
                 format!("SELECT {}", ids(b.id())),

@@ -44,7 +44,7 @@ async fn a_token_made_in_the_ui_is_shown_once_and_works_until_revoked() {
     assert_eq!(body["role"], "Admin");
 
     let row = api_tokens::Entity::find()
-        .one(&app.ctx.db)
+        .one(app.owner_db())
         .await
         .unwrap()
         .unwrap();
@@ -141,7 +141,7 @@ async fn an_expired_token_or_one_whose_owner_was_disabled_is_refused_at_once() {
     );
 
     let row = api_tokens::Entity::find()
-        .one(&app.ctx.db)
+        .one(app.owner_db())
         .await
         .unwrap()
         .unwrap();
@@ -149,7 +149,7 @@ async fn an_expired_token_or_one_whose_owner_was_disabled_is_refused_at_once() {
     row.expires_at = Set(Some(
         (chrono::Utc::now() - chrono::Duration::seconds(1)).into(),
     ));
-    row.update(&app.ctx.db).await.unwrap();
+    row.update(app.owner_db()).await.unwrap();
     assert_eq!(
         client
             .server

@@ -71,12 +71,13 @@ async fn an_invitation_to_an_existing_account_is_accepted_after_signing_in() {
     let mut admin_browser = app.client();
     admin_browser.sign_in(&admin.email, PASSWORD).await;
     let officer = role_pid(&tenant, "Officer").await;
-    admin_browser
+    let sent = admin_browser
         .submit(
             &format!("/l/{slug}/invitations"),
             &[("email", &other_admin.email), ("role", &officer)],
         )
         .await;
+    assert_eq!(sent.status_code(), 303, "{}", sent.text());
     let link = sink()
         .wait_for(&other_admin.email, 1)
         .await

@@ -24,6 +24,9 @@ use unionhall::{
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The login role the suite's app connects as on PostgreSQL.
+pub const APP_ROLE: &str = "unionhall_app";
+
 /// A unique, readable email address for this test run.
 #[must_use]
 pub fn unique_email(who: &str) -> String {
@@ -46,8 +49,14 @@ pub struct TestApp {
     router: axum::Router,
     postgres: Option<(String, String)>,
     sqlite_dir: Option<PathBuf>,
-    /// The app's own database, for worker processes the test starts.
+    /// The app's own database, for worker processes the test starts: as
+    /// the restricted login role on PostgreSQL, as in production.
     pub database_url: String,
+    /// The schema owner's address (PostgreSQL; empty on SQLite).
+    pub owner_url: String,
+    /// A connection as the owner (PostgreSQL), for tests that play
+    /// "another process" or look beneath row-level security.
+    owner: Option<sea_orm::DatabaseConnection>,
     /// The Redis key prefix of this test (Redis backend), deleted at the end.
     pub jobs_namespace: Option<String>,
 }
@@ -80,9 +89,20 @@ impl TestApp {
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
+            admin
+                .execute_unprepared(&unionhall::database::create_login_role_sql(APP_ROLE))
+                .await
+                .expect("create the app's login role");
             admin.close().await.ok();
+            // As in production: the owner migrates, the app's pool connects
+            // as a login role that row-level security binds.
             url.set_path(&format!("/{name}"));
+            let owner_url = url.to_string();
+            url.set_username(APP_ROLE).expect("database url user");
             config.database.uri = url.to_string();
+            if let Some(settings) = config.settings.as_mut() {
+                settings["database"] = serde_json::json!({ "owner_url": owner_url });
+            }
             postgres = Some((root, name));
         } else {
             let dir =
@@ -99,6 +119,14 @@ impl TestApp {
         // process of the embedded default; Redis tests start workers themselves.
         let jobs = unionhall::app::Settings::of(&boot.app_context).jobs;
         let database_url = boot.app_context.config.database.uri.clone();
+        let owner_url = unionhall::app::Settings::of(&boot.app_context)
+            .database
+            .owner_url;
+        let owner = if owner_url.is_empty() {
+            None
+        } else {
+            Some(Database::connect(&owner_url).await.expect("connect as owner"))
+        };
         let jobs_namespace = jobs.is_redis().then(|| jobs.namespace.clone());
         if !jobs.is_redis() {
             unionhall::app::start_workers(&boot.app_context)
@@ -111,6 +139,8 @@ impl TestApp {
             postgres,
             sqlite_dir,
             database_url,
+            owner_url,
+            owner,
             jobs_namespace,
         }
     }
@@ -215,9 +245,10 @@ impl TestApp {
     }
 
     /// A connection as the database's owner, outside the app's models and
-    /// their row-level security: for tests that play "another process".
+    /// their row-level security: for tests that play "another process" or
+    /// check what was (not) written. On SQLite, the app's own pool.
     pub fn owner_db(&self) -> &sea_orm::DatabaseConnection {
-        &self.ctx.db
+        self.owner.as_ref().unwrap_or(&self.ctx.db)
     }
 
     /// Enters a local as `user` (the same check requests go through).

@@ -139,6 +139,7 @@ impl WorkerProcess {
             .args(["start", "--worker"])
             .env("LOCO_ENV", "test")
             .env("DATABASE_URL", &app.database_url)
+            .env("DATABASE_OWNER_URL", &app.owner_url)
             .env("JOBS_BACKEND", "redis")
             .env("REDIS_URL", REDIS_URL)
             .env("JOBS_NAMESPACE", &namespace)

@@ -483,6 +483,10 @@ fn the_process_role_follows_loco_s_start_flags() {
         ("unionhall-cli start --server-and-worker", ProcessRole::Both),
         ("unionhall-cli start --all", ProcessRole::Both),
         ("unionhall-cli task prune", ProcessRole::Other),
+        ("unionhall-cli task seed start:now", ProcessRole::Other),
+        ("unionhall-cli db migrate", ProcessRole::Schema),
+        ("unionhall-cli -e production db status", ProcessRole::Schema),
+        ("unionhall-cli -e production start", ProcessRole::Web),
     ] {
         let args: Vec<String> = line.split(' ').map(str::to_string).collect();
         assert_eq!(ProcessRole::from_args(&args), role, "{line}");
