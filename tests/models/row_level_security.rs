@@ -90,7 +90,9 @@ async fn the_app_s_bare_pool_sees_no_tenant_row_of_any_local() {
     assert_eq!(reach.user, crate::support::APP_ROLE);
     assert_eq!(reach.unrestricted(), None, "{reach:?}");
     // The owner the tests create databases with is what the check refuses.
-    let owner = unionhall::database::Reach::of(app.owner_db()).await.unwrap();
+    let owner = unionhall::database::Reach::of(app.owner_db())
+        .await
+        .unwrap();
     assert!(owner.unrestricted().is_some(), "{owner:?}");
 
     let tables = app

@@ -125,7 +125,11 @@ impl TestApp {
         let owner = if owner_url.is_empty() {
             None
         } else {
-            Some(Database::connect(&owner_url).await.expect("connect as owner"))
+            Some(
+                Database::connect(&owner_url)
+                    .await
+                    .expect("connect as owner"),
+            )
         };
         let jobs_namespace = jobs.is_redis().then(|| jobs.namespace.clone());
         if !jobs.is_redis() {
