@@ -47,17 +47,20 @@ pub async fn prepare(mut ctx: AppContext, settings: &DatabaseSettings) -> Result
     }
     let role = ProcessRole::current();
     if let Some(owner_url) = settings.owner() {
-        let mut options = sea_orm::ConnectOptions::new(owner_url);
-        options.max_connections(2).sqlx_logging(false);
-        let owner = sea_orm::Database::connect(options).await?;
-        if role == ProcessRole::Schema {
-            ctx.db = owner;
-            return Ok(ctx);
-        }
-        if ctx.config.database.auto_migrate {
+        // Loco's `start` builds the context twice; the owner is only
+        // connected to when there is something for it to do.
+        let schema = role == ProcessRole::Schema;
+        if schema || ctx.config.database.auto_migrate {
+            let mut options = sea_orm::ConnectOptions::new(owner_url);
+            options.max_connections(2).sqlx_logging(false);
+            let owner = sea_orm::Database::connect(options).await?;
+            if schema {
+                ctx.db = owner;
+                return Ok(ctx);
+            }
             Migrator::up(&owner, None).await?;
+            owner.close().await?;
         }
-        owner.close().await?;
         ctx.config.database.auto_migrate = false;
     }
     if role != ProcessRole::Schema {
@@ -110,20 +113,13 @@ impl Reach {
                        AND pg_has_role(current_user, c.relowner, 'USAGE')) AS owns_tables \
                  FROM pg_roles r WHERE r.rolname = current_user",
             ))
-            .await
-            .map_err(|e| loco_rs::Error::Any(Box::new(e)))?
+            .await?
             .ok_or_else(|| loco_rs::Error::string("the database role is not in pg_roles"))?;
-        let get = |column: &str| -> Result<bool> {
-            row.try_get::<bool>("", column)
-                .map_err(|e| loco_rs::Error::Any(Box::new(e)))
-        };
         Ok(Self {
-            user: row
-                .try_get("", "user")
-                .map_err(|e| loco_rs::Error::Any(Box::new(e)))?,
-            superuser: get("superuser")?,
-            bypasses_rls: get("bypasses_rls")?,
-            owns_tables: get("owns_tables")?,
+            user: row.try_get("", "user")?,
+            superuser: row.try_get("", "superuser")?,
+            bypasses_rls: row.try_get("", "bypasses_rls")?,
+            owns_tables: row.try_get("", "owns_tables")?,
         })
     }
 
@@ -151,11 +147,10 @@ impl Reach {
 pub fn create_login_role_sql(name: &str) -> String {
     let tenant = migration::rls::TENANT_ROLE;
     format!(
-        "DO $$ BEGIN
-           CREATE ROLE {tenant} NOLOGIN NOBYPASSRLS;
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+        "{}
          DO $$ BEGIN
            CREATE ROLE {name} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE {tenant};
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+        migration::rls::create_tenant_role_sql()
     )
 }

@@ -17,6 +17,17 @@ fn is_postgres(m: &SchemaManager) -> bool {
     m.get_database_backend() == DbBackend::Postgres
 }
 
+/// The statement that creates the restricted role unless it exists (also
+/// run by `unionhall::database::create_login_role_sql`).
+#[must_use]
+pub fn create_tenant_role_sql() -> String {
+    format!(
+        "DO $$ BEGIN
+           CREATE ROLE {TENANT_ROLE} NOLOGIN NOBYPASSRLS;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
+    )
+}
+
 /// Creates the restricted role (cluster-wide, so tolerant of other databases
 /// and of parallel test databases creating it at the same moment) and lets the
 /// migrating role switch to it.
@@ -25,12 +36,7 @@ pub async fn create_tenant_role(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         return Ok(());
     }
     let db = m.get_connection();
-    db.execute_unprepared(&format!(
-        "DO $$ BEGIN
-           CREATE ROLE {TENANT_ROLE} NOLOGIN NOBYPASSRLS;
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;"
-    ))
-    .await?;
+    db.execute_unprepared(&create_tenant_role_sql()).await?;
     // A superuser may already SET ROLE to anything; a plain owner role needs membership.
     db.execute_unprepared(&format!(
         "DO $$ BEGIN

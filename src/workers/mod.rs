@@ -509,7 +509,7 @@ pub enum ProcessRole {
 static ROLE: std::sync::OnceLock<ProcessRole> = std::sync::OnceLock::new();
 
 impl ProcessRole {
-    /// Reads the role from the command line (`<bin> start [flags]`).
+    /// Reads the role from the command line (`<bin> start [flags]`, `<bin> db …`).
     #[must_use]
     pub fn from_args(args: &[String]) -> Self {
         let command = args
@@ -517,15 +517,15 @@ impl ProcessRole {
             .skip(1)
             .position(|a| a == "start" || a == "db" || a == "task")
             .map(|i| i + 1);
-        let Some(start) = command else {
+        let Some(at) = command else {
             return Self::Other;
         };
-        match args[start].as_str() {
+        match args[at].as_str() {
             "db" => return Self::Schema,
             "task" => return Self::Other,
             _ => {}
         }
-        let flags = &args[start + 1..];
+        let flags = &args[at + 1..];
         let has = |long: &str, short: &str| {
             flags
                 .iter()
