@@ -183,3 +183,90 @@ async fn changing_or_deleting_local_a_rows_from_local_b_answers_404_and_changes_
         .iter()
         .all(|r| r.role.name != "Planted"));
 }
+
+#[tokio::test]
+async fn local_a_bulk_changes_cannot_be_read_made_or_aimed_at_from_local_b() {
+    use unionhall::models::{
+        member_bulk_changes::{BulkChange, Model as Bulk, Selection},
+        members::{Directory, Model as Member},
+    };
+    let mut f = fixture().await;
+    let a_dir = Directory::load(&f.tenant_a).await.unwrap();
+    let a_status = |name: &str| a_dir.statuses.iter().find(|s| s.name == name).unwrap().pid;
+    let ann = Member::create(&f.tenant_a, crate::support::new_member("Ann", "Able", true))
+        .await
+        .unwrap();
+    let bulk = Bulk::create(
+        &f.tenant_a,
+        Selection::Members(vec![ann.pid]),
+        BulkChange {
+            status: Some(a_status("Retired")),
+            ..BulkChange::default()
+        },
+    )
+    .await
+    .unwrap();
+    let ann = Member::find(&f.tenant_a, ann.pid).await.unwrap();
+
+    // Its progress page, through either local's address.
+    for slug in [&f.slug_a, &f.slug_b] {
+        let path = format!("/l/{slug}/member_bulk_changes/{}", bulk.pid);
+        let response = f.admin_b.get(&path).await;
+        assert_eq!(response.status_code(), 404, "{path}");
+        assert!(response.text().contains("Page not found"), "{path}");
+    }
+    // A new bulk change in local A, by local B's admin.
+    let suspended = a_status("Suspended").to_string();
+    let ann_pid = ann.pid.to_string();
+    let into_a = f
+        .admin_b
+        .submit(
+            &format!("/l/{}/member_bulk_changes", f.slug_a),
+            &[
+                ("member", &ann_pid),
+                ("scope", "selected"),
+                ("status", &suspended),
+            ],
+        )
+        .await;
+    assert_eq!(into_a.status_code(), 404);
+    // Local A's member and status, named in a bulk change of local B: the
+    // status is not one of B's, so it is refused.
+    let aimed = f
+        .admin_b
+        .submit(
+            &format!("/l/{}/member_bulk_changes", f.slug_b),
+            &[
+                ("member", &ann_pid),
+                ("scope", "selected"),
+                ("status", &suspended),
+            ],
+        )
+        .await;
+    assert_eq!(aimed.status_code(), 422);
+    // (Local B's roll is empty, so its list shows no bulk form to carry
+    // the message; the refusal is the 422 and local B's own list.)
+    assert!(aimed.text().contains(&format!(
+        "<title>Members · {} · Union Hall</title>",
+        f.slug_b
+    )));
+    // No bulk change was recorded in local A but its own.
+    use sea_orm::ConnectionTrait;
+    let rows = f
+        ._app
+        .owner_db()
+        .query_one_raw(sea_orm::Statement::from_string(
+            f._app.owner_db().get_database_backend(),
+            format!(
+                "SELECT count(*) AS n FROM member_bulk_changes WHERE tenant_id = {}",
+                f.tenant_a.id()
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rows.try_get::<i64>("", "n").unwrap(), 1);
+    let after = Member::find(&f.tenant_a, ann.pid).await.unwrap();
+    assert_eq!(after.status_id, ann.status_id, "nothing changed");
+    assert_eq!(after.updated_at, ann.updated_at, "nothing changed");
+}
