@@ -205,6 +205,19 @@ pub async fn stop_workers(ctx: &AppContext) {
     }
 }
 
+/// The outbox relay of a process that runs no workers (the web process on
+/// Redis): it sends the work its requests record. Kept to stop it at shutdown.
+#[derive(Clone)]
+struct Relay(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+/// Starts the outbox relay alone (a web process on Redis; the tests).
+pub fn start_relay(ctx: &AppContext) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let poll = std::time::Duration::from_secs(Settings::of(ctx).jobs.poll_seconds.max(1));
+    workers::outbox::spawn_relay(Jobs::of(ctx), poll, stopped);
+    ctx.shared_store.insert(Relay(std::sync::Arc::new(stop)));
+}
+
 pub struct App;
 
 #[async_trait]
@@ -268,6 +281,8 @@ impl Hooks for App {
         let role = workers::ProcessRole::current();
         if role.runs_workers(&settings) {
             start_workers(ctx).await?;
+        } else if role == workers::ProcessRole::Web {
+            start_relay(ctx);
         }
         Ok(())
     }
@@ -275,6 +290,9 @@ impl Hooks for App {
     /// SIGTERM / Ctrl-C: workers stop taking jobs and finish (or hand back)
     /// the ones they hold, within the grace period.
     async fn on_shutdown(ctx: &AppContext) {
+        if let Some(relay) = ctx.shared_store.get::<Relay>() {
+            let _ = relay.0.send(true);
+        }
         stop_workers(ctx).await;
     }
 

@@ -25,6 +25,7 @@ mod m20261127_000017_phone_country;
 mod m20261127_000018_lighter_imports;
 mod m20261127_000019_placement_checks;
 mod m20261206_000020_app_login_role;
+mod m20261207_000021_work_outbox;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_lighter_imports::Migration),
             Box::new(m20261127_000019_placement_checks::Migration),
             Box::new(m20261206_000020_app_login_role::Migration),
+            Box::new(m20261207_000021_work_outbox::Migration),
             // inject-above (do not remove this comment)
         ]
     }

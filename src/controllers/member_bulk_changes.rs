@@ -1,8 +1,8 @@
 //! Bulk changes from the members list: the selected members, or all that
 //! the list's filters match. Small ones apply at once; large ones run as a
 //! job whose page shows progress.
-use axum::{extract::State, routing::get};
-use loco_rs::{app::AppContext, prelude::Routes};
+use axum::routing::get;
+use loco_rs::prelude::Routes;
 use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -17,7 +17,6 @@ use crate::{
         Error,
     },
     views::{member_imports::BulkShow, members::BulkSent, Flash, Layout},
-    workers::{member_bulk_change::ChangeMembers, Jobs},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,7 +40,6 @@ fn pid(raw: &str) -> Option<Uuid> {
 }
 
 async fn create(
-    State(ctx): State<AppContext>,
     session: Session,
     local: Local,
     layout: Layout,
@@ -96,14 +94,6 @@ async fn create(
             Flash::notice(format!("{} members changed.", bulk.changed_count)),
         )
         .await;
-    }
-    let job = ChangeMembers {
-        local_id: local.tenant.id(),
-        change_id: bulk.id,
-        actor: Some(local.user.id),
-    };
-    if let Err(e) = Jobs::of(&ctx).enqueue(job).await {
-        tracing::warn!(error = %e, "bulk change queued while the queue is unreachable");
     }
     redirect_with(
         &session,

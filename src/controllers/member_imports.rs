@@ -25,7 +25,6 @@ use crate::{
         member_imports::{ColumnChoice, FieldRow, Index, New, Show},
         Errors, Flash, Layout,
     },
-    workers::{member_import::ImportMembers, Jobs},
 };
 
 fn path(local: &Local, import: &Import) -> String {
@@ -221,7 +220,6 @@ async fn show(local: Local, Pid(pid): Pid, layout: Layout) -> WebResult {
 /// The mapping form: a column index per field (blank: not imported), the
 /// duplicate rule, and `start` when the admin starts the import.
 async fn update(
-    State(ctx): State<AppContext>,
     session: Session,
     local: Local,
     Pid(pid): Pid,
@@ -263,21 +261,7 @@ async fn update(
         .await;
     }
     let import = Import::queue(&local.tenant, pid).await?;
-    let job = ImportMembers {
-        local_id: local.tenant.id(),
-        import_id: import.id,
-        actor: Some(local.user.id),
-    };
-    let flash = match Jobs::of(&ctx).enqueue(job).await {
-        Ok(_) => Flash::notice("The import has started."),
-        // Durable work is recorded before the queue is asked; the sweeper sends it later.
-        Err(e) => {
-            tracing::warn!(error = %e, "import queued while the queue is unreachable");
-            Flash::notice(
-                "The import is queued and will start as soon as the job queue is reachable.",
-            )
-        }
-    };
+    let flash = Flash::notice("The import has started.");
     redirect_with(&session, &path(&local, &import), flash).await
 }
 

@@ -23,6 +23,7 @@ use super::{
     Error, Result,
 };
 use crate::domain::{FieldErrors, Permission};
+use crate::workers::{member_bulk_change::ChangeMembers, outbox};
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -134,7 +135,8 @@ impl Model {
     }
 
     /// Records a bulk change; applies it at once when it is small. A larger
-    /// one is left `queued` for [`run`] (the caller enqueues the job).
+    /// one is left `queued` for [`run`], its job recorded in the same
+    /// transaction (the outbox) and sent after it commits.
     ///
     /// # Errors
     /// `Forbidden`, `Suspended`, `Invalid` (nothing to change, unknown
@@ -182,11 +184,20 @@ impl Model {
         .set_tenant(tenant.id())?
         .insert(&txn)
         .await?;
-        txn.commit().await?;
         if total <= INLINE_LIMIT {
+            txn.commit().await?;
             run(tenant, row.id, Some(by.user_id())).await?;
             return Self::find(tenant, row.pid).await;
         }
+        // Larger: its job is recorded with it, and sent once both commit.
+        let job = ChangeMembers {
+            local_id: tenant.id(),
+            change_id: row.id,
+            actor: Some(by.user_id()),
+        };
+        outbox::record_in(&txn, &job)
+            .await?
+            .sent_after(txn.commit().await)?;
         Ok(row)
     }
 }

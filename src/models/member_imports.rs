@@ -35,6 +35,7 @@ use super::{
     Error, Result,
 };
 use crate::domain::{Email, EmployeeNumber, FieldErrors, MemberName, Permission, Phone};
+use crate::workers::{member_import::ImportMembers, outbox};
 
 macro_rules! tenant_owned {
     ($($module:ident),*) => {$(
@@ -717,13 +718,22 @@ impl Model {
             .in_tenant(tenant.id())
             .exec(&txn)
             .await?;
-        txn.commit().await?;
         if moved.rows_affected == 0 {
+            txn.rollback().await?;
             return Err(Error::Conflict(FieldErrors::one(
                 "import",
                 "This import has already started.",
             )));
         }
+        // Its job is recorded with the change of state, and sent once both commit.
+        let job = ImportMembers {
+            local_id: tenant.id(),
+            import_id: import.id,
+            actor: Some(by.user_id()),
+        };
+        outbox::record_in(&txn, &job)
+            .await?
+            .sent_after(txn.commit().await)?;
         Self::find(tenant, pid).await
     }
 

@@ -43,7 +43,8 @@ pub struct Tally {
 }
 
 impl Model {
-    /// Records work asked for; the caller then puts its message on a queue.
+    /// Records work asked for; the caller then puts its message on a queue
+    /// (and calls [`unsent`] if that fails, so the relay sends it).
     ///
     /// # Errors
     /// A database error.
@@ -54,23 +55,99 @@ impl Model {
         local_id: Option<i32>,
         args: &str,
     ) -> Result<Self> {
-        let now = Utc::now();
-        Ok(ActiveModel {
-            local_id: Set(local_id),
-            kind: Set(kind.to_string()),
-            queue: Set(queue.to_string()),
-            args: Set(args.to_string()),
-            state: Set(QUEUED.to_string()),
-            attempts: Set(0),
-            enqueued_at: Set(now.into()),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?)
+        insert(db, kind, queue, local_id, args, true).await
     }
 
+    /// Records work in `conn`, the transaction of the change that needs it
+    /// (the outbox): its message is sent after that commits, by whichever
+    /// process's relay takes it first ([`take_unsent`]).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn record_in<C: ConnectionTrait>(
+        conn: &C,
+        kind: &str,
+        queue: &str,
+        local_id: Option<i32>,
+        args: &str,
+    ) -> Result<Self> {
+        insert(conn, kind, queue, local_id, args, false).await
+    }
+}
+
+async fn insert<C: ConnectionTrait>(
+    conn: &C,
+    kind: &str,
+    queue: &str,
+    local_id: Option<i32>,
+    args: &str,
+    sent: bool,
+) -> Result<Model> {
+    let now = Utc::now();
+    Ok(ActiveModel {
+        local_id: Set(local_id),
+        kind: Set(kind.to_string()),
+        queue: Set(queue.to_string()),
+        args: Set(args.to_string()),
+        state: Set(QUEUED.to_string()),
+        attempts: Set(0),
+        enqueued_at: Set(now.into()),
+        sent_at: Set(sent.then(|| now.into())),
+        created_at: Set(now.into()),
+        updated_at: Set(now.into()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// Takes up to `limit` items recorded and not yet sent (oldest first),
+/// marking them sent: the caller puts their messages on the queues. Each
+/// update is guarded by `sent_at IS NULL`, so two relays never both take one.
+///
+/// # Errors
+/// A database error.
+pub async fn take_unsent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Model>> {
+    let candidates: Vec<i32> = Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::SentAt.is_null())
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if candidates.is_empty() {
+        return Ok(vec![]);
+    }
+    let now = Utc::now();
+    Ok(Entity::update_many()
+        .col_expr(Column::SentAt, Expr::value(now))
+        .col_expr(Column::EnqueuedAt, Expr::value(now))
+        .filter(Column::Id.is_in(candidates))
+        .filter(Column::SentAt.is_null())
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .filter(|item| item.state == QUEUED)
+        .collect())
+}
+
+/// The item's message did not reach its queue: the relay sends it again.
+///
+/// # Errors
+/// A database error.
+pub async fn unsent(db: &DatabaseConnection, id: i32) -> Result<()> {
+    Entity::update_many()
+        .col_expr(Column::SentAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(Column::Id.eq(id))
+        .filter(Column::State.eq(QUEUED))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+impl Model {
     /// Takes the item for one attempt, if nobody holds a live lease on it and
     /// it is not finished. `None` means there is nothing to do.
     ///
@@ -301,6 +378,7 @@ pub async fn sweep(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(Column::EnqueuedAt, Expr::value(now))
+        .col_expr(Column::SentAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.is_in(candidates))
         .filter(sweepable())

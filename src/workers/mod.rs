@@ -13,6 +13,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod member_bulk_change;
 pub mod member_import;
+pub mod outbox;
 pub mod probe;
 pub mod redis_queue;
 pub mod runtime;
@@ -264,6 +265,12 @@ impl Jobs {
         &self.backend
     }
 
+    /// The pool the work items are kept in.
+    #[must_use]
+    pub fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.db
+    }
+
     /// Puts `job` on its queue. A durable job is recorded first, so if the
     /// queue is unreachable the work is not lost: the sweeper sends it later
     /// (the error is still returned, for callers that want to say so).
@@ -285,22 +292,32 @@ impl Jobs {
     ) -> Result<String, EnqueueError> {
         let queue = opts.queue.unwrap_or(J::QUEUE);
         let retries = opts.retries.unwrap_or(J::RETRIES);
+        let mut item = None;
         let payload = if J::DURABLE {
             let args = serde_json::to_string(&job)?;
-            let item =
+            let recorded =
                 work_items::Model::create(&self.db, J::NAME, queue.name(), job.local_id(), &args)
                     .await?;
-            json!({ "work_item": item.id, "local_id": job.local_id(), "retries": retries })
+            let payload =
+                json!({ "work_item": recorded.id, "local_id": job.local_id(), "retries": retries });
+            item = Some(recorded.id);
+            payload
         } else {
             serde_json::to_value(&job)?
         };
         let message = message(J::NAME, queue, retries, payload)?;
         let jid = message.jid.clone();
-        match opts.delay {
+        let pushed = match opts.delay {
             Some(delay) => self.backend.schedule(message, delay).await,
             None => self.backend.push(vec![message]).await,
+        };
+        if let Err(err) = pushed {
+            if let Some(id) = item {
+                // Recorded but not sent: the outbox relay sends it.
+                let _ = work_items::unsent(&self.db, id).await;
+            }
+            return Err(EnqueueError::Queue(err));
         }
-        .map_err(EnqueueError::Queue)?;
         Ok(jid)
     }
 

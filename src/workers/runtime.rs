@@ -543,6 +543,12 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
     let mut workers = vec![];
     let mut cancel: Option<Box<dyn Fn() + Send + Sync>> = None;
 
+    // The outbox: work recorded in a model's transaction goes out from here.
+    helpers.push(super::outbox::spawn_relay(
+        super::Jobs::of(ctx),
+        poll,
+        stop.subscribe(),
+    ));
     let flush_rt = rt.clone();
     helpers.push(every(&stop, Duration::from_secs(2), move || {
         let rt = flush_rt.clone();

@@ -177,3 +177,65 @@ async fn a_recurring_job_fires_once_per_schedule_however_many_workers_run() {
     );
     assert!(times.len() >= 3, "{times:?}");
 }
+
+#[tokio::test]
+async fn work_recorded_in_a_model_s_transaction_runs_even_when_its_sender_dies_after_the_commit() {
+    use unionhall::models::{
+        member_bulk_changes::{BulkChange, Model as Bulk, Selection},
+        members::{Directory, MemberFilter, Model as Member},
+    };
+    // This test process runs no relay and no worker: it plays a web process
+    // that committed the change and died before sending its message.
+    let app = TestApp::start_redis(|_| {}).await;
+    let (tenant, _) = app
+        .local_with_admin(&crate::support::unique_slug("outbox"))
+        .await;
+    for i in 0..205 {
+        Member::create(
+            &tenant,
+            crate::support::new_member(&format!("Worker{i:03}"), "Outbox", false),
+        )
+        .await
+        .unwrap();
+    }
+    let retired = Directory::load(&tenant)
+        .await
+        .unwrap()
+        .statuses
+        .iter()
+        .find(|s| s.name == "Retired")
+        .unwrap()
+        .pid;
+    let bulk = Bulk::create(
+        &tenant,
+        Selection::Filter(MemberFilter::default()),
+        BulkChange {
+            status: Some(retired),
+            ..BulkChange::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(bulk.is_running(), "large enough for a job");
+    // The job was recorded with the change and not sent.
+    let item = app.last_work_item().await;
+    assert_eq!(item.kind, "ChangeMembers");
+    assert_eq!(item.local_id, Some(tenant.id()));
+    assert!(item.sent_at.is_none(), "recorded, not sent");
+    assert_eq!(app.redis().llen("queue:bulk").await.unwrap(), 0);
+
+    // A worker process comes up: its relay sends what was recorded.
+    let mut worker = WorkerProcess::spawn(&app, &[]);
+    eventually("the bulk change is done", WAIT, || async {
+        Bulk::find(&tenant, bulk.pid).await.unwrap().state == "done"
+    })
+    .await;
+    let done = Bulk::find(&tenant, bulk.pid).await.unwrap();
+    assert_eq!(done.changed_count, 205);
+    let item = app.work_item(item.id).await;
+    assert_eq!(item.state, work_items::DONE);
+    assert!(item.sent_at.is_some());
+    assert_eq!(item.attempts, 1, "sent once, run once");
+    let status = worker.terminate(Duration::from_secs(30)).await;
+    assert!(status.success(), "{}", worker.log_text());
+}

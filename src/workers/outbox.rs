@@ -1,0 +1,115 @@
+//! The outbox: durable work is recorded in the transaction of the change
+//! that makes it necessary ([`record_in`]), and its message is sent after
+//! that commits, by a relay ([`relay`]) that every process with a job
+//! handle runs. A crash between the commit and the send loses nothing: the
+//! row is there, unsent, and the next relay pass (or the sweeper) sends it.
+//!
+//! A model records, commits, then calls [`Recorded::sent_after`] with the
+//! commit's result, which wakes the relays of this process at once; the
+//! relays also look on their own every poll.
+use std::{sync::LazyLock, time::Duration};
+
+use sea_orm::ConnectionTrait;
+use tokio::{sync::watch, task::JoinHandle};
+
+use super::{Job, Jobs};
+use crate::models::{work_items, Result};
+
+static WAKE: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// Work recorded in a transaction that has not committed yet. Hand it the
+/// commit: `recorded.sent_after(txn.commit().await)?`.
+#[must_use = "wake the relay after the commit: `recorded.sent_after(txn.commit().await)`"]
+#[derive(Debug)]
+pub struct Recorded(Vec<i32>);
+
+impl Recorded {
+    /// Nothing recorded (a change that needs no job).
+    pub fn none() -> Self {
+        Self(vec![])
+    }
+
+    /// Passes the commit's result through; once it committed, wakes this
+    /// process's relays so the message goes out now.
+    ///
+    /// # Errors
+    /// The commit's error.
+    pub fn sent_after(self, committed: std::result::Result<(), sea_orm::DbErr>) -> Result<()> {
+        committed?;
+        if !self.0.is_empty() {
+            wake();
+        }
+        Ok(())
+    }
+
+    /// The work items recorded.
+    #[must_use]
+    pub fn ids(&self) -> &[i32] {
+        &self.0
+    }
+}
+
+/// Records `job` (durable) in `conn`, the change's transaction.
+///
+/// # Errors
+/// A database error.
+pub async fn record_in<J: Job, C: ConnectionTrait>(conn: &C, job: &J) -> Result<Recorded> {
+    debug_assert!(J::DURABLE, "only durable work has a work item to record");
+    let args = serde_json::to_string(job)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("job arguments: {e}")))?;
+    let item =
+        work_items::Model::record_in(conn, J::NAME, J::QUEUE.name(), job.local_id(), &args).await?;
+    Ok(Recorded(vec![item.id]))
+}
+
+/// Tells this process's relays that work was recorded.
+pub fn wake() {
+    WAKE.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Sends everything recorded and not yet sent; returns how many messages.
+pub async fn relay(jobs: &Jobs) -> usize {
+    let mut sent = 0;
+    loop {
+        let items = match work_items::take_unsent(jobs.db(), 500).await {
+            Ok(items) => items,
+            Err(err) => {
+                tracing::warn!(error = %err, "outbox: could not read unsent work");
+                return sent;
+            }
+        };
+        if items.is_empty() {
+            return sent;
+        }
+        for item in &items {
+            match jobs.resend(item).await {
+                Ok(_) => sent += 1,
+                Err(err) => {
+                    tracing::warn!(work_item = item.id, error = %err, "outbox: could not send; will retry");
+                    let _ = work_items::unsent(jobs.db(), item.id).await;
+                    return sent;
+                }
+            }
+        }
+    }
+}
+
+/// Runs the relay: on every [`wake`] of this process, and every `period`
+/// for work recorded by other processes (or left by one that crashed).
+pub fn spawn_relay(
+    jobs: Jobs,
+    period: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let mut woken = WAKE.subscribe();
+    tokio::spawn(async move {
+        loop {
+            relay(&jobs).await;
+            tokio::select! {
+                _ = woken.changed() => {}
+                () = tokio::time::sleep(period) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    })
+}
