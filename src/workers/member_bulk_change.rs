@@ -3,8 +3,11 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobError, Queue, Run};
-use crate::models::member_bulk_changes;
+use super::{
+    progress::{self, Tracked},
+    Job, JobError, Queue, Run,
+};
+use crate::models::{member_bulk_changes, tenants::Tenant, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangeMembers {
@@ -25,20 +28,23 @@ impl Job for ChangeMembers {
     }
 
     async fn perform(self, run: &Run) -> Result<(), JobError> {
-        let tenant = run.tenant()?;
-        match member_bulk_changes::run(tenant, self.change_id, self.actor).await {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                if run.is_last_attempt(Self::RETRIES) {
-                    member_bulk_changes::fail(tenant, self.change_id, &err.to_string()).await?;
-                } else if let Err(note) =
-                    member_bulk_changes::retrying(tenant, self.change_id, &err.to_string()).await
-                {
-                    // The retry matters more than the note: keep the job's own error.
-                    tracing::warn!(change = self.change_id, error = %note, "could not note the retry");
-                }
-                Err(err.into())
-            }
+        progress::perform::<Self>(run, Self::RETRIES, self.change_id, self.actor).await
+    }
+}
+
+#[async_trait]
+impl Tracked for ChangeMembers {
+    async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<()> {
+        member_bulk_changes::run(tenant, id, actor)
+            .await
+            .map(|_| ())
+    }
+
+    async fn on_failure(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
+        if for_good {
+            member_bulk_changes::fail(tenant, id, error).await
+        } else {
+            member_bulk_changes::retrying(tenant, id, error).await
         }
     }
 }

@@ -5,8 +5,11 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobError, Queue, Run};
-use crate::models::member_imports;
+use super::{
+    progress::{self, Tracked},
+    Job, JobError, Queue, Run,
+};
+use crate::models::{member_imports, tenants::Tenant, Result};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportMembers {
@@ -28,21 +31,21 @@ impl Job for ImportMembers {
     }
 
     async fn perform(self, run: &Run) -> Result<(), JobError> {
-        let tenant = run.tenant()?;
-        match member_imports::run(tenant, self.import_id, self.actor).await {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                if run.is_last_attempt(Self::RETRIES) {
-                    // The last attempt: the import stops for good and shows why.
-                    member_imports::fail(tenant, self.import_id, &err.to_string()).await?;
-                } else if let Err(note) =
-                    member_imports::retrying(tenant, self.import_id, &err.to_string()).await
-                {
-                    // The retry matters more than the note: keep the job's own error.
-                    tracing::warn!(import = self.import_id, error = %note, "could not note the retry");
-                }
-                Err(err.into())
-            }
+        progress::perform::<Self>(run, Self::RETRIES, self.import_id, self.actor).await
+    }
+}
+
+#[async_trait]
+impl Tracked for ImportMembers {
+    async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<()> {
+        member_imports::run(tenant, id, actor).await.map(|_| ())
+    }
+
+    async fn on_failure(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
+        if for_good {
+            member_imports::fail(tenant, id, error).await
+        } else {
+            member_imports::retrying(tenant, id, error).await
         }
     }
 }

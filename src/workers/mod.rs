@@ -15,6 +15,7 @@ pub mod member_bulk_change;
 pub mod member_import;
 pub mod outbox;
 pub mod probe;
+pub mod progress;
 pub mod redis_queue;
 pub mod runtime;
 
