@@ -108,15 +108,7 @@ async fn insert<C: ConnectionTrait>(
 /// # Errors
 /// A database error.
 pub async fn take_unsent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Model>> {
-    let candidates: Vec<i32> = Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .filter(Column::SentAt.is_null())
-        .order_by_asc(Column::Id)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let candidates = oldest_ids(db, Column::SentAt.is_null(), limit).await?;
     if candidates.is_empty() {
         return Ok(vec![]);
     }
@@ -131,6 +123,24 @@ pub async fn take_unsent(db: &DatabaseConnection, limit: u64) -> Result<Vec<Mode
         .into_iter()
         .filter(|item| item.state == QUEUED)
         .collect())
+}
+
+/// The ids of the first `limit` items matching `cond`, oldest first: what a
+/// guarded update then takes (the relay, the sweeper).
+async fn oldest_ids(
+    db: &DatabaseConnection,
+    cond: impl sea_orm::sea_query::IntoCondition,
+    limit: u64,
+) -> Result<Vec<i32>> {
+    Ok(Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(cond)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// The item's message did not reach its queue: the relay sends it again.
@@ -359,15 +369,7 @@ pub async fn sweep(
                 .eq(QUEUED)
                 .and(Column::EnqueuedAt.lt(stranded_before)))
     };
-    let candidates: Vec<i32> = Entity::find()
-        .select_only()
-        .column(Column::Id)
-        .filter(sweepable())
-        .order_by_asc(Column::Id)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let candidates = oldest_ids(db, sweepable(), limit).await?;
     if candidates.is_empty() {
         return Ok(vec![]);
     }

@@ -21,14 +21,9 @@ static WAKE: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0
 /// commit: `recorded.sent_after(txn.commit().await)?`.
 #[must_use = "wake the relay after the commit: `recorded.sent_after(txn.commit().await)`"]
 #[derive(Debug)]
-pub struct Recorded(Vec<i32>);
+pub struct Recorded(());
 
 impl Recorded {
-    /// Nothing recorded (a change that needs no job).
-    pub fn none() -> Self {
-        Self(vec![])
-    }
-
     /// Passes the commit's result through; once it committed, wakes this
     /// process's relays so the message goes out now.
     ///
@@ -36,16 +31,8 @@ impl Recorded {
     /// The commit's error.
     pub fn sent_after(self, committed: std::result::Result<(), sea_orm::DbErr>) -> Result<()> {
         committed?;
-        if !self.0.is_empty() {
-            wake();
-        }
+        wake();
         Ok(())
-    }
-
-    /// The work items recorded.
-    #[must_use]
-    pub fn ids(&self) -> &[i32] {
-        &self.0
     }
 }
 
@@ -59,7 +46,8 @@ pub async fn record_in<J: Job, C: ConnectionTrait>(conn: &C, job: &J) -> Result<
         .map_err(|e| sea_orm::DbErr::Custom(format!("job arguments: {e}")))?;
     let item =
         work_items::Model::record_in(conn, J::NAME, J::QUEUE.name(), job.local_id(), &args).await?;
-    Ok(Recorded(vec![item.id]))
+    tracing::debug!(work_item = item.id, job = J::NAME, "recorded in the outbox");
+    Ok(Recorded(()))
 }
 
 /// Tells this process's relays that work was recorded.

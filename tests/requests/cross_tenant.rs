@@ -7,7 +7,7 @@ use unionhall::models::{
 use crate::support::{unique_slug, Client, TestApp, PASSWORD};
 
 struct Fixture {
-    _app: TestApp,
+    app: TestApp,
     slug_a: String,
     slug_b: String,
     tenant_a: unionhall::models::tenants::Tenant,
@@ -44,7 +44,7 @@ async fn fixture() -> Fixture {
     let mut admin_b = app.client();
     admin_b.sign_in(&admin_b_user.email, PASSWORD).await;
     Fixture {
-        _app: app,
+        app,
         slug_a,
         slug_b,
         tenant_a,
@@ -253,10 +253,10 @@ async fn local_a_bulk_changes_cannot_be_read_made_or_aimed_at_from_local_b() {
     // No bulk change was recorded in local A but its own.
     use sea_orm::ConnectionTrait;
     let rows = f
-        ._app
+        .app
         .owner_db()
         .query_one_raw(sea_orm::Statement::from_string(
-            f._app.owner_db().get_database_backend(),
+            f.app.owner_db().get_database_backend(),
             format!(
                 "SELECT count(*) AS n FROM member_bulk_changes WHERE tenant_id = {}",
                 f.tenant_a.id()
