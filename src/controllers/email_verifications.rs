@@ -11,7 +11,6 @@ use super::{
 use crate::{
     models::user_tokens::{self, Purpose},
     views::{auth::ConfirmEmail, Flash, Layout},
-    workers::{mail::AccountMail, Jobs},
 };
 
 async fn show(
@@ -54,11 +53,7 @@ async fn resend(
     CurrentUser(user): CurrentUser,
     Verified(_): Verified<Empty>,
 ) -> WebResult {
-    if !user.is_email_verified() {
-        Jobs::of(&ctx)
-            .later(AccountMail::EmailVerification { user_id: user.id })
-            .await;
-    }
+    user.request_email_verification(&ctx.db).await?;
     redirect_with(
         &session,
         "/account",

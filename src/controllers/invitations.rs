@@ -1,9 +1,6 @@
 //! A local's admins invite people by email with a role.
-use axum::{
-    extract::State,
-    routing::{delete, get},
-};
-use loco_rs::prelude::{AppContext, Routes};
+use axum::routing::{delete, get};
+use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 
 use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
@@ -18,7 +15,6 @@ use crate::{
         invitations::{Index, InvitationForm},
         Errors, Flash, Layout,
     },
-    workers::{mail::AccountMail, Jobs},
 };
 
 async fn page(
@@ -45,7 +41,6 @@ async fn index(local: Local, layout: Layout) -> WebResult {
 }
 
 async fn create(
-    State(ctx): State<AppContext>,
     session: Session,
     local: Local,
     layout: Layout,
@@ -58,13 +53,6 @@ async fn create(
     };
     match created {
         Ok((invitation, _, _)) => {
-            Jobs::of(&ctx)
-                .later(AccountMail::Invitation {
-                    local_id: local.tenant.id(),
-                    invitation_id: invitation.id,
-                    inviter_id: local.user.id,
-                })
-                .await;
             let to = format!("/l/{}/invitations", local.tenant.slug());
             redirect_with(
                 &session,

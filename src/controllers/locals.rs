@@ -17,7 +17,6 @@ use crate::{
         locals::{self, RegisterForm},
         Flash, Layout,
     },
-    workers::{mail::AccountMail, Jobs},
 };
 
 async fn new(MaybeUser(user): MaybeUser, layout: Layout) -> WebResult {
@@ -52,11 +51,6 @@ async fn create(
     };
     match registered {
         Ok((tenant, user)) => {
-            if !user.is_email_verified() {
-                Jobs::of(&ctx)
-                    .later(AccountMail::EmailVerification { user_id: user.id })
-                    .await;
-            }
             sign_in(&session, &user).await?;
             redirect_with(
                 &session,

@@ -13,7 +13,6 @@ use crate::{
         auth::{EmailForm, PasswordForm, ResetPassword, ResetRequest},
         Flash, Layout,
     },
-    workers::{mail::AccountMail, Jobs},
 };
 
 async fn new(layout: Layout) -> WebResult {
@@ -43,11 +42,7 @@ async fn create(
             });
         }
     };
-    if let Ok(user) = users::Model::find_by_email(&ctx.db, &email).await {
-        Jobs::of(&ctx)
-            .later(AccountMail::PasswordReset { user_id: user.id })
-            .await;
-    }
+    users::Model::request_password_reset(&ctx.db, &email).await?;
     render(&ResetRequest {
         layout,
         email: String::new(),

@@ -16,7 +16,10 @@ use super::{
     tenants::{apply_scope, Scope, Tenant},
     users, Error, Result, Window,
 };
-use crate::domain::{Email, FieldErrors, Password, PersonName, SecretToken};
+use crate::{
+    domain::{Email, FieldErrors, Password, PersonName, SecretToken},
+    workers::{mail::AccountMail, outbox},
+};
 
 pub const LIFETIME_DAYS: i64 = 7;
 
@@ -125,7 +128,14 @@ impl Model {
         .set_tenant(tenant.id())?
         .insert(&txn)
         .await?;
-        txn.commit().await?;
+        let mail = AccountMail::Invitation {
+            local_id: tenant.id(),
+            invitation_id: invitation.id,
+            inviter_id: by.user_id(),
+        };
+        outbox::record_in(&txn, &mail)
+            .await?
+            .sent_after(txn.commit().await)?;
         Ok((invitation, role.name, token))
     }
 

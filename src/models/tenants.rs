@@ -14,8 +14,9 @@ use super::{
     memberships::Access,
     on_conflict, roles, users, Error, Result,
 };
-use crate::domain::{
-    permission::ADMIN_ROLE, FieldErrors, LocalName, Permission, PermissionSet, Slug,
+use crate::{
+    domain::{permission::ADMIN_ROLE, FieldErrors, LocalName, Permission, PermissionSet, Slug},
+    workers::{mail::AccountMail, outbox},
 };
 
 pub const ACTIVE: &str = "active";
@@ -486,7 +487,14 @@ impl Tenant {
             Founder::New(new_user) => users::Model::create(&txn, new_user).await?,
         };
         let membership = super::memberships::insert(&txn, row.id, user.id, admin.id).await?;
-        txn.commit().await?;
+        if user.is_email_verified() {
+            txn.commit().await?;
+        } else {
+            let mail = AccountMail::EmailVerification { user_id: user.id };
+            outbox::record_in(&txn, &mail)
+                .await?
+                .sent_after(txn.commit().await)?;
+        }
         Ok((
             Self {
                 local: row,

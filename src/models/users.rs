@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 pub use super::_entities::users::{self, ActiveModel, Entity, Model};
 use super::{login_attempts, on_conflict, sessions, Error, Result};
-use crate::domain::{Email, FieldErrors, Password, PersonName};
+use crate::{
+    domain::{Email, FieldErrors, Password, PersonName},
+    workers::{mail::AccountMail, outbox},
+};
 
 /// A person signing up (with a new local, or by accepting an invitation).
 #[derive(Debug, Clone)]
@@ -162,6 +165,38 @@ impl Model {
     /// Checks the current password before a change of password.
     pub async fn has_password(&self, candidate: &str) -> bool {
         verify_password(self.password_hash.clone(), candidate.to_string()).await
+    }
+
+    /// Mails a new confirmation link, unless the address is confirmed
+    /// already: the mail is recorded in the outbox and sent after commit.
+    /// Returns whether a mail was recorded.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn request_email_verification(&self, db: &DatabaseConnection) -> Result<bool> {
+        if self.is_email_verified() {
+            return Ok(false);
+        }
+        let mail = AccountMail::EmailVerification { user_id: self.id };
+        outbox::record_in(db, &mail).await?.sent_after(Ok(()))?;
+        Ok(true)
+    }
+
+    /// Mails a password-reset link to whoever has this address, and does
+    /// nothing (the same way, as far as the caller can tell) when nobody
+    /// has it, so the form never reveals who has an account.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn request_password_reset(db: &DatabaseConnection, email: &Email) -> Result<()> {
+        match Self::find_by_email(db, email).await {
+            Ok(user) => {
+                let mail = AccountMail::PasswordReset { user_id: user.id };
+                outbox::record_in(db, &mail).await?.sent_after(Ok(()))
+            }
+            Err(Error::NotFound) => Ok(()),
+            Err(err) => Err(err),
+        }
     }
 
     /// # Errors

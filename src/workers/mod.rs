@@ -322,19 +322,6 @@ impl Jobs {
         Ok(jid)
     }
 
-    /// Enqueues a durable job from a request: if the queue is unreachable the
-    /// work is already recorded and the sweeper sends it later, so the
-    /// person's request succeeds and the failure is logged.
-    pub async fn later<J: Job>(&self, job: J) {
-        debug_assert!(
-            J::DURABLE,
-            "only durable work survives an unreachable queue"
-        );
-        if let Err(err) = self.enqueue(job).await {
-            tracing::error!(job = J::NAME, error = %err, "could not enqueue; the sweeper will send it");
-        }
-    }
-
     /// Enqueues many cheap (non-durable) jobs in one round trip per thousand.
     ///
     /// # Errors

@@ -1,16 +1,19 @@
 //! People, passwords, single-use tokens and sign-in throttling.
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use unionhall::{
-    domain::Password,
+    domain::{Email, LocalName, Password, PersonName, Slug},
     models::{
         _entities::sessions,
+        invitations::{self, NewInvitation},
         login_attempts::MAX_FAILURES_PER_EMAIL,
+        tenants::{Founder, NewLocal, Tenant},
         user_tokens::{self, Purpose},
-        users, Error,
+        users::{self, NewUser},
+        work_items, Error,
     },
 };
 
-use crate::support::{unique_slug, TestApp, PASSWORD};
+use crate::support::{unique_email, unique_slug, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn passwords_are_stored_as_argon2id_with_owasp_parameters() {
@@ -204,5 +207,128 @@ async fn pruning_deletes_spent_tokens_and_expired_sessions_but_keeps_live_ones()
         user_tokens::peek(&app.ctx.db, live.as_str(), Purpose::EmailVerification)
             .await
             .is_ok()
+    );
+}
+
+/// The `AccountMail` work items whose arguments name `kind` and contain `needle`.
+async fn account_mail(app: &TestApp, kind: &str, needle: &str) -> Vec<work_items::Model> {
+    work_items::Entity::find()
+        .filter(work_items::Column::Kind.eq("AccountMail"))
+        .filter(work_items::Column::Args.contains(format!("\"kind\":\"{kind}\"")))
+        .filter(work_items::Column::Args.contains(needle))
+        .all(app.owner_db())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn account_mail_is_recorded_by_the_change_that_needs_it_and_only_when_it_happens() {
+    let app = TestApp::start().await;
+
+    // Registering with an unproven address records its confirmation mail
+    // in the registration's transaction; a proven one records none.
+    let new_founder = NewUser {
+        name: PersonName::parse("Nell Founder").unwrap(),
+        email: Email::parse(&unique_email("founder")).unwrap(),
+        password: Password::parse(PASSWORD).unwrap(),
+        email_verified: false,
+    };
+    let local = NewLocal {
+        name: LocalName::parse("Local Outbox").unwrap(),
+        slug: Slug::parse(&unique_slug("mail")).unwrap(),
+    };
+    let (tenant, founder) = Tenant::register(&app.ctx.db, local, Founder::New(new_founder))
+        .await
+        .unwrap();
+    let user_id = format!("\"user_id\":{}", founder.id);
+    assert_eq!(
+        account_mail(&app, "email_verification", &user_id)
+            .await
+            .len(),
+        1
+    );
+    let (_, verified_admin) = app.local_with_admin(&unique_slug("mailv")).await;
+    let verified_id = format!("\"user_id\":{}", verified_admin.id);
+    assert!(account_mail(&app, "email_verification", &verified_id)
+        .await
+        .is_empty());
+    assert!(!verified_admin
+        .request_email_verification(&app.ctx.db)
+        .await
+        .unwrap());
+    assert!(account_mail(&app, "email_verification", &verified_id)
+        .await
+        .is_empty());
+    assert!(founder
+        .request_email_verification(&app.ctx.db)
+        .await
+        .unwrap());
+    assert_eq!(
+        account_mail(&app, "email_verification", &user_id)
+            .await
+            .len(),
+        2
+    );
+
+    // An invitation refused (the person is in the local already) records
+    // no mail; one made records exactly its own.
+    let local_id = format!("\"local_id\":{}", tenant.id());
+    let admin_role = unionhall::models::roles::Model::list(&tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.role.name == "Admin")
+        .expect("the admin role")
+        .role;
+    let refused = invitations::Model::create(
+        &tenant,
+        NewInvitation {
+            email: Email::parse(&founder.email).unwrap(),
+            role_pid: Some(admin_role.pid),
+        },
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
+    assert!(account_mail(&app, "invitation", &local_id).await.is_empty());
+    let (invitation, _, _) = invitations::Model::create(
+        &tenant,
+        NewInvitation {
+            email: Email::parse(&unique_email("invitee")).unwrap(),
+            role_pid: Some(admin_role.pid),
+        },
+    )
+    .await
+    .unwrap();
+    let recorded = account_mail(&app, "invitation", &local_id).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].local_id, Some(tenant.id()));
+    assert!(recorded[0]
+        .args
+        .contains(&format!("\"invitation_id\":{}", invitation.id)));
+
+    // A reset for an address nobody has records nothing; for a person, one.
+    let before = work_items::Entity::find()
+        .filter(work_items::Column::Kind.eq("AccountMail"))
+        .count(app.owner_db())
+        .await
+        .unwrap();
+    users::Model::request_password_reset(
+        &app.ctx.db,
+        &Email::parse(&unique_email("nobody")).unwrap(),
+    )
+    .await
+    .unwrap();
+    let after = work_items::Entity::find()
+        .filter(work_items::Column::Kind.eq("AccountMail"))
+        .count(app.owner_db())
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    users::Model::request_password_reset(&app.ctx.db, &Email::parse(&founder.email).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        account_mail(&app, "password_reset", &user_id).await.len(),
+        1
     );
 }

@@ -12,7 +12,6 @@ use crate::{
     domain::{Email, FieldErrors, Permission},
     models::invitations::{Model as InvitationModel, NewInvitation, Pending},
     views::api::{ErrorBody, Invitation, InvitationInput, Page},
-    workers::{mail::AccountMail, Jobs},
 };
 
 #[utoipa::path(get, path = "/api/v1/locals/{slug}/invitations", tag = "invitations",
@@ -45,7 +44,6 @@ pub async fn index(
     responses((status = 201, body = Invitation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn create(
-    State(ctx): State<AppContext>,
     local: ApiLocal,
     ApiJson(input): ApiJson<InvitationInput>,
 ) -> ApiResult<(StatusCode, Json<Invitation>)> {
@@ -62,13 +60,6 @@ pub async fn create(
         _ => return Err(ApiError::Invalid(errors)),
     };
     let (invitation, role_name, _) = InvitationModel::create(&local.tenant, new).await?;
-    Jobs::of(&ctx)
-        .later(AccountMail::Invitation {
-            local_id: local.tenant.id(),
-            invitation_id: invitation.id,
-            inviter_id: local.access().user_id(),
-        })
-        .await;
     Ok((
         StatusCode::CREATED,
         Json(Invitation::from(&Pending {
