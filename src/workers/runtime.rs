@@ -231,11 +231,8 @@ impl Runtime {
         } else {
             tracing::warn!(job = %job.class, jid = %job.jid, error = %error, retry = count, "job failed; retry scheduled");
         }
-        if let Err(err) = self.backend().add(set, at, raw).await {
-            // The message is lost with the queue; a durable job's work item
-            // stays failed/queued and the sweeper sends it again.
-            tracing::error!(job = %job.class, jid = %job.jid, error = %err, "could not record the failed job");
-        }
+        // The work item first, then the retry or dead entry: whoever sees the
+        // entry (the console, a retry by hand) finds the item already failed.
         let db = &self.ctx.db;
         let recorded = match claim {
             Some(claim) => work_items::fail(db, claim, dead, &error.message)
@@ -256,6 +253,11 @@ impl Runtime {
         };
         if let Err(err) = recorded {
             tracing::error!(job = %job.class, error = %err, "could not record the failure on its work item");
+        }
+        if let Err(err) = self.backend().add(set, at, raw).await {
+            // The message is lost with the queue; a durable job's work item
+            // stays failed/queued and the sweeper sends it again.
+            tracing::error!(job = %job.class, jid = %job.jid, error = %err, "could not record the failed job");
         }
         dead
     }
