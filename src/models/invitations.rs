@@ -80,7 +80,7 @@ impl Model {
         new: NewInvitation,
     ) -> Result<(Self, String, SecretToken)> {
         let by = tenant.access()?;
-        let txn = tenant.begin().await?;
+        let txn = tenant.begin_write().await?;
         let role = match new.role_pid {
             Some(pid) => roles::Model::find_by_pid(&txn, tenant, pid).await.ok(),
             None => None,
@@ -147,7 +147,7 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn reissue(tenant: &Tenant, id: i32) -> Result<Option<(Self, String, SecretToken)>> {
-        let txn = tenant.begin().await?;
+        let txn = tenant.begin_write().await?;
         let found = Entity::find_by_id(id)
             .in_tenant(tenant.id())
             .find_also_related(role_rows::Entity)

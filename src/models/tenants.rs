@@ -273,6 +273,25 @@ impl Tenant {
         begin_scoped(&self.db, self.scope()).await
     }
 
+    /// [`Tenant::begin`] for a transaction that reads and then writes.
+    /// SQLite (the embedded default) fails such a transaction with
+    /// `SQLITE_BUSY_SNAPSHOT` when another connection wrote between its
+    /// first read and its first write, and waiting does not help; so on
+    /// SQLite this takes the write lock first, with a write that changes
+    /// nothing, and waits its turn (`busy_timeout`) instead. A no-op on
+    /// PostgreSQL.
+    ///
+    /// # Errors
+    /// When the database refuses.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        let txn = self.begin().await?;
+        if txn.get_database_backend() == DbBackend::Sqlite {
+            txn.execute_unprepared("UPDATE tenants SET updated_at = updated_at WHERE 1 = 0")
+                .await?;
+        }
+        Ok(txn)
+    }
+
     /// What this local's transactions may see.
     pub(crate) fn scope(&self) -> Scope<'static> {
         Scope {

@@ -235,7 +235,7 @@ async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
         .unwrap()
         .role;
     let email = unique_email("invitee");
-    let (_, _, token) = invitations::Model::create(
+    let (invitation, _, _) = invitations::Model::create(
         &tenant,
         NewInvitation {
             email: Email::parse(&email).unwrap(),
@@ -244,6 +244,7 @@ async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
     )
     .await
     .unwrap();
+    let token = app.invitation_token(&tenant, invitation.id).await;
     let new_account = || Acceptance::NewAccount {
         name: PersonName::parse("Ivy Invitee").unwrap(),
         password: Password::parse(PASSWORD).unwrap(),

@@ -229,10 +229,48 @@ impl TestApp {
             email: Email::parse(&unique_email("invitee")).unwrap(),
             role_pid: Some(role.pid),
         };
-        let (invitation, _, token) = unionhall::models::invitations::Model::create(&access, new)
+        let (invitation, _, _) = unionhall::models::invitations::Model::create(&access, new)
             .await
             .expect("invite");
+        let token = self.invitation_token(tenant, invitation.id).await;
         (invitation, token)
+    }
+
+    /// The link secret of a pending invitation, as its mail would carry it.
+    /// The invitation's mail job issues its own secret when it sends (and
+    /// that replaces any earlier one); on the embedded backend it runs in
+    /// this process, so this waits for it first. Then it issues a fresh
+    /// secret the way the job does.
+    pub async fn invitation_token(
+        &self,
+        tenant: &Tenant,
+        invitation_id: i32,
+    ) -> unionhall::domain::SecretToken {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use unionhall::models::work_items;
+        if self.jobs_namespace.is_none() {
+            let needle = format!("\"invitation_id\":{invitation_id}");
+            workers::eventually(
+                "the invitation's mail is sent",
+                std::time::Duration::from_secs(30),
+                || async {
+                    work_items::Entity::find()
+                        .filter(work_items::Column::Kind.eq("AccountMail"))
+                        .filter(work_items::Column::Args.contains(needle.as_str()))
+                        .filter(work_items::Column::State.eq(work_items::DONE))
+                        .one(self.owner_db())
+                        .await
+                        .unwrap()
+                        .is_some()
+                },
+            )
+            .await;
+        }
+        unionhall::models::invitations::Model::reissue(tenant, invitation_id)
+            .await
+            .expect("reissue")
+            .expect("the invitation is pending")
+            .2
     }
 
     /// A personal API token of `user` in the tenant's local; returns its secret.
