@@ -52,7 +52,7 @@ async fn create(
         Err(errors) => Err(Error::Invalid(errors)),
     };
     match created {
-        Ok((invitation, _, _)) => {
+        Ok((invitation, _)) => {
             let to = format!("/l/{}/invitations", local.tenant.slug());
             redirect_with(
                 &session,

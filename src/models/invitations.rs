@@ -71,14 +71,14 @@ impl Model {
     }
 
     /// Invites `email` with a role; an earlier pending invitation of the same
-    /// address is revoked, so only the newest link works.
+    /// address is revoked, so only the newest link works. The link's secret
+    /// is issued by the mail job when it sends (recorded here, in the same
+    /// transaction), so none is returned: the row holds the digest of one
+    /// nobody knows until then.
     ///
     /// # Errors
     /// `Invalid` (unknown role, already a member), or a database error.
-    pub async fn create(
-        tenant: &Tenant,
-        new: NewInvitation,
-    ) -> Result<(Self, String, SecretToken)> {
+    pub async fn create(tenant: &Tenant, new: NewInvitation) -> Result<(Self, String)> {
         let by = tenant.access()?;
         let txn = tenant.begin_write().await?;
         let role = match new.role_pid {
@@ -136,7 +136,7 @@ impl Model {
         outbox::record_in(&txn, &mail)
             .await?
             .sent_after(txn.commit().await)?;
-        Ok((invitation, role.name, token))
+        Ok((invitation, role.name))
     }
 
     /// A fresh link secret for a still-usable invitation (the invitation

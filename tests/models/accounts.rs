@@ -290,7 +290,7 @@ async fn account_mail_is_recorded_by_the_change_that_needs_it_and_only_when_it_h
     .await;
     assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
     assert!(account_mail(&app, "invitation", &local_id).await.is_empty());
-    let (invitation, _, _) = invitations::Model::create(
+    let (invitation, _) = invitations::Model::create(
         &tenant,
         NewInvitation {
             email: Email::parse(&unique_email("invitee")).unwrap(),

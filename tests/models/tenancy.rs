@@ -235,7 +235,7 @@ async fn an_invitation_is_accepted_once_and_makes_a_verified_member() {
         .unwrap()
         .role;
     let email = unique_email("invitee");
-    let (invitation, _, _) = invitations::Model::create(
+    let (invitation, _) = invitations::Model::create(
         &tenant,
         NewInvitation {
             email: Email::parse(&email).unwrap(),

@@ -229,7 +229,7 @@ impl TestApp {
             email: Email::parse(&unique_email("invitee")).unwrap(),
             role_pid: Some(role.pid),
         };
-        let (invitation, _, _) = unionhall::models::invitations::Model::create(&access, new)
+        let (invitation, _) = unionhall::models::invitations::Model::create(&access, new)
             .await
             .expect("invite");
         let token = self.invitation_token(tenant, invitation.id).await;

@@ -59,7 +59,7 @@ pub async fn create(
         Some(email) if errors.is_empty() => NewInvitation { email, role_pid },
         _ => return Err(ApiError::Invalid(errors)),
     };
-    let (invitation, role_name, _) = InvitationModel::create(&local.tenant, new).await?;
+    let (invitation, role_name) = InvitationModel::create(&local.tenant, new).await?;
     Ok((
         StatusCode::CREATED,
         Json(Invitation::from(&Pending {
