@@ -133,9 +133,7 @@ impl Model {
             invitation_id: invitation.id,
             inviter_id: by.user_id(),
         };
-        outbox::record_in(&txn, &mail)
-            .await?
-            .sent_after(txn.commit().await)?;
+        outbox::commit_with(txn, &mail).await?;
         Ok((invitation, role.name))
     }
 

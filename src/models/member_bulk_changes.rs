@@ -195,9 +195,7 @@ impl Model {
             change_id: row.id,
             actor: Some(by.user_id()),
         };
-        outbox::record_in(&txn, &job)
-            .await?
-            .sent_after(txn.commit().await)?;
+        outbox::commit_with(txn, &job).await?;
         Ok(row)
     }
 }

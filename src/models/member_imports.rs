@@ -731,9 +731,7 @@ impl Model {
             import_id: import.id,
             actor: Some(by.user_id()),
         };
-        outbox::record_in(&txn, &job)
-            .await?
-            .sent_after(txn.commit().await)?;
+        outbox::commit_with(txn, &job).await?;
         Self::find(tenant, pid).await
     }
 

@@ -510,9 +510,7 @@ impl Tenant {
             txn.commit().await?;
         } else {
             let mail = AccountMail::EmailVerification { user_id: user.id };
-            outbox::record_in(&txn, &mail)
-                .await?
-                .sent_after(txn.commit().await)?;
+            outbox::commit_with(txn, &mail).await?;
         }
         Ok((
             Self {

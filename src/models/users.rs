@@ -178,7 +178,7 @@ impl Model {
             return Ok(false);
         }
         let mail = AccountMail::EmailVerification { user_id: self.id };
-        outbox::record_in(db, &mail).await?.sent_after(Ok(()))?;
+        outbox::record(db, &mail).await?;
         Ok(true)
     }
 
@@ -192,7 +192,7 @@ impl Model {
         match Self::find_by_email(db, email).await {
             Ok(user) => {
                 let mail = AccountMail::PasswordReset { user_id: user.id };
-                outbox::record_in(db, &mail).await?.sent_after(Ok(()))
+                outbox::record(db, &mail).await
             }
             Err(Error::NotFound) => Ok(()),
             Err(err) => Err(err),

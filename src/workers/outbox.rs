@@ -4,12 +4,12 @@
 //! handle runs. A crash between the commit and the send loses nothing: the
 //! row is there, unsent, and the next relay pass (or the sweeper) sends it.
 //!
-//! A model records, commits, then calls [`Recorded::sent_after`] with the
-//! commit's result, which wakes the relays of this process at once; the
+//! A model hands its transaction and the job to [`commit_with`], which
+//! records, commits and wakes the relays of this process at once; the
 //! relays also look on their own every poll.
 use std::{sync::LazyLock, time::Duration};
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use tokio::{sync::watch, task::JoinHandle};
 
 use super::{Job, Jobs};
@@ -17,37 +17,37 @@ use crate::models::{work_items, Result};
 
 static WAKE: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
 
-/// Work recorded in a transaction that has not committed yet. Hand it the
-/// commit: `recorded.sent_after(txn.commit().await)?`.
-#[must_use = "wake the relay after the commit: `recorded.sent_after(txn.commit().await)`"]
-#[derive(Debug)]
-pub struct Recorded(());
-
-impl Recorded {
-    /// Passes the commit's result through; once it committed, wakes this
-    /// process's relays so the message goes out now.
-    ///
-    /// # Errors
-    /// The commit's error.
-    pub fn sent_after(self, committed: std::result::Result<(), sea_orm::DbErr>) -> Result<()> {
-        committed?;
-        wake();
-        Ok(())
-    }
+/// Records `job` (durable) in `txn`, the change's transaction, commits it,
+/// and wakes this process's relays so the message goes out now.
+///
+/// # Errors
+/// A database error; on one, nothing is committed.
+pub async fn commit_with<J: Job>(txn: DatabaseTransaction, job: &J) -> Result<()> {
+    record_in(&txn, job).await?;
+    txn.commit().await?;
+    wake();
+    Ok(())
 }
 
-/// Records `job` (durable) in `conn`, the change's transaction.
+/// Records `job` (durable) on its own, for a change that is that one row
+/// (a mail asked for), and wakes this process's relays.
 ///
 /// # Errors
 /// A database error.
-pub async fn record_in<J: Job, C: ConnectionTrait>(conn: &C, job: &J) -> Result<Recorded> {
+pub async fn record<J: Job>(db: &DatabaseConnection, job: &J) -> Result<()> {
+    record_in(db, job).await?;
+    wake();
+    Ok(())
+}
+
+async fn record_in<J: Job, C: ConnectionTrait>(conn: &C, job: &J) -> Result<()> {
     debug_assert!(J::DURABLE, "only durable work has a work item to record");
     let args = serde_json::to_string(job)
         .map_err(|e| sea_orm::DbErr::Custom(format!("job arguments: {e}")))?;
     let item =
         work_items::Model::record_in(conn, J::NAME, J::QUEUE.name(), job.local_id(), &args).await?;
     tracing::debug!(work_item = item.id, job = J::NAME, "recorded in the outbox");
-    Ok(Recorded(()))
+    Ok(())
 }
 
 /// Tells this process's relays that work was recorded.
