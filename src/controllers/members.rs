@@ -14,7 +14,8 @@ use super::{
 use crate::{
     domain::Permission,
     models::{
-        members::{After, Directory, MemberFilter, Model as Member, Sort},
+        members::{After, MemberFilter, Model as Member, Sort},
+        structure::Directory,
         Error,
     },
     views::{

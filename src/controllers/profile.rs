@@ -3,56 +3,17 @@
 //! and contact preferences; nothing else.
 use axum::routing::{get, post};
 use loco_rs::prelude::Routes;
-use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
 use crate::{
-    domain::{Email, FieldErrors, Permission, Phone},
-    models::{
-        members::{ContactDetails, Directory, Model as Member},
-        Error,
-    },
+    domain::Permission,
+    models::{members::Model as Member, structure::Directory, Error},
     views::{
-        profile::{Edit, Show},
+        profile::{ContactForm, Edit, Show},
         Errors, Flash, Layout,
     },
 };
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ContactForm {
-    pub email: String,
-    pub phone: String,
-    pub address: String,
-    pub email_opt_in: String,
-    pub sms_opt_in: String,
-}
-
-impl ContactForm {
-    /// The details the form gives, a phone number without a country code
-    /// read in `phone_country` (the local's).
-    fn read(&self, phone_country: &str) -> Result<ContactDetails, FieldErrors> {
-        let form = self;
-        let mut errors = FieldErrors::new();
-        let email = Some(form.email.trim())
-            .filter(|e| !e.is_empty())
-            .and_then(|e| errors.take("email", Email::parse(e)));
-        let phone = Some(form.phone.trim())
-            .filter(|p| !p.is_empty())
-            .and_then(|p| errors.take("phone", Phone::parse(p, phone_country)));
-        if form.address.chars().count() > 500 {
-            errors.add("address", "Use at most 500 characters.");
-        }
-        errors.into_result(|| ContactDetails {
-            email,
-            phone,
-            address: Some(form.address.trim().to_string()),
-            email_opt_in: !form.email_opt_in.is_empty(),
-            sms_opt_in: !form.sms_opt_in.is_empty(),
-        })
-    }
-}
 
 async fn show(local: Local, layout: Layout) -> WebResult {
     local.tenant.require(Permission::SelfService)?;
@@ -84,21 +45,7 @@ fn edit_page(local: &Local, layout: Layout, form: ContactForm, errors: Errors) -
 
 async fn edit(local: Local, layout: Layout) -> WebResult {
     let own = Member::find_own(&local.tenant).await?;
-    let form = ContactForm {
-        email: own.email.unwrap_or_default(),
-        phone: own.phone.unwrap_or_default(),
-        address: own.address.unwrap_or_default(),
-        email_opt_in: if own.email_opt_in {
-            "1".into()
-        } else {
-            String::new()
-        },
-        sms_opt_in: if own.sms_opt_in {
-            "1".into()
-        } else {
-            String::new()
-        },
-    };
+    let form = ContactForm::of(&own);
     render(&edit_page(&local, layout, form, Errors::default()))
 }
 

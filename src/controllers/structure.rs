@@ -13,9 +13,8 @@ use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, 
 use crate::{
     domain::{Permission, UnitName},
     models::{
-        bargaining_units, employers,
-        members::Directory,
-        membership_statuses,
+        bargaining_units, employers, membership_statuses,
+        structure::Directory,
         structure::{self, Part},
         worksites, Error,
     },

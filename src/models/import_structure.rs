@@ -15,7 +15,7 @@ use super::{
     _entities::{bargaining_units, employers, worksites},
     audit_events::{self, Change},
     member_imports::Mapping,
-    members::Directory,
+    structure::Directory,
     tenants::Tenant,
     Result,
 };

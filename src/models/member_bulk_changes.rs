@@ -18,7 +18,8 @@ use super::{
         audit_events as audit_rows, member_status_changes as status_rows, members as member_rows,
     },
     audit_events::Change,
-    members::{self, conditions, Directory, MemberFilter},
+    members::{self, conditions, MemberFilter},
+    structure::Directory,
     tenants::Tenant,
     Error, Result,
 };

@@ -603,7 +603,7 @@ impl Task for MembersBench {
             )
         })
         .collect();
-        let directory = crate::models::members::Directory::load(&big_local)
+        let directory = crate::models::structure::Directory::load(&big_local)
             .await
             .map_err(fail)?;
         let status_pids: Vec<String> = directory

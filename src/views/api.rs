@@ -313,7 +313,7 @@ pub struct MemberBody {
 
 impl MemberBody {
     #[must_use]
-    pub fn of(m: &crate::models::members::Model, d: &crate::models::members::Directory) -> Self {
+    pub fn of(m: &crate::models::members::Model, d: &crate::models::structure::Directory) -> Self {
         let named = |pid: Option<Uuid>, name: String| pid.map(|pid| Named { pid, name });
         Self {
             pid: m.pid,

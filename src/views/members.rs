@@ -8,7 +8,8 @@ use crate::{
     domain::{Email, EmployeeNumber, FieldErrors, MemberName, Phone},
     models::{
         audit_events::Event,
-        members::{Directory, Model as Member, NewMember, StatusChange, Total},
+        members::{Model as Member, NewMember, StatusChange, Total},
+        structure::Directory,
     },
 };
 

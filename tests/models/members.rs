@@ -523,7 +523,7 @@ async fn the_roll_pages_by_join_date_and_by_status_without_skipping_or_repeating
 #[tokio::test]
 async fn the_structure_shown_follows_every_change_even_one_made_by_another_process() {
     use sea_orm::ConnectionTrait;
-    use unionhall::models::members::Directory;
+    use unionhall::models::structure::Directory;
     let app = TestApp::start().await;
     let slug = unique_slug("dir");
     let (tenant, _) = app.local_with_admin(&slug).await;

@@ -2,7 +2,7 @@
 //! 422 JSON, filters and signed keyset cursors, archive and restore, roles,
 //! and other locals' members (404, nothing changed).
 use serde_json::{json, Value};
-use unionhall::models::members::{Directory, Model as Member};
+use unionhall::models::{members::Model as Member, structure::Directory};
 
 use crate::support::{unique_slug, TestApp};
 

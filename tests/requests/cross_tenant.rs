@@ -188,7 +188,8 @@ async fn changing_or_deleting_local_a_rows_from_local_b_answers_404_and_changes_
 async fn local_a_bulk_changes_cannot_be_read_made_or_aimed_at_from_local_b() {
     use unionhall::models::{
         member_bulk_changes::{BulkChange, Model as Bulk, Selection},
-        members::{Directory, Model as Member},
+        members::Model as Member,
+        structure::Directory,
     };
     let mut f = fixture().await;
     let a_dir = Directory::load(&f.tenant_a).await.unwrap();

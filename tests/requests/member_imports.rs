@@ -424,7 +424,7 @@ async fn bad_files_are_refused_with_a_clear_message_before_anything_is_written()
 #[tokio::test]
 async fn an_import_adds_the_employers_worksites_and_units_its_file_names_when_the_admin_allows_it()
 {
-    use unionhall::{domain::UnitName, models::employers, models::members::Directory};
+    use unionhall::{domain::UnitName, models::employers, models::structure::Directory};
     let app = TestApp::start().await;
     let slug = unique_slug("adds");
     let (tenant, admin) = app.local_with_admin(&slug).await;

@@ -272,7 +272,7 @@ async fn an_officer_adds_and_edits_a_member_through_the_form_and_the_status_chan
     assert!(edit.contains("value=\"Parsons\""));
     let lapsed = {
         let tenant = app.enter(&officer, &slug).await;
-        let d = unionhall::models::members::Directory::load(&tenant)
+        let d = unionhall::models::structure::Directory::load(&tenant)
             .await
             .unwrap();
         d.statuses
@@ -581,7 +581,7 @@ async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_
     let slug = unique_slug("bulk");
     let (tenant, _) = app.local_with_admin(&slug).await;
     let (_, north, _, depot) = structure(&tenant).await;
-    let directory = unionhall::models::members::Directory::load(&tenant)
+    let directory = unionhall::models::structure::Directory::load(&tenant)
         .await
         .unwrap();
     let status = |name: &str| {

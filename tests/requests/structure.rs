@@ -1,7 +1,7 @@
 //! The structure page: admins add, rename and (when unused) delete
 //! employers, worksites and bargaining units, and add, rename and reorder
 //! membership statuses.
-use unionhall::models::{employers, members::Directory, membership_statuses};
+use unionhall::models::{employers, membership_statuses, structure::Directory};
 
 use crate::support::{unique_slug, TestApp, PASSWORD};
 

@@ -182,7 +182,8 @@ async fn a_recurring_job_fires_once_per_schedule_however_many_workers_run() {
 async fn work_recorded_in_a_model_s_transaction_runs_even_when_its_sender_dies_after_the_commit() {
     use unionhall::models::{
         member_bulk_changes::{BulkChange, Model as Bulk, Selection},
-        members::{Directory, MemberFilter, Model as Member},
+        members::{MemberFilter, Model as Member},
+        structure::Directory,
     };
     // This test process runs no relay and no worker: it plays a web process
     // that committed the change and died before sending its message.

@@ -17,7 +17,8 @@ use super::{
 };
 use crate::{
     models::{
-        members::{After, Directory, MemberFilter, Model as Member, NewMember, Sort, Total},
+        members::{After, MemberFilter, Model as Member, NewMember, Sort, Total},
+        structure::Directory,
         Error,
     },
     views::{
