@@ -630,6 +630,40 @@ impl Task for MembersBench {
                     .map(|u| format!("bargaining_unit={}", u.pid)),
             )
             .collect();
+        // Each filter alone and each kind of pair (status + worksite is the
+        // "filtered list page" above), every status but the commonest.
+        let by_status: Vec<String> = status_pids.iter().map(|s| format!("status={s}")).collect();
+        let by_employer: Vec<String> = directory
+            .employers
+            .iter()
+            .map(|e| format!("employer={}", e.pid))
+            .collect();
+        let by_site: Vec<String> = site_pids.iter().map(|w| format!("worksite={w}")).collect();
+        let by_unit: Vec<String> = directory
+            .units
+            .iter()
+            .map(|u| format!("bargaining_unit={}", u.pid))
+            .collect();
+        let rare_status = &by_status[1.min(by_status.len())..];
+        let pair = |a: &[String], b: &[String]| -> Vec<String> {
+            a.iter()
+                .flat_map(|x| b.iter().map(move |y| format!("{x}&{y}")))
+                .collect()
+        };
+        let own_sites: Vec<String> = directory
+            .worksites
+            .iter()
+            .filter_map(|w| {
+                let e = directory.employers.iter().find(|e| e.id == w.employer_id)?;
+                Some(format!("employer={}&worksite={}", e.pid, w.pid))
+            })
+            .collect();
+        let urls = |queries: &[String]| -> Vec<String> {
+            queries
+                .iter()
+                .map(|q| format!("/l/{slug}/members?{q}"))
+                .collect()
+        };
 
         println!("== starting the web server (release build of this binary)");
         let exe = std::env::current_exe().map_err(fail)?;
@@ -701,6 +735,15 @@ impl Task for MembersBench {
                 "one employer/site/unit",
                 one_place.iter().map(|q| format!("{list}?{q}")).collect(),
             ),
+            ("status alone", urls(&by_status)),
+            ("employer alone", urls(&by_employer)),
+            ("worksite alone", urls(&by_site)),
+            ("unit alone", urls(&by_unit)),
+            ("status + employer", urls(&pair(rare_status, &by_employer))),
+            ("status + unit", urls(&pair(rare_status, &by_unit))),
+            ("employer + own worksite", urls(&own_sites)),
+            ("employer + unit", urls(&pair(&by_employer, &by_unit))),
+            ("worksite + unit", urls(&pair(&by_site, &by_unit))),
             (
                 "deep keyset page",
                 deep.iter().map(|a| format!("{list}?after={a}")).collect(),
