@@ -669,9 +669,20 @@ impl Task for MembersBench {
         let exe = std::env::current_exe().map_err(fail)?;
         // As deployed: the production configuration (no backtrace capture,
         // which the development one turns on), over plain HTTP on loopback.
+        // As deployed: the server connects as a login role that row-level
+        // security binds (bin/bench-members makes it), the schema owner
+        // being this task's own connection.
+        let owner_url = std::env::var("DATABASE_URL").map_err(fail)?;
+        let app_url = std::env::var("BENCH_APP_DATABASE_URL").map_err(|_| {
+            Error::string(
+                "BENCH_APP_DATABASE_URL: the server's login role (bin/bench-members sets it)",
+            )
+        })?;
         let mut server = tokio::process::Command::new(exe)
             .arg("start")
             .env("LOCO_ENV", "production")
+            .env("DATABASE_URL", &app_url)
+            .env("DATABASE_OWNER_URL", &owner_url)
             .env("SECRET_KEY", "members-benchmark-only-secret-key-0123456789")
             .env("SECURE_COOKIES", "false")
             .env("CLIENT_IP_SOURCE", "ConnectInfo")
