@@ -26,6 +26,7 @@ mod m20261127_000018_lighter_imports;
 mod m20261127_000019_placement_checks;
 mod m20261206_000020_app_login_role;
 mod m20261207_000021_work_outbox;
+mod m20261207_000022_member_filter_statistics;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000019_placement_checks::Migration),
             Box::new(m20261206_000020_app_login_role::Migration),
             Box::new(m20261207_000021_work_outbox::Migration),
+            Box::new(m20261207_000022_member_filter_statistics::Migration),
             // inject-above (do not remove this comment)
         ]
     }
