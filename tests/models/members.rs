@@ -928,3 +928,137 @@ async fn emails_phones_and_employee_numbers_are_found_from_their_start_and_from_
         assert_eq!(words, ["mary", "parks", "rosa", "rosewood"]);
     }
 }
+
+/// Pages of a filter with many matches (PostgreSQL walks the ranges of the
+/// worksite/status index that can hold them, migration 22's statistics
+/// telling the planner there are many): every match once, in name order,
+/// members placed with the employer but at no worksite included.
+#[tokio::test]
+async fn a_dense_filter_on_an_employer_or_a_worksite_pages_through_every_match_in_name_order() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::start().await;
+    // The estimate that picks this path is PostgreSQL's: bin/test skips this
+    // test on SQLite.
+    assert!(app.is_postgres(), "a PostgreSQL test");
+    let slug = unique_slug("dense");
+    let (tenant, _) = app.local_with_admin(&slug).await;
+    let name = |n: &str| UnitName::parse(n).unwrap();
+    let big = employers::Model::create(&tenant, &name("Big Employer"))
+        .await
+        .unwrap();
+    let other = employers::Model::create(&tenant, &name("Other"))
+        .await
+        .unwrap();
+    let north = worksites::Model::create(&tenant, big.pid, &name("North"))
+        .await
+        .unwrap();
+    let south = worksites::Model::create(&tenant, big.pid, &name("South"))
+        .await
+        .unwrap();
+    let far = worksites::Model::create(&tenant, other.pid, &name("Far"))
+        .await
+        .unwrap();
+    let txn = tenant.begin().await.unwrap();
+    let statuses: Vec<i32> = membership_statuses::list(&txn, &tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    txn.commit().await.unwrap();
+    // 15,000 at the big employer (North 12,000, South 2,000, no worksite
+    // 1,000) and 600 elsewhere, over every status; names repeat, so the id
+    // breaks ties.
+    app.owner_db()
+        .execute_unprepared(&format!(
+            "INSERT INTO members (pid, tenant_id, first_name, last_name, employer_id, worksite_id,
+                 status_id, email_opt_in, sms_opt_in, search, created_at, updated_at)
+             SELECT gen_random_uuid(), {tid}, 'F' || (g % 7), 'L' || (g * 7919 % 1009),
+                 CASE WHEN g <= 15000 THEN {big} ELSE {other} END,
+                 CASE WHEN g <= 12000 THEN {north} WHEN g <= 14000 THEN {south}
+                      WHEN g <= 15000 THEN NULL ELSE {far} END,
+                 (ARRAY[{statuses}])[1 + g % {count}], true, false, 'member', now(), now()
+             FROM generate_series(1, 15600) AS g;
+             UPDATE tenants SET members_count = 15600 WHERE id = {tid};
+             ANALYZE members",
+            tid = tenant.id(),
+            big = big.id,
+            other = other.id,
+            north = north.id,
+            south = south.id,
+            far = far.id,
+            statuses = statuses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            count = statuses.len(),
+        ))
+        .await
+        .unwrap();
+    let expected = |condition: &str| {
+        let sql = format!(
+            "SELECT id FROM members WHERE tenant_id = {} AND archived_at IS NULL AND {condition}
+             ORDER BY last_name, first_name, id",
+            tenant.id()
+        );
+        let db = app.owner_db().clone();
+        async move {
+            db.query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.try_get_by_index::<i32>(0).unwrap())
+            .collect::<Vec<i32>>()
+        }
+    };
+    let ids = |filter: MemberFilter| {
+        let tenant = &tenant;
+        async move {
+            let mut seen = vec![];
+            let mut after = None;
+            loop {
+                let roll = Member::roll(tenant, &filter, Sort::Name, after.as_ref(), 700)
+                    .await
+                    .unwrap();
+                assert!(
+                    matches!(roll.total, Total::About(_)),
+                    "estimated past 10,000, so walked: {:?}",
+                    roll.total
+                );
+                seen.extend(roll.page.members.iter().map(|m| m.id));
+                match roll.page.next {
+                    Some(next) => after = Some(next),
+                    None => return seen,
+                }
+            }
+        }
+    };
+    let by_employer = ids(MemberFilter {
+        employer: Some(big.pid),
+        ..MemberFilter::default()
+    })
+    .await;
+    assert_eq!(
+        by_employer.len(),
+        15_000,
+        "every member of the employer once"
+    );
+    assert_eq!(
+        by_employer,
+        expected(&format!("employer_id = {}", big.id)).await
+    );
+    let by_site = ids(MemberFilter {
+        worksite: Some(north.pid),
+        ..MemberFilter::default()
+    })
+    .await;
+    assert_eq!(by_site.len(), 12_000);
+    assert_eq!(
+        by_site,
+        expected(&format!("worksite_id = {}", north.id)).await
+    );
+}

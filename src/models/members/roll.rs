@@ -15,7 +15,7 @@ use crate::models::{
 
 use super::{
     filter::{conditions_with, filter_conditions, require_list},
-    order::{order_ids, segments},
+    order::{order_ids, segments, tuple_after},
     search::{
         escaped_terms, is_name_word, search_function, search_terms, word_count, words_page, Match,
     },
@@ -228,7 +228,8 @@ pub(super) async fn read_as(
     };
     if let Some(estimated) = estimated {
         if estimated > EXACT_COUNT_LIMIT {
-            let page = walk_by(txn, tenant, directory, &cond, sort, after, limit, true).await?;
+            let page =
+                walk_dense(txn, tenant, directory, filter, &cond, sort, after, limit).await?;
             let about = estimated.min(u64::try_from(kept).unwrap_or(u64::MAX));
             return Ok((page, Total::About(about)));
         }
@@ -272,8 +273,153 @@ pub(super) async fn read_as(
     // page then reads its own rows only. (Walking the rows read 40,000 of
     // them at random for a page when the roll's name order and a worksite
     // were correlated.)
-    let page = walk_by(txn, tenant, directory, &cond, sort, after, limit, true).await?;
+    let page = walk_dense(txn, tenant, directory, filter, &cond, sort, after, limit).await?;
     Ok((page, total))
+}
+
+/// A page of a filter with many matches. By name, a filter naming a
+/// worksite or an employer reads the few ranges of migration 11's index by
+/// worksite, status and name that hold its matches ([`placed_ranges`]), so
+/// it costs about a page per range wherever its members sit in the name
+/// order; anything else walks the order's index, ids first.
+#[allow(clippy::too_many_arguments)]
+async fn walk_dense(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    directory: &Directory,
+    filter: &MemberFilter,
+    cond: &Condition,
+    sort: Sort,
+    after: Option<&After>,
+    limit: u64,
+) -> Result<MemberPage> {
+    match placed_ranges(directory, filter).filter(|_| sort == Sort::Name) {
+        Some(ranges) if limit > 0 => walk_ranges(txn, tenant, cond, &ranges, after, limit).await,
+        _ => walk_by(txn, tenant, directory, cond, sort, after, limit, true).await,
+    }
+}
+
+/// At most this many ranges are read for one page.
+const MOST_RANGES: usize = 64;
+
+/// The (worksite, status) ranges of `ix_members_worksite_status_name`
+/// (migration 11: members on the roll by worksite, status and name) that
+/// hold every member a filter on a worksite, or on an employer, can match:
+/// the worksite's or the employer's worksites (and no worksite, for members
+/// placed with the employer alone), each with the filter's status or every
+/// status. `None` for other filters, archived members, a join-date range,
+/// or too many ranges.
+fn placed_ranges(directory: &Directory, filter: &MemberFilter) -> Option<Vec<(Option<i32>, i32)>> {
+    if filter.archived || filter.joined_from.is_some() || filter.joined_to.is_some() {
+        return None;
+    }
+    let sites: Vec<Option<i32>> = if let Some(pid) = filter.worksite {
+        vec![Some(directory.worksites.iter().find(|w| w.pid == pid)?.id)]
+    } else {
+        let employer = directory
+            .employers
+            .iter()
+            .find(|e| Some(e.pid) == filter.employer)?;
+        directory
+            .worksites
+            .iter()
+            .filter(|w| w.employer_id == employer.id)
+            .map(|w| Some(w.id))
+            .chain([None])
+            .collect()
+    };
+    let statuses: Vec<i32> = match filter.status {
+        Some(pid) => vec![directory.statuses.iter().find(|s| s.pid == pid)?.id],
+        None => directory.statuses.iter().map(|s| s.id).collect(),
+    };
+    let ranges: Vec<(Option<i32>, i32)> = sites
+        .iter()
+        .flat_map(|site| statuses.iter().map(move |status| (*site, *status)))
+        .collect();
+    (ranges.len() <= MOST_RANGES).then_some(ranges)
+}
+
+/// The page after `after` by name: the first `limit + 1` of each range
+/// (each an index range in name order), then the first of them all.
+async fn walk_ranges(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    cond: &Condition,
+    ranges: &[(Option<i32>, i32)],
+    after: Option<&After>,
+    limit: u64,
+) -> Result<MemberPage> {
+    use sea_orm::sea_query::{Alias, Order, Query, UnionType};
+    let wanted = limit + 1;
+    let name = [Column::LastName, Column::FirstName, Column::Id];
+    let past = after.map_or_else(Condition::all, |a| {
+        tuple_after(
+            &name,
+            vec![
+                a.last_name.clone().into(),
+                a.first_name.clone().into(),
+                a.id.into(),
+            ],
+            false,
+        )
+    });
+    let part = |i: usize, (site, status): (Option<i32>, i32)| {
+        let range = Entity::find()
+            .in_tenant(tenant.id())
+            .filter(cond.clone())
+            .filter(past.clone())
+            .filter(site.map_or_else(
+                || Column::WorksiteId.is_null(),
+                |w| Column::WorksiteId.eq(w),
+            ))
+            .filter(Column::StatusId.eq(status))
+            .select_only()
+            .columns(name)
+            .order_by_asc(Column::LastName)
+            .order_by_asc(Column::FirstName)
+            .order_by_asc(Column::Id)
+            .limit(wanted)
+            .into_query();
+        Query::select()
+            .columns(name)
+            .from_subquery(range, Alias::new(format!("r{i}")))
+            .to_owned()
+    };
+    let mut parts = ranges.iter().copied().enumerate().map(|(i, r)| part(i, r));
+    let Some(mut union) = parts.next() else {
+        return Ok(MemberPage {
+            members: vec![],
+            next: None,
+        });
+    };
+    for other in parts {
+        union.union(UnionType::All, other);
+    }
+    let u = Alias::new("u");
+    let mut outer = Query::select();
+    outer
+        .column((u.clone(), Column::Id))
+        .from_subquery(union, u.clone());
+    for column in name {
+        outer.order_by((u.clone(), column), Order::Asc);
+    }
+    outer.limit(wanted);
+    let ids: Vec<i32> = txn
+        .query_all(&outer)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
+        .collect();
+    let mut members = Entity::find()
+        .in_tenant(tenant.id())
+        .filter(Column::Id.is_in(ids.clone()))
+        .all(txn)
+        .await?;
+    members.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    let more = members.len() as u64 > limit;
+    members.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more.then(|| members.last()).flatten().map(After::of);
+    Ok(MemberPage { members, next })
 }
 
 /// Walks the order's index from the cursor.
