@@ -3,7 +3,9 @@ use axum::routing::{delete, get};
 use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 
-use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
+use super::{
+    outcome, redirect_with, render, render_invalid, Empty, Local, Outcome, Pid, Verified, WebResult,
+};
 use crate::{
     domain::Permission,
     models::{
@@ -47,12 +49,10 @@ async fn create(
     Verified(form): Verified<InvitationForm>,
 ) -> WebResult {
     local.tenant.require(Permission::UsersManage)?;
-    let created = match NewInvitation::try_from(&form) {
-        Ok(new) => Invitation::create(&local.tenant, new).await,
-        Err(errors) => Err(Error::Invalid(errors)),
-    };
-    match created {
-        Ok((invitation, _)) => {
+    let created =
+        async { Invitation::create(&local.tenant, NewInvitation::try_from(&form)?).await };
+    match outcome(created.await)? {
+        Outcome::Saved((invitation, _)) => {
             let to = format!("/l/{}/invitations", local.tenant.slug());
             redirect_with(
                 &session,
@@ -61,10 +61,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
-            render_invalid(&page(&local, layout, form, errors.into()).await?)
-        }
-        Err(err) => Err(err.into()),
+        Outcome::Refused(errors) => render_invalid(&page(&local, layout, form, errors).await?),
     }
 }
 

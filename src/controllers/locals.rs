@@ -3,8 +3,8 @@ use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
 use super::{
-    redirect_with, render, render_invalid, sessions::sign_in, CurrentUser, Local, MaybeUser,
-    Verified, WebResult,
+    outcome, redirect_with, render, render_invalid, sessions::sign_in, CurrentUser, Local,
+    MaybeUser, Outcome, Verified, WebResult,
 };
 use crate::{
     domain::FieldErrors,
@@ -49,8 +49,8 @@ async fn create(
         }
         _ => Err(Error::Invalid(errors)),
     };
-    match registered {
-        Ok((tenant, user)) => {
+    match outcome(registered)? {
+        Outcome::Saved((tenant, user)) => {
             sign_in(&session, &user).await?;
             redirect_with(
                 &session,
@@ -59,7 +59,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
+        Outcome::Refused(errors) => {
             let form = RegisterForm {
                 password: String::new(),
                 ..form
@@ -67,11 +67,10 @@ async fn create(
             render_invalid(&locals::New {
                 layout,
                 form,
-                errors: errors.into(),
+                errors,
                 signed_in,
             })
         }
-        Err(err) => Err(err.into()),
     }
 }
 

@@ -9,14 +9,14 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 use super::{
-    redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebError, WebResult,
+    outcome, redirect_with, render, render_invalid, Empty, Local, Outcome, Pid, Verified, WebError,
+    WebResult,
 };
 use crate::{
     domain::Permission,
     models::{
         members::{After, MemberFilter, Model as Member, Sort},
         structure::Directory,
-        Error,
     },
     views::{
         members::{
@@ -276,12 +276,10 @@ async fn create(
     Verified(form): Verified<MemberForm>,
 ) -> WebResult {
     local.tenant.require(Permission::MembersWrite)?;
-    let created = match form.read(local.tenant.phone_country()) {
-        Ok(new) => Member::create(&local.tenant, new).await,
-        Err(errors) => Err(Error::Invalid(errors)),
-    };
-    match created {
-        Ok(m) => {
+    let created =
+        async { Member::create(&local.tenant, form.read(local.tenant.phone_country())?).await };
+    match outcome(created.await)? {
+        Outcome::Saved(m) => {
             redirect_with(
                 &session,
                 &format!("/l/{}/members/{}", local.tenant.slug(), m.pid),
@@ -289,10 +287,9 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
-            render_invalid(&form_page(&local, layout, None, form, errors.into()).await?)
+        Outcome::Refused(errors) => {
+            render_invalid(&form_page(&local, layout, None, form, errors).await?)
         }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -311,12 +308,11 @@ async fn update(
     Verified(form): Verified<MemberForm>,
 ) -> WebResult {
     local.tenant.require(Permission::MembersWrite)?;
-    let updated = match form.read(local.tenant.phone_country()) {
-        Ok(new) => Member::update(&local.tenant, pid, new).await,
-        Err(errors) => Err(Error::Invalid(errors)),
+    let updated = async {
+        Member::update(&local.tenant, pid, form.read(local.tenant.phone_country())?).await
     };
-    match updated {
-        Ok(m) => {
+    match outcome(updated.await)? {
+        Outcome::Saved(m) => {
             redirect_with(
                 &session,
                 &format!("/l/{}/members/{}", local.tenant.slug(), m.pid),
@@ -324,10 +320,9 @@ async fn update(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
-            render_invalid(&form_page(&local, layout, Some(pid), form, errors.into()).await?)
+        Outcome::Refused(errors) => {
+            render_invalid(&form_page(&local, layout, Some(pid), form, errors).await?)
         }
-        Err(err) => Err(err.into()),
     }
 }
 

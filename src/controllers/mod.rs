@@ -41,7 +41,7 @@ use crate::{
     models::{
         self, memberships::Access, sessions::USER_ID_KEY, tenants::Tenant, users as user_model,
     },
-    views::{errors::ErrorPage, Flash, Layout, Viewer},
+    views::{errors::ErrorPage, Errors, Flash, Layout, Viewer},
 };
 
 const FLASH_KEY: &str = "flash";
@@ -74,13 +74,7 @@ impl From<models::Error> for WebError {
             models::Error::Throttled(wait) => Self::Throttled(wait),
             models::Error::Invalid(errors)
             | models::Error::Conflict(errors)
-            | models::Error::UnknownReference(errors) => Self::BadRequest(
-                errors
-                    .iter()
-                    .map(|(_, m)| m.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            | models::Error::UnknownReference(errors) => Self::BadRequest(errors.sentence()),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -166,6 +160,42 @@ pub fn render(page: &impl Template) -> WebResult {
 /// When the template fails.
 pub fn render_invalid(page: &impl Template) -> WebResult {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
+/// What a form's submission came to.
+pub enum Outcome<T> {
+    /// The model did it.
+    Saved(T),
+    /// The input was refused, a message per field: the form is shown again
+    /// with what was typed.
+    Refused(Errors),
+}
+
+/// The one path of a form's submission: the model call's result (a failed
+/// `form.read()` joins it with `?`, as [`models::Error::Invalid`]), with
+/// every refusal of the input (`Invalid`, `Conflict`, `UnknownReference`)
+/// as per-field messages and any other error the request's.
+///
+/// ```ignore
+/// let saved = async { Member::create(&local.tenant, form.read(country)?).await };
+/// match outcome(saved.await)? {
+///     Outcome::Saved(m) => redirect_with(&session, &to(m), notice).await,
+///     Outcome::Refused(errors) => render_invalid(&form_page(form, errors)),
+/// }
+/// ```
+///
+/// # Errors
+/// Any error that is not about the input.
+pub fn outcome<T>(result: models::Result<T>) -> Result<Outcome<T>, WebError> {
+    match result {
+        Ok(value) => Ok(Outcome::Saved(value)),
+        Err(
+            models::Error::Invalid(errors)
+            | models::Error::Conflict(errors)
+            | models::Error::UnknownReference(errors),
+        ) => Ok(Outcome::Refused(errors.into())),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Redirects after a change (303), with a message for the next page.

@@ -10,11 +10,14 @@ use loco_rs::prelude::{AppContext, Routes};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{redirect_with, render, render_invalid, MaybeUser, Verified, WebError, WebResult};
+use super::{
+    outcome, redirect_with, render, render_invalid, MaybeUser, Outcome, Verified, WebError,
+    WebResult,
+};
 use crate::{
     models::{
         operators::{parse_reason, Operator},
-        Error, Window,
+        Window,
     },
     views::{
         ops::{Audit, Index, ReasonForm, Show},
@@ -124,13 +127,16 @@ async fn change_status(
     form: ReasonForm,
     suspend: bool,
 ) -> WebResult {
-    let changed = match parse_reason(&form.reason) {
-        Ok(reason) if suspend => op.suspend(&ctx.db, slug, &reason).await,
-        Ok(reason) => op.reactivate(&ctx.db, slug, &reason).await,
-        Err(errors) => Err(Error::Invalid(errors)),
+    let changed = async {
+        let reason = parse_reason(&form.reason)?;
+        if suspend {
+            op.suspend(&ctx.db, slug, &reason).await
+        } else {
+            op.reactivate(&ctx.db, slug, &reason).await
+        }
     };
-    match changed {
-        Ok(local) => {
+    match outcome(changed.await)? {
+        Outcome::Saved(local) => {
             let what = if suspend { "suspended" } else { "reactivated" };
             redirect_with(
                 session,
@@ -139,10 +145,9 @@ async fn change_status(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
-            render_invalid(&show_page(ctx, op, slug, layout, form, errors.into()).await?)
+        Outcome::Refused(errors) => {
+            render_invalid(&show_page(ctx, op, slug, layout, form, errors).await?)
         }
-        Err(err) => Err(err.into()),
     }
 }
 

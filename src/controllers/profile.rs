@@ -5,7 +5,9 @@ use axum::routing::{get, post};
 use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 
-use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
+use super::{
+    outcome, redirect_with, render, render_invalid, Empty, Local, Outcome, Pid, Verified, WebResult,
+};
 use crate::{
     domain::Permission,
     models::{members::Model as Member, structure::Directory, Error},
@@ -55,12 +57,11 @@ async fn update(
     layout: Layout,
     Verified(form): Verified<ContactForm>,
 ) -> WebResult {
-    let saved = match form.read(local.tenant.phone_country()) {
-        Ok(details) => Member::update_own_contact(&local.tenant, details).await,
-        Err(errors) => Err(Error::Invalid(errors)),
+    let saved = async {
+        Member::update_own_contact(&local.tenant, form.read(local.tenant.phone_country())?).await
     };
-    match saved {
-        Ok(_) => {
+    match outcome(saved.await)? {
+        Outcome::Saved(_) => {
             redirect_with(
                 &session,
                 &format!("/l/{}/profile", local.tenant.slug()),
@@ -68,10 +69,7 @@ async fn update(
             )
             .await
         }
-        Err(Error::Invalid(errors)) => {
-            render_invalid(&edit_page(&local, layout, form, errors.into()))
-        }
-        Err(e) => Err(e.into()),
+        Outcome::Refused(errors) => render_invalid(&edit_page(&local, layout, form, errors)),
     }
 }
 
@@ -85,13 +83,7 @@ async fn link(
     let back = format!("/l/{}/members/{pid}", local.tenant.slug());
     let flash = match Member::link_account(&local.tenant, pid).await {
         Ok(_) => Flash::notice("Linked: they can now see and update their own details."),
-        Err(Error::Invalid(errors)) => Flash::alert(
-            errors
-                .iter()
-                .map(|(_, m)| m.to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        Err(Error::Invalid(errors)) => Flash::alert(errors.sentence()),
         Err(e) => return Err(e.into()),
     };
     redirect_with(&session, &back, flash).await

@@ -4,7 +4,9 @@ use loco_rs::prelude::Routes;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
+use super::{
+    outcome, redirect_with, render, render_invalid, Empty, Local, Outcome, Pid, Verified, WebResult,
+};
 use crate::{
     domain::Permission,
     models::{
@@ -75,12 +77,9 @@ async fn create(
     Verified(form): Verified<RoleForm>,
 ) -> WebResult {
     local.tenant.require(Permission::RolesManage)?;
-    let created = match RoleDefinition::try_from(&form) {
-        Ok(definition) => Role::create(&local.tenant, definition).await,
-        Err(errors) => Err(Error::Invalid(errors)),
-    };
-    match created {
-        Ok(role) => {
+    let created = async { Role::create(&local.tenant, RoleDefinition::try_from(&form)?).await };
+    match outcome(created.await)? {
+        Outcome::Saved(role) => {
             redirect_with(
                 &session,
                 &index_path(&local),
@@ -88,10 +87,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
-            render_invalid(&form_page(&local, layout, None, form, errors.into()))
-        }
-        Err(err) => Err(err.into()),
+        Outcome::Refused(errors) => render_invalid(&form_page(&local, layout, None, form, errors)),
     }
 }
 
@@ -115,12 +111,10 @@ async fn update(
     Verified(form): Verified<RoleForm>,
 ) -> WebResult {
     local.tenant.require(Permission::RolesManage)?;
-    let updated = match RoleDefinition::try_from(&form) {
-        Ok(definition) => Role::update(&local.tenant, pid, definition).await,
-        Err(errors) => Err(Error::Invalid(errors)),
-    };
-    match updated {
-        Ok(role) => {
+    let updated =
+        async { Role::update(&local.tenant, pid, RoleDefinition::try_from(&form)?).await };
+    match outcome(updated.await)? {
+        Outcome::Saved(role) => {
             redirect_with(
                 &session,
                 &index_path(&local),
@@ -128,10 +122,9 @@ async fn update(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
-            render_invalid(&form_page(&local, layout, Some(pid), form, errors.into()))
+        Outcome::Refused(errors) => {
+            render_invalid(&form_page(&local, layout, Some(pid), form, errors))
         }
-        Err(err) => Err(err.into()),
     }
 }
 

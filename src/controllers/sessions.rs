@@ -11,10 +11,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    client_address, redirect_with, render, render_invalid, Empty, MaybeUser, Verified, WebResult,
+    client_address, outcome, redirect_with, render, render_invalid, Empty, MaybeUser, Outcome,
+    Verified, WebResult,
 };
 use crate::{
-    models::{sessions::USER_ID_KEY, users, Error},
+    models::{sessions::USER_ID_KEY, users},
     views::{
         auth::{SignIn, SignInForm},
         Flash, Layout,
@@ -64,10 +65,10 @@ async fn create(
     layout: Layout,
     Verified(form): Verified<SignInForm>,
 ) -> WebResult {
-    match users::Model::authenticate(&ctx.db, &form.email, &form.password, &client_address(&ip))
-        .await
-    {
-        Ok(user) => {
+    let from = client_address(&ip);
+    let signed = users::Model::authenticate(&ctx.db, &form.email, &form.password, &from);
+    match outcome(signed.await)? {
+        Outcome::Saved(user) => {
             sign_in(&session, &user).await?;
             let to = match form.destination() {
                 Some(to) => to.to_string(),
@@ -80,7 +81,7 @@ async fn create(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
+        Outcome::Refused(errors) => {
             let form = SignInForm {
                 password: String::new(),
                 ..form
@@ -88,10 +89,9 @@ async fn create(
             render_invalid(&SignIn {
                 layout,
                 form,
-                errors: errors.into(),
+                errors,
             })
         }
-        Err(err) => Err(err.into()),
     }
 }
 

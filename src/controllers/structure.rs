@@ -9,7 +9,9 @@ use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{redirect_with, render, render_invalid, Empty, Local, Pid, Verified, WebResult};
+use super::{
+    outcome, redirect_with, render, render_invalid, Empty, Local, Outcome, Pid, Verified, WebResult,
+};
 use crate::{
     domain::{Permission, UnitName},
     models::{
@@ -92,14 +94,13 @@ where
     if local.tenant.model().is_suspended() {
         return Err(Error::Suspended(local.tenant.slug().to_string()).into());
     }
-    let outcome = match UnitName::parse(&form.name) {
-        Ok(name) => save(name).await.map(|_| ()),
-        Err(message) => Err(Error::Invalid(crate::domain::FieldErrors::one(
-            "name", message,
-        ))),
+    let saved = async {
+        let name = UnitName::parse(&form.name)
+            .map_err(|message| crate::domain::FieldErrors::one("name", message))?;
+        save(name).await
     };
-    match outcome {
-        Ok(()) => {
+    match outcome(saved.await)? {
+        Outcome::Saved(_) => {
             redirect_with(
                 &session,
                 &format!("/l/{}/structure", local.tenant.slug()),
@@ -107,15 +108,10 @@ where
             )
             .await
         }
-        Err(Error::Invalid(e) | Error::Conflict(e) | Error::UnknownReference(e)) => {
-            let message = e
-                .iter()
-                .map(|(_, m)| m.to_string())
-                .collect::<Vec<_>>()
-                .join(" ");
+        Outcome::Refused(e) => {
+            let message = e.0.sentence();
             page(&local, layout, Some((key, message, form.name.clone()))).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -304,8 +300,8 @@ async fn update_phone_country(
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    match local.tenant.set_phone_country(&form.phone_country).await {
-        Ok(()) => {
+    match outcome(local.tenant.set_phone_country(&form.phone_country).await)? {
+        Outcome::Saved(()) => {
             redirect_with(
                 &session,
                 &format!("/l/{}/structure", local.tenant.slug()),
@@ -316,12 +312,8 @@ async fn update_phone_country(
             )
             .await
         }
-        Err(Error::Invalid(e)) => {
-            let message = e
-                .iter()
-                .map(|(_, m)| m.to_string())
-                .collect::<Vec<_>>()
-                .join(" ");
+        Outcome::Refused(e) => {
+            let message = e.0.sentence();
             page(
                 &local,
                 layout,
@@ -329,7 +321,6 @@ async fn update_phone_country(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -342,8 +333,8 @@ async fn remove(
     part: Part,
     pid: Uuid,
 ) -> WebResult {
-    match structure::delete(&local.tenant, part, pid).await {
-        Ok(name) => {
+    match outcome(structure::delete(&local.tenant, part, pid).await)? {
+        Outcome::Saved(name) => {
             redirect_with(
                 &session,
                 &format!("/l/{}/structure", local.tenant.slug()),
@@ -351,17 +342,12 @@ async fn remove(
             )
             .await
         }
-        Err(Error::Conflict(e)) => {
-            let message = e
-                .iter()
-                .map(|(_, m)| m.to_string())
-                .collect::<Vec<_>>()
-                .join(" ");
+        Outcome::Refused(e) => {
+            let message = e.0.sentence();
             let directory = Directory::load(&local.tenant).await?;
             let name = part.name_in(&directory, pid).unwrap_or_default();
             page(&local, layout, Some((part.form_key(pid), message, name))).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -47,6 +47,17 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Every message as one sentence, for a page that shows them in one
+    /// place (a notice, a row of a table) rather than by a field.
+    #[must_use]
+    pub fn sentence(&self) -> String {
+        self.0
+            .iter()
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         self.0.iter().map(|(k, v)| (*k, v.as_str()))
     }
