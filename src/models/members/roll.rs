@@ -221,7 +221,11 @@ pub(super) async fn read_as(
     // estimate decides, which migration 22's statistics keep close for
     // every filter and pair (without them it was off up to 60×: a pair
     // estimated at 30,000 that matched nobody walked a whole index range).
-    let estimated = if searching {
+    // A worksite and a status are one index range: reading its first
+    // matches up to the cap is as cheap as asking the planner.
+    let ranges = placed_ranges(directory, filter).filter(|_| sort == Sort::Name && !searching);
+    let one_range = ranges.as_ref().is_some_and(|r| r.len() == 1);
+    let estimated = if searching || one_range {
         None
     } else {
         Some(estimate(txn, tenant, &cond).await?)
@@ -237,7 +241,6 @@ pub(super) async fn read_as(
     // Otherwise every matching id up to the cap first: cheap when matches
     // are few (one bitmap scan, or the ranges of a worksite or an
     // employer), and exact.
-    let ranges = placed_ranges(directory, filter).filter(|_| sort == Sort::Name && !searching);
     let ids = match ranges {
         Some(ranges) => range_ids(txn, tenant, &cond, &ranges, None, EXACT_COUNT_LIMIT + 1).await?,
         None => ordered_ids(txn, tenant, directory, filter, &cond, sort, how).await?,
