@@ -357,16 +357,47 @@ async fn walk_ranges(
     limit: u64,
 ) -> Result<MemberPage> {
     let ids = range_ids(txn, tenant, cond, ranges, after, limit + 1).await?;
-    let mut members = Entity::find()
+    Ok(page_from(rows_in_order(txn, tenant, &ids).await?, limit))
+}
+
+/// The local's members with `ids`, in that order.
+async fn rows_in_order(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    ids: &[i32],
+) -> Result<Vec<Model>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut rows = Entity::find()
         .in_tenant(tenant.id())
-        .filter(Column::Id.is_in(ids.clone()))
+        .filter(Column::Id.is_in(ids.to_vec()))
         .all(txn)
         .await?;
-    members.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    rows.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
+    Ok(rows)
+}
+
+/// A page of `limit` from up to `limit + 1` members read in its order (one
+/// more than the page says that more follow).
+fn page_from(mut members: Vec<Model>, limit: u64) -> MemberPage {
     let more = members.len() as u64 > limit;
     members.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = more.then(|| members.last()).flatten().map(After::of);
-    Ok(MemberPage { members, next })
+    MemberPage { members, next }
+}
+
+/// The ids `query` selects first, in its order.
+async fn ids_of(
+    txn: &DatabaseTransaction,
+    query: &sea_orm::sea_query::SelectStatement,
+) -> Result<Vec<i32>> {
+    Ok(txn
+        .query_all(query)
+        .await?
+        .into_iter()
+        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
+        .collect())
 }
 
 /// The first `wanted` ids by name after `after`: the first `wanted` of
@@ -434,12 +465,7 @@ async fn range_ids(
         outer.order_by((u.clone(), column), Order::Asc);
     }
     outer.limit(wanted);
-    Ok(txn
-        .query_all(&outer)
-        .await?
-        .into_iter()
-        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
-        .collect())
+    ids_of(txn, &outer).await
 }
 
 /// Walks the order's index from the cursor.
@@ -497,13 +523,7 @@ pub(super) async fn walk_by(
                 .into_tuple()
                 .all(txn)
                 .await?;
-            let mut rows = Entity::find()
-                .in_tenant(tenant.id())
-                .filter(Column::Id.is_in(ids.clone()))
-                .all(txn)
-                .await?;
-            rows.sort_by_key(|m| ids.iter().position(|id| *id == m.id));
-            members.extend(rows);
+            members.extend(rows_in_order(txn, tenant, &ids).await?);
         } else {
             members.extend(query.limit(need).all(txn).await?);
         }
@@ -511,10 +531,7 @@ pub(super) async fn walk_by(
             break;
         }
     }
-    let more = members.len() as u64 > limit;
-    members.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = more.then(|| members.last()).flatten().map(After::of);
-    Ok(MemberPage { members, next })
+    Ok(page_from(members, limit))
 }
 
 /// The local's members that meet `cond`, selecting nothing of them.
@@ -630,12 +647,7 @@ pub(super) async fn ordered_ids(
         .column((k.clone(), Alias::new("id")))
         .from_subquery(inner, k.clone());
     order_ids(&mut outer, "k", directory, sort);
-    Ok(txn
-        .query_all(&outer)
-        .await?
-        .into_iter()
-        .filter_map(|row| row.try_get_by_index::<i32>(0).ok())
-        .collect())
+    ids_of(txn, &outer).await
 }
 
 /// The page after the cursor's member in `ids`; `None` when the cursor's
@@ -662,16 +674,7 @@ pub(super) async fn page_of(
         return Ok(None);
     }
     let chosen: Vec<i32> = ids.iter().skip(start).take(limit).copied().collect();
-    let mut rows = if chosen.is_empty() {
-        vec![]
-    } else {
-        Entity::find()
-            .in_tenant(tenant.id())
-            .filter(Column::Id.is_in(chosen.clone()))
-            .all(txn)
-            .await?
-    };
-    rows.sort_by_key(|m| chosen.iter().position(|id| *id == m.id));
+    let rows = rows_in_order(txn, tenant, &chosen).await?;
     let more = ids.len() > start + chosen.len();
     let next = more.then(|| rows.last()).flatten().map(After::of);
     Ok(Some(MemberPage {
