@@ -9,13 +9,10 @@ use uuid::Uuid;
 
 use super::{
     members::{list_page, read_query},
-    redirect_with, render, render_invalid, Local, Pid, Verified, WebResult,
+    outcome, redirect_with, render, render_invalid, Local, Outcome, Pid, Verified, WebResult,
 };
 use crate::{
-    models::{
-        member_bulk_changes::{BulkChange, Model as Bulk, Selection},
-        Error,
-    },
+    models::member_bulk_changes::{BulkChange, Model as Bulk, Selection},
     views::{member_imports::BulkShow, members::BulkSent, Flash, Layout},
 };
 
@@ -61,11 +58,11 @@ async fn create(
         worksite: pid(&form.worksite),
         bargaining_unit: pid(&form.bargaining_unit),
     };
-    let bulk = match Bulk::create(&local.tenant, selection, change).await {
-        Ok(bulk) => bulk,
+    let bulk = match outcome(Bulk::create(&local.tenant, selection, change).await)? {
+        Outcome::Saved(bulk) => bulk,
         // The list again, as it was, with the choices and ticks kept and
         // a message at each field.
-        Err(Error::Invalid(errors)) => {
+        Outcome::Refused(errors) => {
             let mut query = form.filters.trim_start_matches('?').to_string();
             if !form.after.trim().is_empty() {
                 let after =
@@ -81,11 +78,10 @@ async fn create(
                 worksite: form.worksite,
                 bargaining_unit: form.bargaining_unit,
                 selected: form.member,
-                errors: errors.into(),
+                errors,
             };
             return render_invalid(&list_page(&local, Some(&query), layout, Some(sent)).await?);
         }
-        Err(e) => return Err(e.into()),
     };
     if !bulk.is_running() {
         return redirect_with(

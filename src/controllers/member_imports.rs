@@ -13,7 +13,10 @@ use axum_csrf::CsrfToken;
 use loco_rs::{app::AppContext, prelude::Routes};
 use tower_sessions::Session;
 
-use super::{redirect_with, render, render_invalid, Local, Pid, Verified, WebError, WebResult};
+use super::{
+    outcome, redirect_with, render, render_invalid, Local, Outcome, Pid, Verified, WebError,
+    WebResult,
+};
 use crate::{
     app::Settings,
     domain::{FieldErrors, Permission},
@@ -244,13 +247,12 @@ async fn update(
         form.contains_key("create_missing"),
     )
     .await;
-    let import = match configured {
-        Ok(import) => import,
-        Err(Error::Invalid(errors) | Error::Conflict(errors)) => {
+    let import = match outcome(configured)? {
+        Outcome::Saved(import) => import,
+        Outcome::Refused(errors) => {
             let import = Import::find(&local.tenant, pid).await?;
-            return render_invalid(&show_page(&local, layout, import, errors.into()).await?);
+            return render_invalid(&show_page(&local, layout, import, errors).await?);
         }
-        Err(e) => return Err(e.into()),
     };
     if !form.contains_key("start") {
         return redirect_with(
