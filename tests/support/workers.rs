@@ -95,7 +95,14 @@ impl TestApp {
 
     /// The newest work item (the one a test just enqueued).
     pub async fn last_work_item(&self) -> work_items::Model {
+        self.last_work_item_with("").await
+    }
+
+    /// The latest work item whose arguments hold `text` (a probe's label):
+    /// tests run side by side, so the latest of all may be another test's.
+    pub async fn last_work_item_with(&self, text: &str) -> work_items::Model {
         work_items::Entity::find()
+            .filter(work_items::Column::Args.contains(text))
             .order_by_desc(work_items::Column::Id)
             .one(&self.ctx.db)
             .await

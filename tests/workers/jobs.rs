@@ -223,7 +223,7 @@ async fn work_for_a_suspended_or_deleted_local_is_a_logged_no_op() {
         .enqueue(probe(suspended.id(), "paused"))
         .await
         .unwrap();
-    let paused_item = app.last_work_item().await;
+    let paused_item = app.last_work_item_with("paused").await;
     app.jobs()
         .enqueue(probe(deleted.id(), "gone"))
         .await
@@ -232,7 +232,7 @@ async fn work_for_a_suspended_or_deleted_local_is_a_logged_no_op() {
         .enqueue(probe(active.id(), "busy"))
         .await
         .unwrap();
-    let busy_item = app.last_work_item().await;
+    let busy_item = app.last_work_item_with("busy").await;
     let (op_user, _) = operators::create_operator(
         &app.ctx.db,
         unionhall::domain::Email::parse(&crate::support::unique_email("op")).unwrap(),
@@ -433,10 +433,12 @@ async fn redis_outage(check_connections: bool) {
 
     redis.kill().unwrap();
     redis.wait().unwrap();
+    // Both variants of this test run side by side: each finds its own item.
+    let during_label = format!("during, connection checks {check_connections}");
     let refused = app
         .jobs()
         .enqueue(Probe {
-            label: "during".into(),
+            label: during_label.clone(),
             ..Probe::default()
         })
         .await;
@@ -444,7 +446,7 @@ async fn redis_outage(check_connections: bool) {
         refused.is_err(),
         "the enqueue says the queue is unreachable"
     );
-    let during = app.last_work_item().await;
+    let during = app.last_work_item_with(&during_label).await;
     assert_eq!(during.state, work_items::QUEUED, "but the work is recorded");
     let not_ready = client.get("/_readiness").await;
     assert_eq!(not_ready.status_code(), 503);

@@ -36,7 +36,7 @@ async fn a_worker_killed_mid_job_loses_nothing_and_the_work_finishes_exactly_onc
         })
         .await
         .unwrap();
-    let item = app.last_work_item().await;
+    let item = app.last_work_item_with("killed mid-job").await;
     eventually("the first worker holds the job", WAIT, || {
         running(&app, item.id)
     })
@@ -80,7 +80,7 @@ async fn sigterm_lets_the_running_job_finish_then_the_worker_exits() {
         })
         .await
         .unwrap();
-    let item = app.last_work_item().await;
+    let item = app.last_work_item_with("finishes during shutdown").await;
     eventually("the worker holds the job", WAIT, || running(&app, item.id)).await;
 
     let status = worker.terminate(Duration::from_secs(30)).await;
@@ -103,7 +103,9 @@ async fn a_job_outlasting_the_grace_period_is_handed_back_for_another_worker() {
         })
         .await
         .unwrap();
-    let item = app.last_work_item().await;
+    let item = app
+        .last_work_item_with("too long for the grace period")
+        .await;
     eventually("the worker holds the job", WAIT, || running(&app, item.id)).await;
 
     let status = worker.terminate(Duration::from_secs(30)).await;
