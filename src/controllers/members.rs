@@ -13,15 +13,15 @@ use super::{
     WebResult,
 };
 use crate::{
-    domain::Permission,
+    domain::{date::parse_optional_date, Permission},
     models::{
         members::{After, MemberFilter, Model as Member, Sort},
         structure::Directory,
     },
     views::{
         members::{
-            parse_date, Archived, BulkForm, BulkSent, Choice, Form, Index, ListQuery, MemberForm,
-            Options, Row, Show,
+            Archived, BulkForm, BulkSent, Choice, Form, Index, ListQuery, MemberForm, Options, Row,
+            Show,
         },
         Errors, Flash, Layout,
     },
@@ -50,7 +50,7 @@ pub fn read_query(raw: Option<&str>) -> (ListQuery, MemberFilter, Sort, Option<S
     let worksite = pid(&query.worksite, "worksite");
     let bargaining_unit = pid(&query.unit, "bargaining unit");
     let mut date = |value: &str, what: &'static str| {
-        parse_date(value).unwrap_or_else(|_| {
+        parse_optional_date(value).unwrap_or_else(|_| {
             unreadable.push(what);
             None
         })

@@ -1,4 +1,5 @@
 //! Pure value types: raw strings from the edge become these once (STYLE.md 4).
+pub mod date;
 pub mod email;
 pub mod field_errors;
 pub mod password;

@@ -1,11 +1,10 @@
 use askama::Template;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Errors, Layout};
 use crate::{
-    domain::{Email, EmployeeNumber, FieldErrors, MemberName, Phone},
+    domain::{date::parse_optional_date, Email, EmployeeNumber, FieldErrors, MemberName, Phone},
     models::{
         audit_events::Event,
         members::{Model as Member, NewMember, StatusChange, Total},
@@ -49,20 +48,6 @@ impl ListQuery {
         .collect();
         serde_html_form::to_string(pairs).unwrap_or_default()
     }
-}
-
-/// A date from a form or URL: ISO (`2024-03-01`) as date inputs send it.
-///
-/// # Errors
-/// A message for anything else.
-pub fn parse_date(raw: &str) -> Result<Option<NaiveDate>, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| "Enter a date as YYYY-MM-DD.".to_string())
 }
 
 /// A member's line in the list, with names for their references.
@@ -324,7 +309,7 @@ impl MemberForm {
         let bargaining_unit = reference(&mut errors, "bargaining_unit", &form.bargaining_unit);
         let status = reference(&mut errors, "status", &form.status);
         let join_date = errors
-            .take("join_date", parse_date(&form.join_date))
+            .take("join_date", parse_optional_date(&form.join_date))
             .flatten();
         match (first_name, last_name) {
             (Some(first_name), Some(last_name)) if errors.is_empty() => Ok(NewMember {

@@ -26,7 +26,7 @@ use crate::{
             ErrorBody, MemberBody, MemberDetail, MemberInput, MemberPageBody, StatusChangeBody,
             TotalBody,
         },
-        members::{parse_date, MemberForm},
+        members::MemberForm,
     },
 };
 
@@ -46,7 +46,7 @@ fn pid_param(filters: &Filters, key: &'static str) -> ApiResult<Option<Uuid>> {
 }
 
 fn date_param(filters: &Filters, key: &'static str) -> ApiResult<Option<chrono::NaiveDate>> {
-    parse_date(filters.get(key).unwrap_or_default())
+    crate::domain::date::parse_optional_date(filters.get(key).unwrap_or_default())
         .map_err(|m| ApiError::InvalidParameter(key, format!("{key}: {m}")))
 }
 

@@ -2,11 +2,10 @@
 //! and what a row or a member is matched on as a duplicate.
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{Email, EmployeeNumber, FieldErrors, MemberName, Phone};
+use crate::domain::{date::parse_date, Email, EmployeeNumber, FieldErrors, MemberName, Phone};
 use crate::models::{
     _entities::members as member_rows, import_structure::same_name, members::NewMember,
     structure::Directory,
@@ -306,15 +305,6 @@ pub(super) fn describe(errors: &FieldErrors) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Dates as spreadsheets write them: ISO, or US month/day/year.
-pub(super) fn parse_date(raw: &str) -> std::result::Result<NaiveDate, String> {
-    let raw = raw.trim();
-    ["%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
-        .ok_or_else(|| format!("\"{raw}\" is not a date (use YYYY-MM-DD)."))
 }
 
 /// What a member or a row matches on: employee number (any case), email,
