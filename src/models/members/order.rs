@@ -167,6 +167,19 @@ pub(super) fn tuple_after(
     })
 }
 
+/// The members after `a` in name order.
+pub(super) fn name_after(a: &After) -> Condition {
+    tuple_after(
+        &[Column::LastName, Column::FirstName, Column::Id],
+        vec![
+            a.last_name.clone().into(),
+            a.first_name.clone().into(),
+            a.id.into(),
+        ],
+        false,
+    )
+}
+
 /// The order as consecutive segments, each one index range: a segment's
 /// extra condition and its columns (with `true` for descending). Pages fill
 /// from the segment the cursor is in onwards.
@@ -180,17 +193,6 @@ pub(super) fn segments(
         (Column::FirstName, false),
         (Column::Id, false),
     ];
-    let name_after = |a: &After| {
-        tuple_after(
-            &[Column::LastName, Column::FirstName, Column::Id],
-            vec![
-                a.last_name.clone().into(),
-                a.first_name.clone().into(),
-                a.id.into(),
-            ],
-            false,
-        )
-    };
     match sort {
         Sort::Name => vec![(after.map_or_else(Condition::all, name_after), by_name)],
         Sort::Joined => {

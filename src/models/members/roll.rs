@@ -15,7 +15,7 @@ use crate::models::{
 
 use super::{
     filter::{conditions_with, filter_conditions, require_list},
-    order::{order_ids, segments, tuple_after},
+    order::{name_after, order_ids, segments},
     search::{
         escaped_terms, is_name_word, search_function, search_terms, word_count, words_page, Match,
     },
@@ -232,8 +232,17 @@ pub(super) async fn read_as(
     };
     if let Some(estimated) = estimated {
         if estimated > EXACT_COUNT_LIMIT {
-            let page =
-                walk_dense(txn, tenant, directory, filter, &cond, sort, after, limit).await?;
+            let page = walk_dense(
+                txn,
+                tenant,
+                directory,
+                ranges.as_deref(),
+                &cond,
+                sort,
+                after,
+                limit,
+            )
+            .await?;
             let about = estimated.min(u64::try_from(kept).unwrap_or(u64::MAX));
             return Ok((page, Total::About(about)));
         }
@@ -241,8 +250,8 @@ pub(super) async fn read_as(
     // Otherwise every matching id up to the cap first: cheap when matches
     // are few (one bitmap scan, or the ranges of a worksite or an
     // employer), and exact.
-    let ids = match ranges {
-        Some(ranges) => range_ids(txn, tenant, &cond, &ranges, None, EXACT_COUNT_LIMIT + 1).await?,
+    let ids = match &ranges {
+        Some(ranges) => range_ids(txn, tenant, &cond, ranges, None, EXACT_COUNT_LIMIT + 1).await?,
         None => ordered_ids(txn, tenant, directory, filter, &cond, sort, how).await?,
     };
     let full = ids.len() as u64 > EXACT_COUNT_LIMIT;
@@ -281,7 +290,17 @@ pub(super) async fn read_as(
     // page then reads its own rows only. (Walking the rows read 40,000 of
     // them at random for a page when the roll's name order and a worksite
     // were correlated.)
-    let page = walk_dense(txn, tenant, directory, filter, &cond, sort, after, limit).await?;
+    let page = walk_dense(
+        txn,
+        tenant,
+        directory,
+        ranges.as_deref(),
+        &cond,
+        sort,
+        after,
+        limit,
+    )
+    .await?;
     Ok((page, total))
 }
 
@@ -295,14 +314,14 @@ async fn walk_dense(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
     directory: &Directory,
-    filter: &MemberFilter,
+    ranges: Option<&[(Option<i32>, i32)]>,
     cond: &Condition,
     sort: Sort,
     after: Option<&After>,
     limit: u64,
 ) -> Result<MemberPage> {
-    match placed_ranges(directory, filter).filter(|_| sort == Sort::Name) {
-        Some(ranges) if limit > 0 => walk_ranges(txn, tenant, cond, &ranges, after, limit).await,
+    match ranges {
+        Some(ranges) if limit > 0 => walk_ranges(txn, tenant, cond, ranges, after, limit).await,
         _ => walk_by(txn, tenant, directory, cond, sort, after, limit, true).await,
     }
 }
@@ -416,17 +435,7 @@ async fn range_ids(
 ) -> Result<Vec<i32>> {
     use sea_orm::sea_query::{Alias, Order, Query, UnionType};
     let name = [Column::LastName, Column::FirstName, Column::Id];
-    let past = after.map_or_else(Condition::all, |a| {
-        tuple_after(
-            &name,
-            vec![
-                a.last_name.clone().into(),
-                a.first_name.clone().into(),
-                a.id.into(),
-            ],
-            false,
-        )
-    });
+    let past = after.map_or_else(Condition::all, name_after);
     let part = |i: usize, (site, status): (Option<i32>, i32)| {
         let range = Entity::find()
             .in_tenant(tenant.id())
