@@ -330,6 +330,7 @@ impl Hooks for App {
             .add_route(controllers::api::invitations::routes())
             .add_route(controllers::api::tokens::routes())
             .add_route(controllers::api::members::routes())
+            .add_route(controllers::api::structure::routes())
     }
 
     /// Sessions and CSRF wrap every route; method override runs before routing.

@@ -16,8 +16,7 @@ use crate::{
     domain::{Permission, UnitName},
     models::{
         bargaining_units, employers, membership_statuses,
-        structure::Directory,
-        structure::{self, Part},
+        structure::{self, Directory, NamedPart, PartEntity},
         worksites, Error,
     },
     views::{
@@ -90,10 +89,7 @@ async fn save<T, F>(
 where
     F: std::future::Future<Output = Result<T, Error>>,
 {
-    local.tenant.require(Permission::StructureManage)?;
-    if local.tenant.model().is_suspended() {
-        return Err(Error::Suspended(local.tenant.slug().to_string()).into());
-    }
+    local.tenant.require_change(Permission::StructureManage)?;
     let saved = async {
         let name = UnitName::parse(&form.name)
             .map_err(|message| crate::domain::FieldErrors::one("name", message))?;
@@ -115,26 +111,32 @@ where
     }
 }
 
-async fn create_employer(
+/// `POST` of a new employer, worksite (at the form's `employer`) or
+/// bargaining unit.
+async fn create<P: NamedPart>(
     session: Session,
     local: Local,
     layout: Layout,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
     let tenant = local.tenant.clone();
+    let employer =
+        P::employer_column().map(|_| Uuid::parse_str(form.employer.trim()).unwrap_or_default());
+    let done = format!("{} added.", P::PART.label());
     save(
         session,
         local,
         layout,
-        "employer-new".into(),
+        P::PART.new_form_key(employer),
         &form,
-        "Employer added.",
-        |name| async move { employers::Model::create(&tenant, &name).await },
+        &done,
+        |name| async move { structure::create::<P>(&tenant, &name, employer).await },
     )
     .await
 }
 
-async fn rename_employer(
+/// `PUT` of an employer's, a worksite's or a bargaining unit's new name.
+async fn rename<P: NamedPart>(
     session: Session,
     local: Local,
     Pid(pid): Pid,
@@ -142,93 +144,15 @@ async fn rename_employer(
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
     let tenant = local.tenant.clone();
+    let done = format!("{} renamed.", P::PART.label());
     save(
         session,
         local,
         layout,
-        format!("employer-{pid}"),
+        P::PART.form_key(pid),
         &form,
-        "Employer renamed.",
-        |name| async move { employers::Model::rename(&tenant, pid, &name).await },
-    )
-    .await
-}
-
-async fn create_worksite(
-    session: Session,
-    local: Local,
-    layout: Layout,
-    Verified(form): Verified<NameForm>,
-) -> WebResult {
-    let tenant = local.tenant.clone();
-    let employer = Uuid::parse_str(form.employer.trim()).unwrap_or_default();
-    save(
-        session,
-        local,
-        layout,
-        format!("worksite-new-{employer}"),
-        &form,
-        "Worksite added.",
-        |name| async move { worksites::Model::create(&tenant, employer, &name).await },
-    )
-    .await
-}
-
-async fn rename_worksite(
-    session: Session,
-    local: Local,
-    Pid(pid): Pid,
-    layout: Layout,
-    Verified(form): Verified<NameForm>,
-) -> WebResult {
-    let tenant = local.tenant.clone();
-    save(
-        session,
-        local,
-        layout,
-        format!("worksite-{pid}"),
-        &form,
-        "Worksite renamed.",
-        |name| async move { worksites::Model::rename(&tenant, pid, &name).await },
-    )
-    .await
-}
-
-async fn create_unit(
-    session: Session,
-    local: Local,
-    layout: Layout,
-    Verified(form): Verified<NameForm>,
-) -> WebResult {
-    let tenant = local.tenant.clone();
-    save(
-        session,
-        local,
-        layout,
-        "unit-new".into(),
-        &form,
-        "Bargaining unit added.",
-        |name| async move { bargaining_units::Model::create(&tenant, &name).await },
-    )
-    .await
-}
-
-async fn rename_unit(
-    session: Session,
-    local: Local,
-    Pid(pid): Pid,
-    layout: Layout,
-    Verified(form): Verified<NameForm>,
-) -> WebResult {
-    let tenant = local.tenant.clone();
-    save(
-        session,
-        local,
-        layout,
-        format!("unit-{pid}"),
-        &form,
-        "Bargaining unit renamed.",
-        |name| async move { bargaining_units::Model::rename(&tenant, pid, &name).await },
+        &done,
+        |name| async move { structure::rename::<P>(&tenant, pid, &name).await },
     )
     .await
 }
@@ -280,10 +204,6 @@ async fn move_status(
     Pid(pid): Pid,
     Verified(form): Verified<NameForm>,
 ) -> WebResult {
-    local.tenant.require(Permission::StructureManage)?;
-    if local.tenant.model().is_suspended() {
-        return Err(Error::Suspended(local.tenant.slug().to_string()).into());
-    }
     membership_statuses::move_by(&local.tenant, pid, form.direction == "up").await?;
     redirect_with(
         &session,
@@ -324,16 +244,16 @@ async fn update_phone_country(
     }
 }
 
-/// Deletes an unused employer, worksite or unit; one in use is refused
-/// with what uses it, shown at its row.
-async fn remove(
+/// `DELETE` of an unused employer, worksite, unit or status; one in use is
+/// refused with what uses it, shown at its row.
+async fn delete<P: PartEntity>(
     session: Session,
     local: Local,
+    Pid(pid): Pid,
     layout: Layout,
-    part: Part,
-    pid: Uuid,
+    Verified(_): Verified<Empty>,
 ) -> WebResult {
-    match outcome(structure::delete(&local.tenant, part, pid).await)? {
+    match outcome(structure::delete::<P>(&local.tenant, pid).await)? {
         Outcome::Saved(name) => {
             redirect_with(
                 &session,
@@ -345,46 +265,40 @@ async fn remove(
         Outcome::Refused(e) => {
             let message = e.0.sentence();
             let directory = Directory::load(&local.tenant).await?;
-            let name = part.name_in(&directory, pid).unwrap_or_default();
-            page(&local, layout, Some((part.form_key(pid), message, name))).await
+            let name = P::PART.name_in(&directory, pid).unwrap_or_default();
+            let key = P::PART.form_key(pid);
+            page(&local, layout, Some((key, message, name))).await
         }
     }
 }
 
-/// `DELETE` of one part of the structure: `P` indexes [`Part::ALL`].
-async fn delete<const P: usize>(
-    session: Session,
-    local: Local,
-    Pid(pid): Pid,
-    layout: Layout,
-    Verified(_): Verified<Empty>,
-) -> WebResult {
-    remove(session, local, layout, Part::ALL[P], pid).await
-}
-
 pub fn routes() -> Routes {
+    type Employers = employers::Entity;
+    type Worksites = worksites::Entity;
+    type Units = bargaining_units::Entity;
+    type Statuses = membership_statuses::Entity;
     Routes::new()
         .add("/l/{slug}/structure", get(index))
-        .add("/l/{slug}/employers", post(create_employer))
+        .add("/l/{slug}/employers", post(create::<Employers>))
         .add(
             "/l/{slug}/employers/{pid}",
-            put(rename_employer).delete(delete::<0>),
+            put(rename::<Employers>).delete(delete::<Employers>),
         )
-        .add("/l/{slug}/worksites", post(create_worksite))
+        .add("/l/{slug}/worksites", post(create::<Worksites>))
         .add(
             "/l/{slug}/worksites/{pid}",
-            put(rename_worksite).delete(delete::<1>),
+            put(rename::<Worksites>).delete(delete::<Worksites>),
         )
-        .add("/l/{slug}/bargaining_units", post(create_unit))
+        .add("/l/{slug}/bargaining_units", post(create::<Units>))
         .add(
             "/l/{slug}/bargaining_units/{pid}",
-            put(rename_unit).delete(delete::<2>),
+            put(rename::<Units>).delete(delete::<Units>),
         )
         .add("/l/{slug}/phone_country", put(update_phone_country))
         .add("/l/{slug}/membership_statuses", post(create_status))
         .add(
             "/l/{slug}/membership_statuses/{pid}",
-            put(update_status).delete(delete::<3>),
+            put(update_status).delete(delete::<Statuses>),
         )
         .add(
             "/l/{slug}/membership_statuses/{pid}/position",

@@ -1,14 +1,18 @@
-//! Employers (tenant-owned): where members work.
+//! Employers (tenant-owned): where members work. Created, renamed, listed,
+//! found and deleted by the structure's one implementation
+//! ([`super::structure::NamedPart`]); this file says what is particular.
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use loco_rs::model::TenantEntity;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 pub use super::_entities::employers::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    audit_events::record_by, find_in_local, list_in_local, on_conflict, tenants::Tenant, Result,
+    structure::{self, NamedPart, Part, PartEntity},
+    tenants::Tenant,
+    Result,
 };
-use crate::domain::{Permission, UnitName};
+use crate::domain::UnitName;
 
 /// The audit log's subject type.
 pub const SUBJECT: &str = "employer";
@@ -21,39 +25,61 @@ impl TenantEntity for Entity {
     }
 }
 
-impl Model {
-    /// # Errors
-    /// `Forbidden`, `Conflict` when the name is taken, or a database error.
-    pub async fn create(tenant: &Tenant, name: &UnitName) -> Result<Self> {
-        tenant.require(Permission::StructureManage)?;
-        let txn = tenant.begin().await?;
+impl PartEntity for Entity {
+    const PART: Part = Part::Employer;
+
+    fn id_column() -> Column {
+        Column::Id
+    }
+
+    fn pid_column() -> Column {
+        Column::Pid
+    }
+
+    fn name_column() -> Column {
+        Column::Name
+    }
+
+    fn id_of(row: &Model) -> i32 {
+        row.id
+    }
+
+    fn pid_of(row: &Model) -> Uuid {
+        row.pid
+    }
+
+    fn name_of(row: &Model) -> &str {
+        &row.name
+    }
+}
+
+impl NamedPart for Entity {
+    const TAKEN: &'static str = "An employer with this name exists already.";
+
+    fn new_row(name: &str, _employer: Option<i32>) -> ActiveModel {
         let now = Utc::now();
-        let row = ActiveModel {
+        ActiveModel {
             pid: Set(Uuid::new_v4()),
-            name: Set(name.as_str().to_string()),
+            name: Set(name.to_string()),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()
         }
-        .set_tenant(tenant.id())?
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            on_conflict(
-                e,
-                &[("name", "name", "An employer with this name exists already.")],
-            )
-        })?;
-        record_by(
-            &txn,
-            tenant,
-            (SUBJECT, row.id),
-            "create",
-            &[("name", None, Some(&row.name))],
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(row)
+    }
+
+    fn renamed(row: Model, name: &str) -> ActiveModel {
+        let mut row: ActiveModel = row.into();
+        row.name = Set(name.to_string());
+        row.updated_at = Set(Utc::now().into());
+        row
+    }
+}
+
+impl Model {
+    /// # Errors
+    /// `Forbidden`, `Suspended`, `Conflict` when the name is taken, or a database error.
+    pub async fn create(tenant: &Tenant, name: &UnitName) -> Result<Self> {
+        structure::create::<Entity>(tenant, name, None).await
     }
 
     /// The local's, by name.
@@ -61,7 +87,7 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn list<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<Vec<Self>> {
-        list_in_local::<Entity, _>(conn, tenant, Column::Name).await
+        structure::list::<Entity, _>(conn, tenant).await
     }
 
     /// # Errors
@@ -71,36 +97,15 @@ impl Model {
         tenant: &Tenant,
         pid: Uuid,
     ) -> Result<Self> {
-        find_in_local::<Entity, _>(conn, tenant, Column::Pid, pid).await
+        structure::find::<Entity, _>(conn, tenant, pid).await
     }
 
     /// Renames it.
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound` (also another local's), `Conflict` when the name is taken, or a database error.
+    /// `Forbidden`, `Suspended`, `NotFound` (also another local's), `Conflict`
+    /// when the name is taken, or a database error.
     pub async fn rename(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<Self> {
-        tenant.require(Permission::StructureManage)?;
-        let txn = tenant.begin().await?;
-        let old = Self::find_by_pid(&txn, tenant, pid).await?;
-        let was = old.name.clone();
-        let mut row: ActiveModel = old.into();
-        row.name = Set(name.as_str().to_string());
-        row.updated_at = Set(Utc::now().into());
-        let saved = row.update(&txn).await.map_err(|e| {
-            on_conflict(
-                e,
-                &[("name", "name", "An employer with this name exists already.")],
-            )
-        })?;
-        record_by(
-            &txn,
-            tenant,
-            (SUBJECT, saved.id),
-            "update",
-            &[("name", Some(&was), Some(&saved.name))],
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(saved)
+        structure::rename::<Entity>(tenant, pid, name).await
     }
 }

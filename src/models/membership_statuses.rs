@@ -9,7 +9,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use super::_entities::membership_statuses::{self, ActiveModel, Column, Entity, Model};
-use super::{audit_events::record_by, find_in_local, on_conflict, tenants::Tenant, Result};
+use super::{
+    audit_events::record_by,
+    on_conflict,
+    structure::{self, Part, PartEntity},
+    tenants::Tenant,
+    Result,
+};
 use crate::domain::{Permission, UnitName};
 
 /// The audit log's subject type.
@@ -28,6 +34,34 @@ impl TenantEntity for Entity {
 
     fn tenant_column() -> Column {
         Column::TenantId
+    }
+}
+
+impl PartEntity for Entity {
+    const PART: Part = Part::Status;
+
+    fn id_column() -> Column {
+        Column::Id
+    }
+
+    fn pid_column() -> Column {
+        Column::Pid
+    }
+
+    fn name_column() -> Column {
+        Column::Name
+    }
+
+    fn id_of(row: &Model) -> i32 {
+        row.id
+    }
+
+    fn pid_of(row: &Model) -> Uuid {
+        row.pid
+    }
+
+    fn name_of(row: &Model) -> &str {
+        &row.name
     }
 }
 
@@ -97,15 +131,16 @@ pub async fn find_by_pid<C: ConnectionTrait>(
     tenant: &Tenant,
     pid: Uuid,
 ) -> Result<Model> {
-    find_in_local::<Entity, _>(conn, tenant, Column::Pid, pid).await
+    structure::find::<Entity, _>(conn, tenant, pid).await
 }
 
 /// Adds a status at the end of the order.
 ///
 /// # Errors
-/// `Conflict` when the name is taken, or a database error.
+/// `Forbidden`, `Suspended`, `Conflict` when the name is taken, or a
+/// database error.
 pub async fn create(tenant: &Tenant, name: &UnitName, in_good_standing: bool) -> Result<Model> {
-    tenant.require(Permission::StructureManage)?;
+    tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let last = list(&txn, tenant)
         .await?
@@ -149,14 +184,15 @@ const NAME_TAKEN: &str = "The local has a status with this name already.";
 /// Renames a status and says whether it counts as in good standing.
 ///
 /// # Errors
-/// `NotFound` (also another local's), `Conflict`, or a database error.
+/// `Forbidden`, `Suspended`, `NotFound` (also another local's), `Conflict`,
+/// or a database error.
 pub async fn update(
     tenant: &Tenant,
     pid: Uuid,
     name: &UnitName,
     in_good_standing: bool,
 ) -> Result<Model> {
-    tenant.require(Permission::StructureManage)?;
+    tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let old = find_by_pid(&txn, tenant, pid).await?;
     let (was, was_good) = (old.name.clone(), old.in_good_standing);
@@ -191,18 +227,62 @@ pub async fn update(
 /// first status is the one new members get.
 ///
 /// # Errors
-/// `NotFound` (also another local's), or a database error.
-pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<()> {
-    tenant.require(Permission::StructureManage)?;
+/// `Forbidden`, `Suspended`, `NotFound` (also another local's), or a
+/// database error.
+pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<Model> {
+    reorder(tenant, pid, |at, len| {
+        if up {
+            at.saturating_sub(1)
+        } else {
+            (at + 1).min(len - 1)
+        }
+    })
+    .await
+}
+
+/// Puts a status at `position` (1 is first) in the order, the others
+/// keeping theirs relative to each other.
+///
+/// # Errors
+/// `Forbidden`, `Suspended`, `Invalid` for a position outside 1 to the
+/// number of statuses, `NotFound` (also another local's), or a database
+/// error.
+pub async fn move_to(tenant: &Tenant, pid: Uuid, position: u32) -> Result<Model> {
+    tenant.require_change(Permission::StructureManage)?;
+    let count = {
+        let txn = tenant.begin().await?;
+        let count = list(&txn, tenant).await?.len();
+        txn.commit().await?;
+        count
+    };
+    let place = usize::try_from(position).unwrap_or(usize::MAX);
+    if !(1..=count).contains(&place) {
+        return Err(super::Error::Invalid(crate::domain::FieldErrors::one(
+            "position",
+            format!("The position is a whole number from 1 to {count}."),
+        )));
+    }
+    reorder(tenant, pid, move |_, len| (place - 1).min(len - 1)).await
+}
+
+/// Moves the status `pid` to the place `to(at, len)` and rewrites the
+/// positions densely (older gaps or ties disappear), with an audit line
+/// when it moved.
+async fn reorder(
+    tenant: &Tenant,
+    pid: Uuid,
+    to: impl FnOnce(usize, usize) -> usize + Send,
+) -> Result<Model> {
+    tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let mut statuses = list(&txn, tenant).await?;
     let at = statuses
         .iter()
         .position(|s| s.pid == pid)
         .ok_or(super::Error::NotFound)?;
-    let to = if up { at.checked_sub(1) } else { Some(at + 1) };
-    if let Some(to) = to.filter(|t| *t < statuses.len()) {
-        let moved = &statuses[at];
+    let to = to(at, statuses.len());
+    if to != at {
+        let moved = statuses.remove(at);
         record_by(
             &txn,
             tenant,
@@ -215,18 +295,23 @@ pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<()> {
             )],
         )
         .await?;
-        statuses.swap(at, to);
-        // Positions are rewritten densely, so older gaps or ties disappear.
-        for (position, status) in statuses.into_iter().enumerate() {
-            let position = i32::try_from(position).unwrap_or(i32::MAX);
-            if status.position != position {
-                let mut row: ActiveModel = status.into();
-                row.position = Set(position);
-                row.updated_at = Set(Utc::now().into());
-                row.update(&txn).await?;
-            }
+        statuses.insert(to, moved);
+    }
+    let mut moved = None;
+    for (position, status) in statuses.into_iter().enumerate() {
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let status = if status.position == position {
+            status
+        } else {
+            let mut row: ActiveModel = status.into();
+            row.position = Set(position);
+            row.updated_at = Set(Utc::now().into());
+            row.update(&txn).await?
+        };
+        if status.pid == pid {
+            moved = Some(status);
         }
     }
     txn.commit().await?;
-    Ok(())
+    moved.ok_or(super::Error::NotFound)
 }

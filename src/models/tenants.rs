@@ -182,6 +182,18 @@ impl Tenant {
         Ok(access)
     }
 
+    /// [`Self::require`], for a change: a suspended local changes nothing.
+    ///
+    /// # Errors
+    /// `Forbidden` or `Suspended`.
+    pub fn require_change(&self, permission: Permission) -> Result<&Access> {
+        let access = self.require(permission)?;
+        if self.local.is_suspended() {
+            return Err(Error::Suspended(self.slug().to_string()));
+        }
+        Ok(access)
+    }
+
     /// Whether the local's data is on PostgreSQL (row-level security,
     /// parallel batches, `COPY`) rather than SQLite.
     #[must_use]
@@ -217,10 +229,7 @@ impl Tenant {
     /// `Forbidden` (`structure.manage`), `Suspended`, `Invalid` for a code
     /// not offered, or a database error.
     pub async fn set_phone_country(&self, code: &str) -> Result<()> {
-        let by = self.require(Permission::StructureManage)?;
-        if self.model().is_suspended() {
-            return Err(Error::Suspended(self.slug().to_string()));
-        }
+        let by = self.require_change(Permission::StructureManage)?;
         let Some(code) = crate::domain::phone::country(code) else {
             return Err(Error::Invalid(FieldErrors::one(
                 "phone_country",

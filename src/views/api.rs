@@ -450,3 +450,157 @@ impl From<MemberInput> for crate::views::members::MemberForm {
         }
     }
 }
+
+/// An employer, or a bargaining unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartBody {
+    pub pid: Uuid,
+    pub name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl From<&crate::models::employers::Model> for PartBody {
+    fn from(e: &crate::models::employers::Model) -> Self {
+        Self {
+            pid: e.pid,
+            name: e.name.clone(),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+impl From<&crate::models::bargaining_units::Model> for PartBody {
+    fn from(u: &crate::models::bargaining_units::Model) -> Self {
+        Self {
+            pid: u.pid,
+            name: u.name.clone(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A worksite of one of the local's employers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorksiteBody {
+    pub pid: Uuid,
+    pub name: String,
+    pub employer: Named,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl WorksiteBody {
+    #[must_use]
+    pub fn of(
+        w: &crate::models::worksites::Model,
+        d: &crate::models::structure::Directory,
+    ) -> Self {
+        let employer = d.employers.iter().find(|e| e.id == w.employer_id);
+        Self {
+            pid: w.pid,
+            name: w.name.clone(),
+            employer: Named {
+                pid: employer.map(|e| e.pid).unwrap_or_default(),
+                name: employer.map(|e| e.name.clone()).unwrap_or_default(),
+            },
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
+/// A membership status, in the local's order (1 is first: new members'
+/// status unless another is chosen).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusBody {
+    pub pid: Uuid,
+    pub name: String,
+    /// Whether members with it count as in good standing.
+    pub in_good_standing: bool,
+    #[schema(minimum = 1)]
+    pub position: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl StatusBody {
+    /// The status at `place` (0 is first) of the local's order.
+    #[must_use]
+    pub fn of(s: &crate::models::membership_statuses::Model, place: usize) -> Self {
+        Self {
+            pid: s.pid,
+            name: s.name.clone(),
+            in_good_standing: s.in_good_standing,
+            position: u32::try_from(place + 1).unwrap_or(u32::MAX),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// The statuses, every one, in the local's order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusList {
+    pub items: Vec<StatusBody>,
+}
+
+const NAME_PATTERN: &str = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$";
+
+/// The name of an employer, worksite, bargaining unit or status.
+fn part_name() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(160))
+        .pattern(Some(NAME_PATTERN))
+        .build()
+}
+
+/// A new name for an employer, worksite or bargaining unit, or a new
+/// employer or bargaining unit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameInput {
+    #[schema(schema_with = part_name)]
+    pub name: String,
+}
+
+/// A new worksite.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorksiteInput {
+    #[schema(schema_with = part_name)]
+    pub name: String,
+    /// The pid of the local's employer it belongs to.
+    pub employer: Uuid,
+}
+
+/// A status as an admin defines it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    #[schema(schema_with = part_name)]
+    pub name: String,
+    /// Omitted: no.
+    #[serde(default)]
+    pub in_good_standing: bool,
+}
+
+/// Where a status goes in the local's order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionInput {
+    /// 1 is first; at most the number of statuses.
+    #[schema(minimum = 1)]
+    pub position: u32,
+}

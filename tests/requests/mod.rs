@@ -1,6 +1,7 @@
 mod accounts;
 mod api;
 mod api_members;
+mod api_structure;
 mod api_tokens;
 mod cross_tenant;
 mod invitations;

@@ -12,7 +12,7 @@ use utoipa::{
     IntoParams, Modify, OpenApi,
 };
 
-use super::{invitations, me, members, roles, tokens, users};
+use super::{invitations, me, members, roles, structure, tokens, users};
 use crate::views::api;
 
 /// `?limit=&cursor=` of every collection.
@@ -40,6 +40,27 @@ pub struct PeopleQuery {
     /// `active` or `disabled`.
     #[param(pattern = "^(active|disabled)$")]
     pub status: Option<String>,
+}
+
+/// `?name=` of `GET …/employers` and `GET …/bargaining_units`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartQuery {
+    /// Only the one with exactly this name.
+    #[param(min_length = 1, max_length = 160)]
+    pub name: Option<String>,
+}
+
+/// `?employer=&name=` of `GET …/worksites`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorksiteQuery {
+    /// Only this employer's worksites (its pid).
+    #[param(format = Uuid, value_type = Option<String>)]
+    pub employer: Option<String>,
+    /// Only the one with exactly this name.
+    #[param(min_length = 1, max_length = 160)]
+    pub name: Option<String>,
 }
 
 /// Search, filters and order of `GET …/members`.
@@ -114,6 +135,10 @@ impl Modify for BearerToken {
         invitations::index, invitations::create, invitations::destroy,
         tokens::index, tokens::create, tokens::destroy,
         members::index, members::create, members::show, members::update, members::destroy, members::restore,
+        structure::employers_index, structure::employers_create, structure::employers_show, structure::employers_update, structure::employers_destroy,
+        structure::worksites_index, structure::worksites_create, structure::worksites_show, structure::worksites_update, structure::worksites_destroy,
+        structure::units_index, structure::units_create, structure::units_show, structure::units_update, structure::units_destroy,
+        structure::statuses_index, structure::statuses_create, structure::statuses_show, structure::statuses_update, structure::statuses_move, structure::statuses_destroy,
     ),
     components(schemas(api::ErrorBody, api::ErrorDetail)),
     modifiers(&BearerToken),
@@ -124,6 +149,7 @@ impl Modify for BearerToken {
         (name = "invitations", description = "Inviting people into a local"),
         (name = "tokens", description = "Personal API tokens"),
         (name = "members", description = "The union's roll"),
+        (name = "structure", description = "Employers, worksites, bargaining units and membership statuses"),
     )
 )]
 pub struct ApiDoc;

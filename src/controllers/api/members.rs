@@ -9,17 +9,15 @@ use axum::{
 };
 use hmac::Mac;
 use loco_rs::prelude::{AppContext, Routes};
-use uuid::Uuid;
 
 use super::{
-    cursor_mac, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
+    cursor_mac, pid_param, refs, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters,
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 use crate::{
     models::{
         members::{After, MemberFilter, Model as Member, NewMember, Sort, Total},
         structure::Directory,
-        Error,
     },
     views::{
         api::{
@@ -29,21 +27,6 @@ use crate::{
         members::MemberForm,
     },
 };
-
-fn pid_param(filters: &Filters, key: &'static str) -> ApiResult<Option<Uuid>> {
-    filters
-        .get(key)
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| {
-            Uuid::parse_str(v.trim()).map_err(|_| {
-                ApiError::InvalidParameter(
-                    key,
-                    format!("{key} is the pid of one of the local's rows."),
-                )
-            })
-        })
-        .transpose()
-}
 
 fn date_param(filters: &Filters, key: &'static str) -> ApiResult<Option<chrono::NaiveDate>> {
     crate::domain::date::parse_optional_date(filters.get(key).unwrap_or_default())
@@ -226,14 +209,6 @@ fn parse(local: &ApiLocal, input: MemberInput) -> ApiResult<NewMember> {
     MemberForm::from(input)
         .read(local.tenant.phone_country())
         .map_err(ApiError::Invalid)
-}
-
-/// Field errors about references are validation errors here (422), with the field named.
-fn refs(err: Error) -> ApiError {
-    match err {
-        Error::UnknownReference(e) => ApiError::Invalid(e),
-        other => other.into(),
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/locals/{slug}/members/{pid}", tag = "members",

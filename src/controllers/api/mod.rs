@@ -7,6 +7,7 @@ pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod roles;
+pub mod structure;
 pub mod tokens;
 pub mod users;
 
@@ -563,4 +564,31 @@ where
         items: rows.iter().map(to).collect(),
         next,
     })
+}
+
+/// A query parameter naming one of the local's rows by pid.
+///
+/// # Errors
+/// `InvalidParameter` for anything but a UUID.
+pub(super) fn pid_param(filters: &Filters, key: &'static str) -> ApiResult<Option<uuid::Uuid>> {
+    filters
+        .get(key)
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| {
+            uuid::Uuid::parse_str(v.trim()).map_err(|_| {
+                ApiError::InvalidParameter(
+                    key,
+                    format!("{key} is the pid of one of the local's rows."),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Field errors about references are validation errors here (422), with the field named.
+pub(super) fn refs(err: models::Error) -> ApiError {
+    match err {
+        models::Error::UnknownReference(e) => ApiError::Invalid(e),
+        other => other.into(),
+    }
 }
