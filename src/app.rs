@@ -331,6 +331,8 @@ impl Hooks for App {
             .add_route(controllers::api::tokens::routes())
             .add_route(controllers::api::members::routes())
             .add_route(controllers::api::structure::routes())
+            .add_route(controllers::api::member_imports::routes())
+            .add_route(controllers::api::audit::routes())
     }
 
     /// Sessions and CSRF wrap every route; method override runs before routing.

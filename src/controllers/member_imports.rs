@@ -21,7 +21,7 @@ use crate::{
     app::Settings,
     domain::{FieldErrors, Permission},
     models::{
-        member_imports::{sniff, Mapping, Model as Import, OnDuplicate, CHUNK_BYTES, FIELDS},
+        member_imports::{Mapping, Model as Import, OnDuplicate, FIELDS},
         Error,
     },
     views::{
@@ -79,7 +79,7 @@ impl From<Error> for Refused {
 }
 
 /// Reads the multipart body: the CSRF token (first), then the file, which
-/// goes to the database a chunk at a time after its start has been checked.
+/// [`Import::receive`] takes a chunk at a time.
 async fn receive(
     local: &Local,
     csrf: &CsrfToken,
@@ -88,7 +88,7 @@ async fn receive(
 ) -> Result<Import, Refused> {
     let unreadable = || Refused::Message("The upload could not be read. Try again.".into());
     let mut verified = false;
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| unreadable())? {
+    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
         match field.name() {
             Some("authenticity_token") => {
                 let token = field.text().await.map_err(|_| unreadable())?;
@@ -97,50 +97,14 @@ async fn receive(
             }
             Some("file") if verified => {
                 let file_name = field.file_name().unwrap_or("members.csv").to_string();
-                let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
-                let mut import: Option<Import> = None;
-                let mut position = 0;
-                let mut total: u64 = 0;
-                loop {
-                    let piece = field.chunk().await.map_err(|_| unreadable())?;
-                    let end = piece.is_none();
-                    if let Some(piece) = &piece {
-                        total += piece.len() as u64;
-                        if total > max_bytes {
-                            if let Some(import) = import {
-                                import.discard(&local.tenant).await?;
-                            }
-                            return Err(Refused::Message(format!(
-                                "The file is larger than the limit of {} MB. Split it into smaller files.",
-                                max_bytes / (1024 * 1024)
-                            )));
+                return Import::receive(&local.tenant, &file_name, field, max_bytes)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Invalid(errors) => {
+                            Refused::Message(errors.get("file").unwrap_or_default().to_string())
                         }
-                        buffer.extend_from_slice(piece);
-                    }
-                    if buffer.len() >= CHUNK_BYTES
-                        || (end && (!buffer.is_empty() || import.is_none()))
-                    {
-                        match &import {
-                            None => {
-                                let sniffed = sniff(&buffer, end).map_err(Refused::Message)?;
-                                import = Some(
-                                    Import::start(&local.tenant, &file_name, &sniffed, &buffer)
-                                        .await?,
-                                );
-                            }
-                            Some(started) => {
-                                started.append(&local.tenant, position, &buffer).await?
-                            }
-                        }
-                        position += 1;
-                        buffer.clear();
-                    }
-                    if end {
-                        break;
-                    }
-                }
-                let import = import.ok_or_else(|| Refused::Message("The file is empty.".into()))?;
-                return Ok(import.uploaded(&local.tenant).await?);
+                        other => other.into(),
+                    });
             }
             _ => {}
         }

@@ -194,3 +194,25 @@ pub async fn list(tenant: &Tenant, window: Window) -> Result<Vec<Event>> {
     txn.commit().await?;
     Ok(events)
 }
+
+/// The local's events a window at a time, for a reader of the audit log
+/// (the API's pages), optionally of one kind of subject only.
+///
+/// # Errors
+/// `Forbidden` (`audit.read`) or a database error.
+pub async fn window(
+    tenant: &Tenant,
+    window: Window,
+    subject_type: Option<&str>,
+) -> Result<Vec<Event>> {
+    tenant.require(crate::domain::Permission::AuditRead)?;
+    let txn = tenant.begin().await?;
+    let mut query = Entity::find().in_tenant(tenant.id());
+    if let Some(kind) = subject_type {
+        query = query.filter(Column::SubjectType.eq(kind));
+    }
+    let rows = window.apply(query, Column::Id).all(&txn).await?;
+    let events = with_actors(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(events)
+}

@@ -604,3 +604,195 @@ pub struct PositionInput {
     #[schema(minimum = 1)]
     pub position: u32,
 }
+
+/// A member import: its file, how its columns are read, and where it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportBody {
+    pub pid: Uuid,
+    pub file_name: String,
+    pub size_bytes: i64,
+    /// How the file was decoded (`UTF-8`, `windows-1252`, …).
+    pub encoding: String,
+    /// `uploading`, `mapping` (being set up), `queued`, `running`, `done` or `failed`.
+    pub state: String,
+    /// The column (0-based) read into each field; see the preview for the
+    /// file's headers.
+    pub mapping: BTreeMap<String, usize>,
+    /// `skip` or `update` a row matching a member already on the roll.
+    pub on_duplicate: String,
+    /// Whether employers, worksites and units the file names that the local
+    /// lacks are added.
+    pub create_missing: bool,
+    pub total_rows: i32,
+    pub processed_rows: i32,
+    #[schema(minimum = 0, maximum = 100)]
+    pub percent: i32,
+    pub created: i32,
+    pub updated: i32,
+    pub skipped: i32,
+    pub failed: i32,
+    /// Why the import stopped, when it did.
+    pub error: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+impl From<&crate::models::member_imports::Model> for ImportBody {
+    fn from(i: &crate::models::member_imports::Model) -> Self {
+        let counts = i.counts();
+        Self {
+            pid: i.pid,
+            file_name: i.file_name.clone(),
+            size_bytes: i.size_bytes,
+            encoding: i.encoding.clone(),
+            state: i.state.clone(),
+            mapping: i.mapping().0,
+            on_duplicate: i.on_duplicate().key().into(),
+            create_missing: i.create_missing,
+            total_rows: i.total_rows,
+            processed_rows: i.processed_rows,
+            percent: i.percent(),
+            created: counts.created,
+            updated: counts.updated,
+            skipped: counts.skipped,
+            failed: counts.failed,
+            error: i.error.clone(),
+            created_at: i.created_at,
+            started_at: i.started_at,
+            finished_at: i.finished_at,
+        }
+    }
+}
+
+/// A row of the preview, and what importing it would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewRow {
+    pub values: Vec<String>,
+    /// Why the row would fail, if it would.
+    pub error: Option<String>,
+}
+
+/// A worksite the file names that the local lacks, with its employer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissingWorksite {
+    pub name: String,
+    pub employer: String,
+}
+
+/// Names the start of the file uses that the local lacks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissingBody {
+    pub employers: Vec<String>,
+    pub worksites: Vec<MissingWorksite>,
+    pub bargaining_units: Vec<String>,
+}
+
+/// The file's headers and first rows, each checked as the import would with
+/// the current mapping.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PreviewBody {
+    pub headers: Vec<String>,
+    pub rows: Vec<PreviewRow>,
+    pub missing: MissingBody,
+    /// The fields a column can be read into, by key.
+    pub fields: Vec<ImportField>,
+}
+
+/// A field of a member that a column can fill.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportField {
+    pub key: String,
+    pub label: String,
+}
+
+impl From<crate::models::member_imports::Preview> for PreviewBody {
+    fn from(p: crate::models::member_imports::Preview) -> Self {
+        Self {
+            headers: p.headers,
+            rows: p
+                .rows
+                .into_iter()
+                .map(|(values, check)| PreviewRow {
+                    values,
+                    error: check.err(),
+                })
+                .collect(),
+            missing: MissingBody {
+                employers: p.missing.employers,
+                worksites: p
+                    .missing
+                    .worksites
+                    .into_iter()
+                    .map(|(name, employer)| MissingWorksite { name, employer })
+                    .collect(),
+                bargaining_units: p.missing.units,
+            },
+            fields: crate::models::member_imports::FIELDS
+                .iter()
+                .map(|f| ImportField {
+                    key: f.key.into(),
+                    label: f.label.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// How an import reads its file.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettingsInput {
+    /// The column (0-based) for each field, by the field's key (see the
+    /// preview's `fields`); a field left out is not imported.
+    /// `first_name` and `last_name` are required.
+    pub mapping: BTreeMap<String, usize>,
+    /// What to do with a row matching a member already on the roll.
+    #[serde(default)]
+    #[schema(pattern = "^(skip|update)$")]
+    pub on_duplicate: Option<String>,
+    /// Add employers, worksites and units the file names that the local
+    /// lacks (default: no, such rows fail).
+    #[serde(default)]
+    pub create_missing: bool,
+}
+
+/// A row the import could not take, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailedRowBody {
+    /// The row's number in the file: 1 is the first row after the header.
+    pub row: i32,
+    pub reason: String,
+    /// The row as read, a value per column.
+    pub values: Vec<String>,
+}
+
+/// A field an audited change changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeBody {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// One recorded change in the local: who did what to which record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventBody {
+    /// `create`, `update`, `delete`, `archive`, `restore`, …
+    pub action: String,
+    /// `member`, `employer`, `worksite`, `bargaining_unit`,
+    /// `membership_status`, `member_import`, `local`, `role`, …
+    pub subject_type: String,
+    /// The record's pid, for members and the structure while they exist.
+    pub subject_pid: Option<Uuid>,
+    /// The record's name now, for members and the structure while they exist.
+    pub subject_name: Option<String>,
+    /// Who made the change (none for the system).
+    pub actor: Option<String>,
+    pub changes: Vec<ChangeBody>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+}

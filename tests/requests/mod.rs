@@ -1,5 +1,6 @@
 mod accounts;
 mod api;
+mod api_imports;
 mod api_members;
 mod api_structure;
 mod api_tokens;

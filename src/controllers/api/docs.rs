@@ -12,7 +12,7 @@ use utoipa::{
     IntoParams, Modify, OpenApi,
 };
 
-use super::{invitations, me, members, roles, structure, tokens, users};
+use super::{audit, invitations, me, member_imports, members, roles, structure, tokens, users};
 use crate::views::api;
 
 /// `?limit=&cursor=` of every collection.
@@ -61,6 +61,24 @@ pub struct WorksiteQuery {
     /// Only the one with exactly this name.
     #[param(min_length = 1, max_length = 160)]
     pub name: Option<String>,
+}
+
+/// `?file_name=` of `POST …/member_imports`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name, to tell imports apart (default `members.csv`).
+    #[param(max_length = 200)]
+    pub file_name: Option<String>,
+}
+
+/// `?subject_type=` of `GET …/audit_events`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only changes to this kind of record (`member`, `employer`, …).
+    #[param(pattern = "^[a-z_]{0,40}$")]
+    pub subject_type: Option<String>,
 }
 
 /// Search, filters and order of `GET …/members`.
@@ -138,6 +156,8 @@ impl Modify for BearerToken {
         structure::employers_index, structure::employers_create, structure::employers_show, structure::employers_update, structure::employers_destroy,
         structure::worksites_index, structure::worksites_create, structure::worksites_show, structure::worksites_update, structure::worksites_destroy,
         structure::units_index, structure::units_create, structure::units_show, structure::units_update, structure::units_destroy,
+        member_imports::index, member_imports::create, member_imports::show, member_imports::preview, member_imports::update, member_imports::start, member_imports::failed_rows,
+        audit::index,
         structure::statuses_index, structure::statuses_create, structure::statuses_show, structure::statuses_update, structure::statuses_move, structure::statuses_destroy,
     ),
     components(schemas(api::ErrorBody, api::ErrorDetail)),
@@ -150,6 +170,8 @@ impl Modify for BearerToken {
         (name = "tokens", description = "Personal API tokens"),
         (name = "members", description = "The union's roll"),
         (name = "structure", description = "Employers, worksites, bargaining units and membership statuses"),
+        (name = "imports", description = "Member imports from CSV files"),
+        (name = "audit", description = "The local's audit log"),
     )
 )]
 pub struct ApiDoc;

@@ -2,9 +2,11 @@
 //! scoping as the HTML; errors are JSON with a stable code (see
 //! [`ApiError`]); collections use signed keyset cursors; each token is rate
 //! limited. The OpenAPI 3.1 document is generated from the handlers.
+pub mod audit;
 pub mod docs;
 pub mod invitations;
 pub mod me;
+pub mod member_imports;
 pub mod members;
 pub mod roles;
 pub mod structure;

@@ -72,6 +72,16 @@ pub struct Preview {
     pub missing: Missing,
 }
 
+/// A row the import could not take, and why.
+#[derive(Debug, Clone)]
+pub struct FailedRow {
+    pub id: i32,
+    /// The row's number in the file: 1 is the first row after the header.
+    pub row: i32,
+    pub reason: String,
+    pub values: Vec<String>,
+}
+
 /// Counts of a finished (or running) import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -222,6 +232,127 @@ impl Model {
             .await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// Receives a whole upload from `chunks` (the page's multipart field or
+    /// the API's body): the start is checked before anything is kept, then
+    /// the file goes to the database a chunk at a time. A refused file
+    /// (empty, not CSV, over `max_bytes`, cut off) leaves nothing behind.
+    ///
+    /// # Errors
+    /// `Invalid` on `file` saying why the file was refused, `Forbidden`,
+    /// `Suspended`, or a database error.
+    pub async fn receive<S, B, E>(
+        tenant: &Tenant,
+        file_name: &str,
+        mut chunks: S,
+        max_bytes: u64,
+    ) -> Result<Self>
+    where
+        S: futures_util::Stream<Item = std::result::Result<B, E>> + Unpin + Send,
+        B: AsRef<[u8]> + Send,
+    {
+        use futures_util::StreamExt;
+        let refused = |message: String| Error::Invalid(FieldErrors::one("file", message));
+        tenant.require_change(Permission::MembersWrite)?;
+        let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
+        let mut import: Option<Self> = None;
+        let mut position = 0;
+        let mut total: u64 = 0;
+        loop {
+            let piece = match chunks.next().await {
+                Some(Ok(piece)) => Some(piece),
+                None => None,
+                Some(Err(_)) => {
+                    if let Some(import) = import {
+                        import.discard(tenant).await?;
+                    }
+                    return Err(refused("The upload could not be read. Try again.".into()));
+                }
+            };
+            let end = piece.is_none();
+            if let Some(piece) = &piece {
+                let piece = piece.as_ref();
+                total += piece.len() as u64;
+                if total > max_bytes {
+                    if let Some(import) = import {
+                        import.discard(tenant).await?;
+                    }
+                    return Err(refused(format!(
+                        "The file is larger than the limit of {} MB. Split it into smaller files.",
+                        max_bytes / (1024 * 1024)
+                    )));
+                }
+                buffer.extend_from_slice(piece);
+            }
+            if buffer.len() >= CHUNK_BYTES || (end && (!buffer.is_empty() || import.is_none())) {
+                match &import {
+                    None => {
+                        let sniffed = sniff(&buffer, end).map_err(refused)?;
+                        import = Some(Self::start(tenant, file_name, &sniffed, &buffer).await?);
+                    }
+                    Some(started) => started.append(tenant, position, &buffer).await?,
+                }
+                position += 1;
+                buffer.clear();
+            }
+            if end {
+                break;
+            }
+        }
+        let import = import.ok_or_else(|| refused("The file is empty.".into()))?;
+        import.uploaded(tenant).await
+    }
+
+    /// The local's imports a window at a time (the API's pages).
+    ///
+    /// # Errors
+    /// `Forbidden`, or a database error.
+    pub async fn window(tenant: &Tenant, window: super::Window) -> Result<Vec<Self>> {
+        tenant.require(Permission::MembersWrite)?;
+        let txn = tenant.begin().await?;
+        let rows = window
+            .apply(
+                member_imports::Entity::find().in_tenant(tenant.id()),
+                Column::Id,
+            )
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(rows)
+    }
+
+    /// The failed rows of one of the local's imports, in row order, a
+    /// window at a time: (row number, reason, the row as read).
+    ///
+    /// # Errors
+    /// `NotFound`, `Forbidden`, or a database error.
+    pub async fn failed_rows(
+        tenant: &Tenant,
+        pid: Uuid,
+        window: super::Window,
+    ) -> Result<Vec<FailedRow>> {
+        let import = Self::find(tenant, pid).await?;
+        let txn = tenant.begin().await?;
+        let rows = window
+            .apply(
+                failures::Entity::find()
+                    .in_tenant(tenant.id())
+                    .filter(failures::Column::ImportId.eq(import.id)),
+                failures::Column::Id,
+            )
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| FailedRow {
+                id: r.id,
+                row: r.row_number,
+                values: serde_json::from_str(&r.fields).unwrap_or_default(),
+                reason: r.reason,
+            })
+            .collect())
     }
 
     /// One of the local's imports.
