@@ -13,15 +13,15 @@ use super::{
     WebResult,
 };
 use crate::{
-    domain::{date::parse_optional_date, Permission},
+    domain::Permission,
     models::{
         members::{After, MemberFilter, Model as Member, Sort},
         structure::Directory,
     },
     views::{
         members::{
-            Archived, BulkForm, BulkSent, Choice, Form, Index, ListQuery, MemberForm, Options, Row,
-            Show,
+            Archived, BulkForm, BulkSent, Choice, Form, Index, ListQuery, MemberForm, MemberQuery,
+            Options, Row, Show,
         },
         Errors, Flash, Layout,
     },
@@ -30,54 +30,16 @@ use crate::{
 const PAGE: u64 = 50;
 
 /// The list's query (a malformed one is no filter), read into a filter;
-/// values that cannot be read are named in the notice and ignored.
+/// values that cannot be read are named in the notice and ignored. The
+/// list is never the archive, whatever the query says.
 pub fn read_query(raw: Option<&str>) -> (ListQuery, MemberFilter, Sort, Option<String>) {
-    let query: ListQuery = serde_html_form::from_str(raw.unwrap_or_default()).unwrap_or_default();
-    let mut unreadable = vec![];
-    let mut pid = |value: &str, what: &'static str| {
-        let value = value.trim();
-        if value.is_empty() {
-            return None;
-        }
-        let parsed = Uuid::parse_str(value).ok();
-        if parsed.is_none() {
-            unreadable.push(what);
-        }
-        parsed
-    };
-    let status = pid(&query.status, "status");
-    let employer = pid(&query.employer, "employer");
-    let worksite = pid(&query.worksite, "worksite");
-    let bargaining_unit = pid(&query.unit, "bargaining unit");
-    let mut date = |value: &str, what: &'static str| {
-        parse_optional_date(value).unwrap_or_else(|_| {
-            unreadable.push(what);
-            None
-        })
-    };
-    let joined_from = date(&query.joined_from, "joined on or after");
-    let joined_to = date(&query.joined_to, "joined on or before");
-    let sort = Sort::parse(&query.sort).unwrap_or_else(|| {
-        unreadable.push("sort");
-        Sort::Name
-    });
+    let parsed = MemberQuery::parse(raw);
+    let notice = parsed.notice();
     let filter = MemberFilter {
-        search: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
-        status,
-        employer,
-        worksite,
-        bargaining_unit,
-        joined_from,
-        joined_to,
         archived: false,
+        ..parsed.filter
     };
-    let notice = (!unreadable.is_empty()).then(|| {
-        format!(
-            "Ignored what could not be read: {}. Choose from the lists and enter dates as YYYY-MM-DD.",
-            unreadable.join(", ")
-        )
-    });
-    (query, filter, sort, notice)
+    (parsed.query, filter, parsed.sort, notice)
 }
 
 fn rows(members: Vec<Member>, directory: &Directory) -> Vec<Row> {

@@ -7,7 +7,7 @@ use crate::{
     domain::{date::parse_optional_date, Email, EmployeeNumber, FieldErrors, MemberName, Phone},
     models::{
         audit_events::Event,
-        members::{Model as Member, NewMember, StatusChange, Total},
+        members::{MemberFilter, Model as Member, NewMember, Sort, StatusChange, Total},
         structure::Directory,
     },
 };
@@ -27,6 +27,95 @@ pub struct ListQuery {
     pub sort: String,
     /// The next page starts after this position (opaque).
     pub after: String,
+    /// `true`: archived members instead (the API's; the archive has its page).
+    pub archived: String,
+}
+
+/// The members list's query, read once for the page and the API alike:
+/// the filter and order it asks for, and what could not be read (the page
+/// ignores it with a notice, the API refuses it with a 422).
+pub struct MemberQuery {
+    pub query: ListQuery,
+    pub filter: MemberFilter,
+    pub sort: Sort,
+    /// A message per parameter that could not be read, by its key.
+    pub unreadable: FieldErrors,
+}
+
+impl MemberQuery {
+    /// Reads `q`, `status`, `employer`, `worksite`, `unit` (pids),
+    /// `joined_from`, `joined_to` (dates), `archived` and `sort`; a
+    /// malformed query string reads as no filter.
+    #[must_use]
+    pub fn parse(raw: Option<&str>) -> Self {
+        let query: ListQuery =
+            serde_html_form::from_str(raw.unwrap_or_default()).unwrap_or_default();
+        let mut unreadable = FieldErrors::new();
+        let mut pid = |value: &str, key: &'static str| {
+            let value = value.trim();
+            if value.is_empty() {
+                return None;
+            }
+            let parsed = Uuid::parse_str(value).ok();
+            if parsed.is_none() {
+                unreadable.add(key, format!("{key} is the pid of one of the local's rows."));
+            }
+            parsed
+        };
+        let status = pid(&query.status, "status");
+        let employer = pid(&query.employer, "employer");
+        let worksite = pid(&query.worksite, "worksite");
+        let bargaining_unit = pid(&query.unit, "unit");
+        let mut date = |value: &str, key: &'static str| {
+            parse_optional_date(value).unwrap_or_else(|m| {
+                unreadable.add(key, format!("{key}: {m}"));
+                None
+            })
+        };
+        let joined_from = date(&query.joined_from, "joined_from");
+        let joined_to = date(&query.joined_to, "joined_to");
+        let sort = Sort::parse(&query.sort).unwrap_or_else(|| {
+            unreadable.add("sort", "sort is `name`, `joined` or `status`.");
+            Sort::Name
+        });
+        let filter = MemberFilter {
+            search: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
+            status,
+            employer,
+            worksite,
+            bargaining_unit,
+            joined_from,
+            joined_to,
+            archived: matches!(query.archived.trim(), "true" | "1"),
+        };
+        Self {
+            query,
+            filter,
+            sort,
+            unreadable,
+        }
+    }
+
+    /// What the page says it ignored, in words, if anything.
+    #[must_use]
+    pub fn notice(&self) -> Option<String> {
+        let what: Vec<&str> = self
+            .unreadable
+            .iter()
+            .map(|(key, _)| match key {
+                "unit" => "bargaining unit",
+                "joined_from" => "joined on or after",
+                "joined_to" => "joined on or before",
+                other => other,
+            })
+            .collect();
+        (!what.is_empty()).then(|| {
+            format!(
+                "Ignored what could not be read: {}. Choose from the lists and enter dates as YYYY-MM-DD.",
+                what.join(", ")
+            )
+        })
+    }
 }
 
 impl ListQuery {

@@ -330,6 +330,27 @@ async fn collections_page_with_signed_cursors_and_refuse_tampered_ones_and_huge_
             "{bad}"
         );
     }
+    // A cursor works only on the collection that gave it out.
+    for elsewhere in ["roles", "invitations", "tokens"] {
+        let response = api
+            .get(&format!(
+                "/api/v1/locals/{slug}/{elsewhere}?cursor={cursor}"
+            ))
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(
+            (response.status_code().as_u16(), code(&response)),
+            (404, "invalid_cursor".to_string()),
+            "{elsewhere}"
+        );
+    }
+    let same = api
+        .get(&format!(
+            "/api/v1/locals/{slug}/users?limit=3&cursor={cursor}"
+        ))
+        .authorization_bearer(&token)
+        .await;
+    assert_eq!(same.status_code(), 200);
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `cursor` from the previous page's `next` link.
-    #[param(pattern = "^[0-9a-f]{32}$")]
+    #[param(pattern = "^[0-9a-f]{8}\\.[0-9a-f]{24}$")]
     pub cursor: Option<String>,
     /// `created` (oldest first, the default) or `-created` (newest first).
     #[param(pattern = "^-?created$")]
@@ -114,6 +114,7 @@ pub struct MemberQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `cursor` from the previous page's `next` link.
+    #[param(pattern = "^([0-9a-f]{2})+\\.[0-9a-f]{24}$")]
     pub cursor: Option<String>,
 }
 

@@ -7,94 +7,36 @@ use axum::{
     routing::{get, post},
     Json,
 };
-use hmac::Mac;
 use loco_rs::prelude::{AppContext, Routes};
 
 use super::{
-    cursor_mac, pid_param, refs, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters,
-    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+    refs, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Cursor, Filters, DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
 };
 use crate::{
-    models::{
-        members::{After, MemberFilter, Model as Member, NewMember, Sort, Total},
-        structure::Directory,
-    },
+    models::members::{After, Model as Member, NewMember, Total},
     views::{
         api::{
             ErrorBody, MemberBody, MemberDetail, MemberInput, MemberPageBody, StatusChangeBody,
             TotalBody,
         },
-        members::MemberForm,
+        members::{MemberForm, MemberQuery},
     },
 };
 
-fn date_param(filters: &Filters, key: &'static str) -> ApiResult<Option<chrono::NaiveDate>> {
-    crate::domain::date::parse_optional_date(filters.get(key).unwrap_or_default())
-        .map_err(|m| ApiError::InvalidParameter(key, format!("{key}: {m}")))
-}
-
-/// `?q=&status=&employer=&worksite=&unit=&joined_from=&joined_to=`.
-fn member_filter(filters: &Filters) -> ApiResult<MemberFilter> {
-    Ok(MemberFilter {
-        search: filters
-            .get("q")
-            .map(str::to_string)
-            .filter(|q| !q.trim().is_empty()),
-        status: pid_param(filters, "status")?,
-        employer: pid_param(filters, "employer")?,
-        worksite: pid_param(filters, "worksite")?,
-        bargaining_unit: pid_param(filters, "unit")?,
-        joined_from: date_param(filters, "joined_from")?,
-        joined_to: date_param(filters, "joined_to")?,
-        archived: matches!(filters.get("archived"), Some("true" | "1")),
-    })
-}
-
-/// The list's own paging: `sort` is a member order, the cursor a signed position.
+/// The list's own paging: the cursor is a signed position in the order.
 struct MemberPaging {
-    sort: Sort,
     after: Option<After>,
     limit: u64,
 }
 
-fn sign(ctx: &AppContext, payload: &[u8]) -> ApiResult<String> {
-    let mut mac = cursor_mac(ctx)?;
-    mac.update(payload);
-    let tag = mac.finalize().into_bytes();
-    Ok(format!(
-        "{}.{}",
-        hex::encode(payload),
-        hex::encode(&tag[..12])
-    ))
-}
-
-fn unsign(ctx: &AppContext, raw: &str) -> ApiResult<Vec<u8>> {
-    let (payload, tag) = raw.split_once('.').ok_or(ApiError::InvalidCursor)?;
-    let payload = hex::decode(payload).map_err(|_| ApiError::InvalidCursor)?;
-    let tag = hex::decode(tag).map_err(|_| ApiError::InvalidCursor)?;
-    let mut mac = cursor_mac(ctx)?;
-    mac.update(&payload);
-    mac.verify_truncated_left(&tag)
-        .map_err(|_| ApiError::InvalidCursor)?;
-    Ok(payload)
-}
-
-fn paging(ctx: &AppContext, raw: &[(String, String)]) -> ApiResult<MemberPaging> {
+fn paging(ctx: &AppContext, path: &str, raw: &[(String, String)]) -> ApiResult<MemberPaging> {
     let mut paging = MemberPaging {
-        sort: Sort::Name,
         after: None,
         limit: DEFAULT_PAGE_SIZE,
     };
     for (key, value) in raw {
         match key.as_str() {
-            "sort" => {
-                paging.sort = Sort::parse(value).ok_or_else(|| {
-                    ApiError::InvalidParameter(
-                        "sort",
-                        "sort is `name`, `joined` or `status`.".into(),
-                    )
-                })?;
-            }
             "limit" => {
                 paging.limit = value
                     .parse::<u64>()
@@ -108,7 +50,7 @@ fn paging(ctx: &AppContext, raw: &[(String, String)]) -> ApiResult<MemberPaging>
                     })?;
             }
             "cursor" => {
-                let payload = unsign(ctx, value)?;
+                let payload = Cursor::open(ctx, path, value)?;
                 paging.after = Some(
                     serde_json::from_slice::<After>(&payload)
                         .map_err(|_| ApiError::InvalidCursor)?,
@@ -146,52 +88,59 @@ pub async fn index(
     let pairs: Vec<(String, String)> =
         serde_html_form::from_str(raw.as_deref().unwrap_or_default())
             .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))?;
-    let filter = member_filter(&filters)?;
-    let paging = paging(&ctx, &pairs)?;
-    let page = Member::list(
+    let query = MemberQuery::parse(raw.as_deref());
+    if !query.unreadable.is_empty() {
+        return Err(ApiError::Invalid(query.unreadable));
+    }
+    let paging = paging(&ctx, &filters.path, &pairs)?;
+    let roll = Member::roll(
         &local.tenant,
-        &filter,
-        paging.sort,
+        &query.filter,
+        query.sort,
         paging.after.as_ref(),
         paging.limit,
     )
     .await?;
-    let total = Member::count(&local.tenant, &filter).await?;
-    let directory = Directory::load(&local.tenant).await?;
-    let next = match page.next {
+    let next = match roll.page.next {
         Some(after) => {
-            let mut query: Vec<(String, String)> =
+            let mut next: Vec<(String, String)> =
                 pairs.into_iter().filter(|(k, _)| k != "cursor").collect();
-            query.push((
+            next.push((
                 "cursor".into(),
-                sign(&ctx, &serde_json::to_vec(&after).unwrap_or_default())?,
+                Cursor::sign(
+                    &ctx,
+                    &filters.path,
+                    &serde_json::to_vec(&after).unwrap_or_default(),
+                )?,
             ));
             Some(format!(
-                "/api/v1/locals/{}/members?{}",
-                local.tenant.slug(),
-                serde_html_form::to_string(&query)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?
+                "{}?{}",
+                filters.path,
+                serde_html_form::to_string(&next).map_err(|e| ApiError::Internal(e.to_string()))?
             ))
         }
         None => None,
     };
     Ok(Json(MemberPageBody {
-        items: page
+        items: roll
+            .page
             .members
             .iter()
-            .map(|m| MemberBody::of(m, &directory))
+            .map(|m| MemberBody::of(m, &roll.directory))
             .collect(),
         next,
-        total: total_body(total),
+        total: total_body(roll.total),
     }))
 }
 
-async fn detail(local: &ApiLocal, member: &Member) -> ApiResult<MemberDetail> {
-    let directory = Directory::load(&local.tenant).await?;
-    let history = member.status_history(&local.tenant).await?;
+/// The member as the API shows them, read with their history in one
+/// transaction ([`Member::record`], as their page reads them).
+async fn detail(local: &ApiLocal, pid: uuid::Uuid) -> ApiResult<MemberDetail> {
+    let record = Member::record(&local.tenant, pid).await?;
     Ok(MemberDetail {
-        member: MemberBody::of(member, &directory),
-        status_history: history
+        member: MemberBody::of(&record.member, &record.directory),
+        status_history: record
+            .history
             .into_iter()
             .map(|c| StatusChangeBody {
                 from: c.from,
@@ -216,8 +165,7 @@ fn parse(local: &ApiLocal, input: MemberInput) -> ApiResult<NewMember> {
     responses((status = 200, body = MemberDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn show(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResult<Json<MemberDetail>> {
-    let member = Member::find(&local.tenant, pid).await?;
-    Ok(Json(detail(&local, &member).await?))
+    Ok(Json(detail(&local, pid).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/locals/{slug}/members", tag = "members",
@@ -235,7 +183,7 @@ pub async fn create(
     let member = Member::create(&local.tenant, parse(&local, input)?)
         .await
         .map_err(refs)?;
-    Ok((StatusCode::CREATED, Json(detail(&local, &member).await?)))
+    Ok((StatusCode::CREATED, Json(detail(&local, member.pid).await?)))
 }
 
 #[utoipa::path(put, path = "/api/v1/locals/{slug}/members/{pid}", tag = "members",
@@ -255,7 +203,7 @@ pub async fn update(
     let member = Member::update(&local.tenant, pid, parse(&local, input)?)
         .await
         .map_err(refs)?;
-    Ok(Json(detail(&local, &member).await?))
+    Ok(Json(detail(&local, member.pid).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/locals/{slug}/members/{pid}", tag = "members",
@@ -278,7 +226,7 @@ pub async fn restore(
     ApiPid(pid): ApiPid,
 ) -> ApiResult<(StatusCode, Json<MemberDetail>)> {
     let member = Member::restore(&local.tenant, pid).await?;
-    Ok((StatusCode::CREATED, Json(detail(&local, &member).await?)))
+    Ok((StatusCode::CREATED, Json(detail(&local, member.pid).await?)))
 }
 
 pub fn routes() -> Routes {

@@ -397,7 +397,7 @@ impl<T: DeserializeOwned> FromRequest<AppContext> for ApiJson<T> {
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// `?limit=&cursor=`: a keyset position, signed so a tampered cursor is refused.
+/// `?limit=&cursor=`: a keyset position ([`Cursor`]), so a tampered cursor is refused.
 #[derive(Debug, Clone, Copy)]
 pub struct PageParams {
     pub after: Option<i32>,
@@ -454,37 +454,66 @@ async fn query_pairs(parts: &mut Parts, ctx: &AppContext) -> ApiResult<Vec<(Stri
         .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))
 }
 
-pub(crate) fn cursor_mac(ctx: &AppContext) -> ApiResult<Hmac<Sha256>> {
-    Hmac::<Sha256>::new_from_slice(Settings::of(ctx).secret_key.as_bytes())
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
+/// The one cursor of every API collection: a position (a row's id, or a
+/// member order's keyset position) and an HMAC of it together with the
+/// collection's path, as `payload.tag` in hex. A cursor cannot be forged,
+/// and works only on the collection that gave it out.
+pub struct Cursor;
 
-/// An opaque cursor for "after this row".
-///
-/// # Errors
-/// Never in practice (HMAC accepts any key length).
-pub fn encode_cursor(ctx: &AppContext, after: i32) -> ApiResult<String> {
-    let mut mac = cursor_mac(ctx)?;
-    mac.update(&after.to_be_bytes());
-    let tag = mac.finalize().into_bytes();
-    Ok(format!(
-        "{}{}",
-        hex::encode(after.to_be_bytes()),
-        hex::encode(&tag[..12])
-    ))
-}
-
-fn decode_cursor(ctx: &AppContext, raw: &str) -> ApiResult<i32> {
-    let invalid = || ApiError::InvalidCursor;
-    let bytes = hex::decode(raw).map_err(|_| invalid())?;
-    if bytes.len() != 16 {
-        return Err(invalid());
+impl Cursor {
+    fn mac(ctx: &AppContext, path: &str, payload: &[u8]) -> ApiResult<Hmac<Sha256>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(Settings::of(ctx).secret_key.as_bytes())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        mac.update(path.as_bytes());
+        mac.update(&[0]);
+        mac.update(payload);
+        Ok(mac)
     }
-    let (id, tag) = bytes.split_at(4);
-    let mut mac = cursor_mac(ctx)?;
-    mac.update(id);
-    mac.verify_truncated_left(tag).map_err(|_| invalid())?;
-    Ok(i32::from_be_bytes(id.try_into().map_err(|_| invalid())?))
+
+    /// The cursor for `payload` on the collection at `path`.
+    ///
+    /// # Errors
+    /// Never in practice (HMAC accepts any key length).
+    pub fn sign(ctx: &AppContext, path: &str, payload: &[u8]) -> ApiResult<String> {
+        let tag = Self::mac(ctx, path, payload)?.finalize().into_bytes();
+        Ok(format!(
+            "{}.{}",
+            hex::encode(payload),
+            hex::encode(&tag[..12])
+        ))
+    }
+
+    /// The payload of a cursor this API gave out for `path`.
+    ///
+    /// # Errors
+    /// `InvalidCursor` for anything else.
+    pub fn open(ctx: &AppContext, path: &str, raw: &str) -> ApiResult<Vec<u8>> {
+        let (payload, tag) = raw.split_once('.').ok_or(ApiError::InvalidCursor)?;
+        let payload = hex::decode(payload).map_err(|_| ApiError::InvalidCursor)?;
+        let tag = hex::decode(tag).map_err(|_| ApiError::InvalidCursor)?;
+        if tag.len() != 12 {
+            return Err(ApiError::InvalidCursor);
+        }
+        Self::mac(ctx, path, &payload)?
+            .verify_truncated_left(&tag)
+            .map_err(|_| ApiError::InvalidCursor)?;
+        Ok(payload)
+    }
+
+    /// The cursor after the row `id` of the collection at `path`.
+    ///
+    /// # Errors
+    /// Never in practice.
+    pub fn after_id(ctx: &AppContext, path: &str, id: i32) -> ApiResult<String> {
+        Self::sign(ctx, path, &id.to_be_bytes())
+    }
+
+    fn id(ctx: &AppContext, path: &str, raw: &str) -> ApiResult<i32> {
+        let payload = Self::open(ctx, path, raw)?;
+        Ok(i32::from_be_bytes(
+            payload.try_into().map_err(|_| ApiError::InvalidCursor)?,
+        ))
+    }
 }
 
 impl FromRequestParts<AppContext> for PageParams {
@@ -522,7 +551,7 @@ impl FromRequestParts<AppContext> for PageParams {
                             )),
                         };
                 }
-                "cursor" => params.after = Some(decode_cursor(ctx, &value)?),
+                "cursor" => params.after = Some(Cursor::id(ctx, parts.uri.path(), &value)?),
                 _ => {}
             }
         }
@@ -555,7 +584,10 @@ where
             if params.newest_first {
                 query.push(("sort".into(), "-created".into()));
             }
-            query.push(("cursor".into(), encode_cursor(ctx, id(last))?));
+            query.push((
+                "cursor".into(),
+                Cursor::after_id(ctx, &filters.path, id(last))?,
+            ));
             let query = serde_html_form::to_string(&query)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Some(format!("{}?{query}", filters.path))
