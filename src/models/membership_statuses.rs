@@ -240,28 +240,20 @@ pub async fn move_by(tenant: &Tenant, pid: Uuid, up: bool) -> Result<Model> {
     .await
 }
 
-/// Puts a status at `position` (1 is first) in the order, the others
-/// keeping theirs relative to each other.
+/// Puts a status at `position` (1 is first; past the end is last) in the
+/// order, the others keeping theirs relative to each other.
 ///
 /// # Errors
-/// `Forbidden`, `Suspended`, `Invalid` for a position outside 1 to the
-/// number of statuses, `NotFound` (also another local's), or a database
-/// error.
+/// `Forbidden`, `Suspended`, `Invalid` for position 0, `NotFound` (also
+/// another local's), or a database error.
 pub async fn move_to(tenant: &Tenant, pid: Uuid, position: u32) -> Result<Model> {
-    tenant.require_change(Permission::StructureManage)?;
-    let count = {
-        let txn = tenant.begin().await?;
-        let count = list(&txn, tenant).await?.len();
-        txn.commit().await?;
-        count
-    };
-    let place = usize::try_from(position).unwrap_or(usize::MAX);
-    if !(1..=count).contains(&place) {
+    if position == 0 {
         return Err(super::Error::Invalid(crate::domain::FieldErrors::one(
             "position",
-            format!("The position is a whole number from 1 to {count}."),
+            "The position is a whole number from 1 (first).",
         )));
     }
+    let place = usize::try_from(position).unwrap_or(usize::MAX);
     reorder(tenant, pid, move |_, len| (place - 1).min(len - 1)).await
 }
 

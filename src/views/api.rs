@@ -403,7 +403,9 @@ pub struct MemberPageBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberInput {
+    #[schema(schema_with = member_name)]
     pub first_name: String,
+    #[schema(schema_with = member_name)]
     pub last_name: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -555,6 +557,17 @@ pub struct StatusList {
 
 const NAME_PATTERN: &str = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$";
 
+/// A member's first or last name.
+fn member_name() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(120))
+        .pattern(Some(NAME_PATTERN))
+        .build()
+}
+
 /// The name of an employer, worksite, bargaining unit or status.
 fn part_name() -> utoipa::openapi::Object {
     use utoipa::openapi::{ObjectBuilder, Type};
@@ -600,7 +613,7 @@ pub struct StatusInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PositionInput {
-    /// 1 is first; at most the number of statuses.
+    /// 1 is first; past the end is last.
     #[schema(minimum = 1)]
     pub position: u32,
 }

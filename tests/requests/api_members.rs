@@ -256,3 +256,37 @@ async fn roles_and_other_locals_are_respected_by_the_member_api() {
     assert_eq!(unchanged.first_name, "Joe");
     assert!(unchanged.archived_at.is_none());
 }
+
+#[tokio::test]
+async fn the_member_list_refuses_parameters_it_cannot_read_naming_each() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("apiq");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let token = app.token(&tenant, &admin).await;
+    let api = app.client().server;
+    for (query, field) in [
+        ("worksite=", "worksite"),
+        ("status=nope", "status"),
+        ("joined_from=soon", "joined_from"),
+        ("sort=shoe_size", "sort"),
+        ("archived=yes", "archived"),
+    ] {
+        let refused = api
+            .get(&format!("/api/v1/locals/{slug}/members?{query}"))
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(refused.status_code(), 422, "{query}");
+        assert_eq!(code(&refused), "validation_failed");
+        assert!(
+            refused.json::<Value>()["error"]["details"][field].is_string(),
+            "{query}"
+        );
+    }
+    let fine = api
+        .get(&format!(
+            "/api/v1/locals/{slug}/members?q=&joined_from=2001-02-03&archived=false"
+        ))
+        .authorization_bearer(&token)
+        .await;
+    assert_eq!(fine.status_code(), 200, "{}", fine.text());
+}

@@ -88,7 +88,32 @@ pub async fn index(
     let pairs: Vec<(String, String)> =
         serde_html_form::from_str(raw.as_deref().unwrap_or_default())
             .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))?;
-    let query = MemberQuery::parse(raw.as_deref());
+    let mut query = MemberQuery::parse(raw.as_deref());
+    // The page sends its blank selects; the API is stricter: a parameter
+    // sent is one that says something.
+    for (key, value) in &pairs {
+        let key = match key.as_str() {
+            "status" => "status",
+            "employer" => "employer",
+            "worksite" => "worksite",
+            "unit" => "unit",
+            "joined_from" => "joined_from",
+            "joined_to" => "joined_to",
+            "sort" => "sort",
+            "archived" if !matches!(value.as_str(), "true" | "false") => {
+                query
+                    .unreadable
+                    .add("archived", "archived is `true` or `false`.");
+                continue;
+            }
+            _ => continue,
+        };
+        if value.trim().is_empty() {
+            query
+                .unreadable
+                .add(key, format!("{key} is empty; leave it out instead."));
+        }
+    }
     if !query.unreadable.is_empty() {
         return Err(ApiError::Invalid(query.unreadable));
     }

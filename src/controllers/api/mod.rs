@@ -607,7 +607,6 @@ where
 pub(super) fn pid_param(filters: &Filters, key: &'static str) -> ApiResult<Option<uuid::Uuid>> {
     filters
         .get(key)
-        .filter(|v| !v.trim().is_empty())
         .map(|v| {
             uuid::Uuid::parse_str(v.trim()).map_err(|_| {
                 ApiError::InvalidParameter(

@@ -14,9 +14,7 @@ use axum::{
 use loco_rs::prelude::{AppContext, Routes};
 use uuid::Uuid;
 
-use super::{
-    page, pid_param, refs, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams,
-};
+use super::{page, pid_param, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
     domain::{FieldErrors, UnitName},
     models::{
@@ -101,14 +99,7 @@ where
         name.as_ref().map(UnitName::as_str),
         employer,
     )
-    .await
-    .map_err(|e| match e {
-        crate::models::Error::UnknownReference(_) => ApiError::InvalidParameter(
-            "employer",
-            "employer is the pid of one of the local's employers.".into(),
-        ),
-        other => other.into(),
-    })?;
+    .await?;
     let directory = Directory::load(&local.tenant).await?;
     Ok(Json(page(ctx, filters, params, rows, P::id_of, |r| {
         P::body(r, &directory)
@@ -121,9 +112,7 @@ async fn add<P: ApiPart>(
     employer: Option<Uuid>,
 ) -> ApiResult<Created<P::Body>> {
     let name = name_of(name)?;
-    let row = structure::create::<P>(&local.tenant, &name, employer)
-        .await
-        .map_err(refs)?;
+    let row = structure::create::<P>(&local.tenant, &name, employer).await?;
     let location = format!(
         "/api/v1/locals/{}/{}/{}",
         local.tenant.slug(),
@@ -216,7 +205,7 @@ pub async fn employers_destroy(local: ApiLocal, ApiPid(pid): ApiPid) -> ApiResul
 // Worksites.
 
 #[utoipa::path(get, path = "/api/v1/locals/{slug}/worksites", tag = "structure",
-    description = "The local's worksites in the order they were added, each with its employer. `employer` keeps one employer's; `name` finds one by its exact name.",
+    description = "The local's worksites in the order they were added, each with its employer. `employer` keeps one employer's (none for an employer not in the local); `name` finds one by its exact name.",
     params(("slug" = String, Path, description = "The local's slug"), super::docs::WorksiteQuery, super::docs::PageQuery),
     responses((status = 200, body = Page<WorksiteBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
@@ -230,7 +219,7 @@ pub async fn worksites_index(
 }
 
 #[utoipa::path(post, path = "/api/v1/locals/{slug}/worksites", tag = "structure",
-    description = "Adds a worksite to one of the local's employers (needs `structure.manage`); a name the employer has already is a 409, an employer not in the local a 422.",
+    description = "Adds a worksite to one of the local's employers (needs `structure.manage`); a name the employer has already is a 409, an employer not in the local a 404 naming `employer`.",
     params(("slug" = String, Path, description = "The local's slug")),
     request_body = WorksiteInput,
     responses((status = 201, body = WorksiteBody, headers(("Location" = String, description = "The new worksite's URL"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),

@@ -200,8 +200,7 @@ pub fn require_read(tenant: &Tenant) -> Result<()> {
 /// worksites, only `employer`'s.
 ///
 /// # Errors
-/// `Forbidden` (`members.read`), `UnknownReference` (no such employer), or a
-/// database error.
+/// `Forbidden` (`members.read`) or a database error.
 pub async fn window<P: PartEntity>(
     tenant: &Tenant,
     window: Window,
@@ -215,7 +214,11 @@ pub async fn window<P: PartEntity>(
         query = query.filter(P::name_column().eq(name.trim()));
     }
     if let (Some(column), Some(employer)) = (P::employer_column(), employer) {
-        let employer = employer_of(&txn, tenant, employer).await?;
+        // Another local's or a deleted employer has no worksites here.
+        let Ok(employer) = find::<employers::Entity, _>(&txn, tenant, employer).await else {
+            txn.commit().await?;
+            return Ok(vec![]);
+        };
         query = query.filter(column.eq(employer.id));
     }
     let rows = window.apply(query, P::id_column()).all(&txn).await?;
