@@ -188,7 +188,7 @@ struct RunningWorkers(std::sync::Arc<tokio::sync::Mutex<Option<Running>>>);
 /// # Errors
 /// A schedule that does not parse.
 pub async fn start_workers(ctx: &AppContext) -> Result<()> {
-    let running = workers::runtime::start(ctx, Settings::of(ctx).jobs).await?;
+    let running = workers::start(ctx, Settings::of(ctx).jobs).await?;
     let slot = ctx.shared_store.get::<RunningWorkers>().unwrap_or_default();
     if let Some(previous) = slot.0.lock().await.replace(running) {
         previous.shutdown().await;
@@ -267,7 +267,8 @@ impl Hooks for App {
         let settings = Settings::from_config(&ctx.config)?;
         let ctx = crate::database::prepare(ctx, &settings.database).await?;
         let backend = workers::connect(&settings.jobs).await?;
-        ctx.shared_store.insert(Jobs::new(ctx.db.clone(), backend));
+        ctx.shared_store
+            .insert(Jobs::new(ctx.db.clone(), backend, workers::registry()));
         ctx.shared_store.insert(settings);
         ctx.shared_store.insert(RunningWorkers::default());
         Ok(ctx)

@@ -19,8 +19,7 @@ use crate::{
     },
     workers::{
         backend::{now_secs, Filter, JobSet, JobView},
-        runtime::{registry, schedules},
-        Jobs, Queue,
+        schedules, Jobs, Queue,
     },
 };
 
@@ -53,8 +52,8 @@ async fn rows(ctx: &AppContext, ops: &Ops, jobs: Vec<JobView>) -> Result<Vec<Job
         .collect())
 }
 
-fn job_types() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = registry().keys().copied().collect();
+fn job_types(jobs: &Jobs) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = jobs.registry().names().collect();
     names.sort_unstable();
     names
 }
@@ -124,7 +123,7 @@ async fn index(State(ctx): State<AppContext>, ops: Ops, layout: Layout) -> WebRe
         history,
         chart,
         recurring,
-        work: work_items::tally(&ctx.db).await?,
+        work: work_items::tally(&ctx.db).await.map_err(Error::from)?,
         queue_names: Queue::ALL.iter().map(|q| q.name()).collect(),
         now: now_secs(),
     })
@@ -164,7 +163,7 @@ async fn set(
     let query: SetQuery =
         serde_html_form::from_str(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let local = query.local.trim().to_string();
-    let class = job_types()
+    let class = job_types(&Jobs::of(&ctx))
         .into_iter()
         .find(|c| *c == query.class)
         .map(str::to_string);
@@ -194,7 +193,7 @@ async fn set(
         total,
         local,
         class: class.unwrap_or_default(),
-        classes: job_types(),
+        classes: job_types(&Jobs::of(&ctx)),
         now: now_secs(),
     })
 }

@@ -20,7 +20,8 @@ pub mod structure;
 pub mod tenants;
 pub mod user_tokens;
 pub mod users;
-pub mod work_items;
+/// Durable background work: the job runtime's table (`unionhall-workers`).
+pub use unionhall_workers::work_items;
 pub mod worksites;
 
 use sea_orm::{DbErr, SqlErr};

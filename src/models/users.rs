@@ -192,7 +192,7 @@ impl Model {
         match Self::find_by_email(db, email).await {
             Ok(user) => {
                 let mail = AccountMail::PasswordReset { user_id: user.id };
-                outbox::record(db, &mail).await
+                Ok(outbox::record(db, &mail).await?)
             }
             Err(Error::NotFound) => Ok(()),
             Err(err) => Err(err),

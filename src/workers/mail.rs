@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobError, Queue, Run};
+use super::{InLocal, Job, JobError, Queue, Run};
 use crate::{
     mailers::auth,
     models::{
@@ -72,9 +72,9 @@ impl Job for AccountMail {
                 inviter_id,
                 ..
             } => {
-                let tenant = run.tenant()?;
+                let tenant = run.tenant().await?;
                 let Some((invitation, role_name, token)) =
-                    invitations::Model::reissue(tenant, invitation_id).await?
+                    invitations::Model::reissue(&tenant, invitation_id).await?
                 else {
                     tracing::info!(invitation_id, "invitation no longer pending; no mail sent");
                     return Ok(());
@@ -82,7 +82,7 @@ impl Job for AccountMail {
                 let inviter = person(ctx, inviter_id)
                     .await?
                     .map_or_else(|| "Your local".to_string(), |u| u.name);
-                auth::send_invitation(ctx, tenant, &inviter, &invitation, &role_name, &token)
+                auth::send_invitation(ctx, &tenant, &inviter, &invitation, &role_name, &token)
                     .await?;
             }
         }

@@ -1,6 +1,7 @@
-//! Recurring upkeep: the sweeper (durable work whose lease expired or whose
-//! message was lost goes back on its queue; the dead set is kept within its
-//! bounds) and the prune (expired sessions, tokens, old finished work).
+//! Recurring upkeep: the sweeper (the runtime's [`super::sweep`]: durable
+//! work whose lease expired or whose message was lost goes back on its
+//! queue; the dead set is kept within its bounds) and the prune (expired
+//! sessions, tokens, old finished work).
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -37,27 +38,7 @@ impl Job for Maintenance {
         };
         match self.task {
             Task::Sweep => {
-                let stranded = chrono::Utc::now()
-                    - chrono::Duration::seconds(
-                        i64::try_from(settings.stranded_seconds).unwrap_or(900),
-                    );
-                let items = work_items::sweep(&run.ctx.db, stranded, 1_000).await?;
-                for item in &items {
-                    if let Err(err) = jobs.resend(item).await {
-                        // Still queued in the table: the next sweep sends it.
-                        tracing::warn!(work_item = item.id, error = %err, "could not resend work");
-                    }
-                }
-                if !items.is_empty() {
-                    tracing::warn!(
-                        count = items.len(),
-                        "sweeper sent stranded or abandoned work again"
-                    );
-                }
-                jobs.backend()
-                    .trim_dead(settings.dead_max, settings.dead_days)
-                    .await
-                    .map_err(JobError::new)?;
+                super::sweep(&jobs, &settings).await?;
             }
             Task::Prune => {
                 let sessions = sessions::delete_expired(&run.ctx.db).await?;

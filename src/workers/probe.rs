@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobError, Jobs, Queue, Run};
+use super::{InLocal, Job, JobError, Jobs, Queue, Run};
 use crate::models::_entities::probe_runs;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -36,6 +36,11 @@ impl Job for Probe {
     }
 
     async fn perform(self, run: &Run) -> Result<(), JobError> {
+        if self.local_id.is_some() {
+            // Proves the job re-entered its local under row-level security;
+            // a local gone or suspended skips the probe.
+            run.tenant().await?.begin().await?.commit().await?;
+        }
         if self.sleep_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.sleep_ms)).await;
         }
@@ -44,11 +49,8 @@ impl Job for Probe {
             return Err(JobError {
                 message: format!("probe failure on attempt {attempt} of {}", self.fail_times),
                 causes: vec!["the probe was asked to fail".into()],
+                skip: false,
             });
-        }
-        if let Ok(tenant) = run.tenant() {
-            // Proves the job re-entered its local under row-level security.
-            tenant.begin().await?.commit().await?;
         }
         let txn = run.ctx.db.begin().await?;
         probe_runs::ActiveModel {

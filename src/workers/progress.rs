@@ -6,7 +6,7 @@
 //! attempt. One mechanism, so every module's long work behaves alike.
 use async_trait::async_trait;
 
-use super::{JobError, Run};
+use super::{InLocal, JobError, Run};
 use crate::models::{tenants::Tenant, Result};
 
 /// What a progress-reporting job runs, implemented once per kind of work.
@@ -39,12 +39,12 @@ pub async fn perform<T: Tracked>(
     id: i32,
     actor: Option<i32>,
 ) -> Result<(), JobError> {
-    let tenant = run.tenant()?;
-    let Err(err) = T::run(tenant, id, actor).await else {
+    let tenant = run.tenant().await?;
+    let Err(err) = T::run(&tenant, id, actor).await else {
         return Ok(());
     };
     let for_good = run.is_last_attempt(retries);
-    if let Err(note) = T::on_failure(tenant, id, &err.to_string(), for_good).await {
+    if let Err(note) = T::on_failure(&tenant, id, &err.to_string(), for_good).await {
         if for_good {
             // The row must not stay "running" forever: this attempt fails
             // with the note's error, and the dead set shows it.

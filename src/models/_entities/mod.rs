@@ -24,5 +24,4 @@ pub mod sessions;
 pub mod tenants;
 pub mod user_tokens;
 pub mod users;
-pub mod work_items;
 pub mod worksites;

@@ -12,8 +12,9 @@ use std::{sync::LazyLock, time::Duration};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Job, Jobs};
-use crate::models::{work_items, Result};
+use super::{work_items, Job, Jobs};
+
+type Result<T, E = sea_orm::DbErr> = std::result::Result<T, E>;
 
 static WAKE: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
 

@@ -5,7 +5,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     future::Future,
     pin::Pin,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -18,10 +18,8 @@ use tokio::{sync::watch, task::JoinHandle};
 use super::{
     backend::{now_secs, Backend, JobSet},
     embedded::MemoryQueue,
-    mail, maintenance, member_bulk_change, member_import, probe, Job, JobError, JobSettings, Jobs,
-    Queue, Run,
+    work_items, Job, JobError, JobSettings, Jobs, Queue, Run,
 };
-use crate::models::{tenants::Tenant, work_items, Error as ModelError};
 
 /// What became of a job.
 #[derive(Debug)]
@@ -52,32 +50,47 @@ pub struct Entry {
     run: RunFn,
 }
 
-fn entry<J: Job>() -> Entry {
-    Entry {
-        name: J::NAME,
-        queue: J::QUEUE,
-        retries: J::RETRIES,
-        durable: J::DURABLE,
-        run: |rt, job| Box::pin(run_typed::<J>(rt, job)),
-    }
-}
+/// The job types an app runs, by name: the app builds it with
+/// [`Registry::with`] for each of its jobs and passes it to [`Jobs::new`].
+#[derive(Default)]
+pub struct Registry(HashMap<&'static str, Entry>);
 
-/// Every job type the app runs, by name.
-pub fn registry() -> &'static HashMap<&'static str, Entry> {
-    static REGISTRY: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        [
-            entry::<mail::AccountMail>(),
-            entry::<maintenance::Maintenance>(),
-            entry::<probe::Probe>(),
-            entry::<probe::Noop>(),
-            entry::<member_import::ImportMembers>(),
-            entry::<member_bulk_change::ChangeMembers>(),
-        ]
-        .into_iter()
-        .map(|e| (e.name, e))
-        .collect()
-    })
+impl Registry {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `J` under [`Job::NAME`].
+    ///
+    /// # Panics
+    /// When two job types share a name.
+    #[must_use]
+    pub fn with<J: Job>(mut self) -> Self {
+        let entry = Entry {
+            name: J::NAME,
+            queue: J::QUEUE,
+            retries: J::RETRIES,
+            durable: J::DURABLE,
+            run: |rt, job| Box::pin(run_typed::<J>(rt, job)),
+        };
+        assert!(
+            self.0.insert(J::NAME, entry).is_none(),
+            "two job types are named {}",
+            J::NAME
+        );
+        self
+    }
+
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.0.get(name)
+    }
+
+    /// The registered names, in no order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.keys().copied()
+    }
 }
 
 /// Sidekiq's retry delay: count⁴ + 15 s plus up to 10·(count+1) s of jitter,
@@ -146,7 +159,7 @@ impl Runtime {
                 claim: None,
             },
         );
-        let entry = registry().get(job.class.as_str());
+        let entry = self.jobs.registry().get(job.class.as_str());
         let result = match entry {
             Some(entry) => {
                 // Its own task, so a panicking job fails like an erroring one.
@@ -201,7 +214,11 @@ impl Runtime {
         let count = job.retry_count.map_or(0, |c| c + 1);
         let max = match job.retry {
             sidekiq::RetryOpts::Max(n) => n,
-            sidekiq::RetryOpts::Yes => registry().get(job.class.as_str()).map_or(20, |e| e.retries),
+            sidekiq::RetryOpts::Yes => self
+                .jobs
+                .registry()
+                .get(job.class.as_str())
+                .map_or(20, |e| e.retries),
             sidekiq::RetryOpts::Never => 0,
         };
         let dead = force_dead || count >= max;
@@ -363,31 +380,12 @@ async fn run_typed<J: Job>(rt: Arc<Runtime>, job: sidekiq::Job) -> Result<Outcom
             )))
         }
     };
-    let tenant = match args.local_id() {
-        None => None,
-        Some(local_id) => match Tenant::for_job(db, local_id).await {
-            Ok(tenant) => Some(tenant),
-            Err(err @ (ModelError::NotFound | ModelError::Suspended(_))) => {
-                let reason = match err {
-                    ModelError::Suspended(slug) => format!("the local {slug} is suspended"),
-                    _ => format!("local {local_id} no longer exists"),
-                };
-                if let Some(claim) = claim {
-                    work_items::skip(db, claim, &reason)
-                        .await
-                        .map_err(|e| Failure::Error(e.into()))?;
-                }
-                return Ok(Outcome::Skipped(reason));
-            }
-            Err(err) => return Err(Failure::Error(err.into())),
-        },
-    };
     let run = Run {
         ctx: rt.ctx.clone(),
         jid: job.jid.clone(),
         queue: job.queue.clone(),
         enqueued_at: job.enqueued_at.map(|ms| ms / 1000.0),
-        tenant,
+        local_id: args.local_id(),
         claim,
     };
     // Long jobs keep their lease while they run; a killed worker stops renewing.
@@ -417,6 +415,14 @@ async fn run_typed<J: Job>(rt: Arc<Runtime>, job: sidekiq::Job) -> Result<Outcom
                     .map_err(|e| Failure::Error(e.into()))?;
             }
             Ok(Outcome::Done)
+        }
+        Err(err) if err.skip => {
+            if let Some(claim) = claim {
+                work_items::skip(db, claim, &err.message)
+                    .await
+                    .map_err(|e| Failure::Error(e.into()))?;
+            }
+            Ok(Outcome::Skipped(err.message))
         }
         Err(err) => Err(Failure::Error(err)),
     }
@@ -448,27 +454,6 @@ pub struct Schedule {
     pub class: &'static str,
     pub queue: Queue,
     pub payload: Value,
-}
-
-/// The app's recurring jobs.
-#[must_use]
-pub fn schedules(settings: &JobSettings) -> Vec<Schedule> {
-    vec![
-        Schedule {
-            name: "sweep",
-            cron: settings.sweep_cron.clone(),
-            class: maintenance::Maintenance::NAME,
-            queue: Queue::Critical,
-            payload: json!({ "task": "sweep" }),
-        },
-        Schedule {
-            name: "prune",
-            cron: settings.prune_cron.clone(),
-            class: maintenance::Maintenance::NAME,
-            queue: Queue::Default,
-            payload: json!({ "task": "prune" }),
-        },
-    ]
 }
 
 /// Workers running in this process.
@@ -533,11 +518,16 @@ fn every(
     })
 }
 
-/// Starts this process's workers on the configured backend.
+/// Starts this process's workers on the configured backend, with the app's
+/// recurring jobs.
 ///
 /// # Errors
 /// A schedule that does not parse, or Redis refusing the schedules.
-pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<Running> {
+pub async fn start(
+    ctx: &AppContext,
+    settings: JobSettings,
+    schedules: Vec<Schedule>,
+) -> loco_rs::Result<Running> {
     let rt = Runtime::new(ctx, settings.clone());
     let (stop, _) = watch::channel(false);
     let poll = Duration::from_secs(settings.poll_seconds.max(1));
@@ -560,7 +550,7 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
     match rt.backend().clone() {
         Backend::Redis(redis) => {
             let mut periodic = vec![];
-            for s in schedules(&settings) {
+            for s in &schedules {
                 let job = sidekiq::periodic::builder(&s.cron)
                     .and_then(|b| {
                         b.name(s.name)
@@ -623,7 +613,7 @@ pub async fn start(ctx: &AppContext, settings: JobSettings) -> loco_rs::Result<R
                 ));
             }
             let mut timetable: Vec<(Schedule, sidekiq::periodic::Cron, i64)> = vec![];
-            for s in schedules(&settings) {
+            for s in schedules {
                 let cron = sidekiq::periodic::parse(&s.cron).map_err(|e| {
                     loco_rs::Error::string(&format!("jobs: schedule {}: {e}", s.name))
                 })?;

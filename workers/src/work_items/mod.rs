@@ -11,8 +11,11 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-pub use super::_entities::work_items::{self, ActiveModel, Column, Entity, Model};
-use super::Result;
+mod entity;
+
+pub use entity::{ActiveModel, Column, Entity, Model};
+
+type Result<T, E = sea_orm::DbErr> = std::result::Result<T, E>;
 
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
@@ -84,7 +87,7 @@ async fn insert<C: ConnectionTrait>(
     sent: bool,
 ) -> Result<Model> {
     let now = Utc::now();
-    Ok(ActiveModel {
+    ActiveModel {
         local_id: Set(local_id),
         kind: Set(kind.to_string()),
         queue: Set(queue.to_string()),
@@ -98,7 +101,7 @@ async fn insert<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(conn)
-    .await?)
+    .await
 }
 
 /// Takes up to `limit` items recorded and not yet sent (oldest first),
@@ -132,7 +135,7 @@ async fn oldest_ids(
     cond: impl sea_orm::sea_query::IntoCondition,
     limit: u64,
 ) -> Result<Vec<i32>> {
-    Ok(Entity::find()
+    Entity::find()
         .select_only()
         .column(Column::Id)
         .filter(cond)
@@ -140,7 +143,7 @@ async fn oldest_ids(
         .limit(limit)
         .into_tuple()
         .all(db)
-        .await?)
+        .await
 }
 
 /// The item's message did not reach its queue: the relay sends it again.
@@ -196,7 +199,7 @@ impl Model {
     /// # Errors
     /// A database error.
     pub async fn find(db: &DatabaseConnection, id: i32) -> Result<Option<Self>> {
-        Ok(Entity::find_by_id(id).one(db).await?)
+        Entity::find_by_id(id).one(db).await
     }
 
     /// The items of the given ids (the console shows their state next to the jobs).
@@ -207,10 +210,10 @@ impl Model {
         if ids.is_empty() {
             return Ok(vec![]);
         }
-        Ok(Entity::find()
+        Entity::find()
             .filter(Column::Id.is_in(ids.iter().copied()))
             .all(db)
-            .await?)
+            .await
     }
 
     #[must_use]
@@ -435,8 +438,8 @@ pub async fn delete_finished_before(db: &DatabaseConnection, before: DateTime<Ut
 /// # Errors
 /// A database error.
 pub async fn count_in(db: &DatabaseConnection, state: &str) -> Result<u64> {
-    Ok(Entity::find()
+    Entity::find()
         .filter(Column::State.eq(state))
         .count(db)
-        .await?)
+        .await
 }
