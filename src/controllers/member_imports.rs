@@ -97,7 +97,7 @@ async fn receive(
             }
             Some("file") if verified => {
                 let file_name = field.file_name().unwrap_or("members.csv").to_string();
-                return Import::receive(&local.tenant, &file_name, field, max_bytes)
+                return Import::receive(&local.tenant, &file_name, field, max_bytes, true)
                     .await
                     .map_err(|e| match e {
                         Error::Invalid(errors) => {

@@ -614,8 +614,8 @@ pub struct StatusInput {
 #[serde(deny_unknown_fields)]
 pub struct PositionInput {
     /// 1 is first; past the end is last.
-    #[schema(minimum = 1)]
-    pub position: u32,
+    #[schema(value_type = u32, minimum = 1)]
+    pub position: WholeNumber,
 }
 
 /// A member import: its file, how its columns are read, and where it is.
@@ -755,6 +755,46 @@ impl From<crate::models::member_imports::Preview> for PreviewBody {
     }
 }
 
+/// A whole number sent as JSON: `3`, or `3.0` (a JSON integer, to JSON
+/// Schema), up to `u32::MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeNumber(pub u32);
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        n.as_u64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f.min(f64::from(u32::MAX)) as u64)
+            })
+            .map(|w| Self(u32::try_from(w).unwrap_or(u32::MAX)))
+            .ok_or_else(|| serde::de::Error::custom("expected a whole number, 0 or more"))
+    }
+}
+
+/// The mapping's schema: a column index per field key, the names required.
+fn import_mapping() -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::AdditionalProperties, ObjectBuilder, Type};
+    let mut mapping = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .required("first_name")
+        .required("last_name");
+    for field in &crate::models::member_imports::FIELDS {
+        mapping = mapping.property(
+            field.key,
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(1000))
+                .description(Some(field.label)),
+        );
+    }
+    mapping.build()
+}
+
 /// How an import reads its file.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -762,7 +802,8 @@ pub struct ImportSettingsInput {
     /// The column (0-based) for each field, by the field's key (see the
     /// preview's `fields`); a field left out is not imported.
     /// `first_name` and `last_name` are required.
-    pub mapping: BTreeMap<String, usize>,
+    #[schema(schema_with = import_mapping)]
+    pub mapping: BTreeMap<String, WholeNumber>,
     /// What to do with a row matching a member already on the roll.
     #[serde(default)]
     #[schema(pattern = "^(skip|update)$")]

@@ -45,6 +45,26 @@ async fn a_csv_is_uploaded_previewed_mapped_and_imported_through_the_api() {
     assert_eq!(empty.status_code(), 422);
     assert!(empty.json::<Value>()["error"]["details"]["file"].is_string());
 
+    // Headers the guess cannot read are fine here: the caller maps them.
+    let odd = api
+        .post(&imports)
+        .authorization_bearer(&token)
+        .content_type("text/csv")
+        .bytes(b"Given,Family\nAnn,Lee\n".to_vec().into())
+        .await;
+    assert_eq!(odd.status_code(), 201, "{}", odd.text());
+    assert!(odd.json::<Value>()["mapping"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+    let mapped = api
+        .put(odd.header("location").to_str().unwrap())
+        .authorization_bearer(&token)
+        .json(&json!({"mapping": {"first_name": 0.0, "last_name": 1}}))
+        .await;
+    assert_eq!(mapped.status_code(), 200, "{}", mapped.text());
+    assert_eq!(mapped.json::<Value>()["mapping"]["first_name"], 0);
+
     let uploaded = api
         .post(&imports)
         .add_query_param("file_name", "payroll.csv")
@@ -154,7 +174,7 @@ async fn a_csv_is_uploaded_previewed_mapped_and_imported_through_the_api() {
         .authorization_bearer(&token)
         .await
         .json::<Value>();
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     let on_roll = Member::count(&tenant, &MemberFilter::default())
         .await
         .unwrap();

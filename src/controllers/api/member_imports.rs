@@ -43,10 +43,25 @@ pub async fn index(
     )?))
 }
 
+/// A CSV file as the API takes it: a header row and at least one row.
+pub struct CsvFile;
+
+impl utoipa::PartialSchema for CsvFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(r#"^[^\n\u0000"]+\n[^\s\u0000"][^\u0000"]*$"#))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CsvFile {}
+
 #[utoipa::path(post, path = "/api/v1/locals/{slug}/member_imports", tag = "imports",
-    description = "Uploads a CSV file of members as the request body (`Content-Type: text/csv`; UTF-8, UTF-16 or Windows-1252, comma, semicolon or tab separated, a header row first), up to the site's limit. The columns are mapped from the headers where they can be guessed; check the preview, adjust with `PUT`, then start it.",
+    description = "Uploads a CSV file of members as the request body (`Content-Type: text/csv`; UTF-8, UTF-16 or Windows-1252, comma, semicolon or tab separated, a header row first), up to the site's limit. The columns are mapped from the headers where they can be guessed (headers that name none are fine: map them with `PUT`); check the preview, adjust with `PUT`, then start it.",
     params(("slug" = String, Path, description = "The local's slug"), super::docs::UploadQuery),
-    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    request_body(content = CsvFile, content_type = "text/csv", description = "The CSV file: a header row, then a row per member"),
     responses((status = 201, body = ImportBody, headers(("Location" = String, description = "The import's URL"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody, description = "The file was refused (`details.file` says why)"), (status = 429, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn create(
@@ -73,7 +88,9 @@ pub async fn create(
         .unwrap_or("members.csv")
         .to_string();
     let body = request.into_body().into_data_stream();
-    let import = Import::receive(&local.tenant, &file_name, body, max_bytes).await?;
+    // An integration maps the columns itself (PUT), so headers need not
+    // name them the way the page's guess reads them.
+    let import = Import::receive(&local.tenant, &file_name, body, max_bytes, false).await?;
     let location = format!(
         "/api/v1/locals/{}/member_imports/{}",
         local.tenant.slug(),
@@ -135,7 +152,13 @@ fn settings(input: ImportSettingsInput) -> ApiResult<(Mapping, OnDuplicate, bool
         return Err(ApiError::Invalid(errors));
     }
     Ok((
-        Mapping(input.mapping.into_iter().collect::<BTreeMap<_, _>>()),
+        Mapping(
+            input
+                .mapping
+                .into_iter()
+                .map(|(k, v)| (k, usize::try_from(v.0).unwrap_or(usize::MAX)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
         on_duplicate,
         input.create_missing,
     ))

@@ -10,7 +10,7 @@ use axum::{
 use loco_rs::prelude::{AppContext, Routes};
 
 use super::{
-    refs, ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Cursor, Filters, DEFAULT_PAGE_SIZE,
+    ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Cursor, Filters, DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
 };
 use crate::{
@@ -90,8 +90,14 @@ pub async fn index(
             .map_err(|_| ApiError::BadRequest("The query string could not be read.".into()))?;
     let mut query = MemberQuery::parse(raw.as_deref());
     // The page sends its blank selects; the API is stricter: a parameter
-    // sent is one that says something.
-    for (key, value) in &pairs {
+    // sent is one that says something, once.
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(k, _)| k == key) {
+            query
+                .unreadable
+                .add("query", format!("{key} is given twice."));
+            continue;
+        }
         let key = match key.as_str() {
             "status" => "status",
             "employer" => "employer",
@@ -205,9 +211,7 @@ pub async fn create(
     local
         .access()
         .require(crate::domain::Permission::MembersWrite)?;
-    let member = Member::create(&local.tenant, parse(&local, input)?)
-        .await
-        .map_err(refs)?;
+    let member = Member::create(&local.tenant, parse(&local, input)?).await?;
     Ok((StatusCode::CREATED, Json(detail(&local, member.pid).await?)))
 }
 
@@ -225,9 +229,7 @@ pub async fn update(
     local
         .access()
         .require(crate::domain::Permission::MembersWrite)?;
-    let member = Member::update(&local.tenant, pid, parse(&local, input)?)
-        .await
-        .map_err(refs)?;
+    let member = Member::update(&local.tenant, pid, parse(&local, input)?).await?;
     Ok(Json(detail(&local, member.pid).await?))
 }
 

@@ -617,11 +617,3 @@ pub(super) fn pid_param(filters: &Filters, key: &'static str) -> ApiResult<Optio
         })
         .transpose()
 }
-
-/// Field errors about references are validation errors here (422), with the field named.
-pub(super) fn refs(err: models::Error) -> ApiError {
-    match err {
-        models::Error::UnknownReference(e) => ApiError::Invalid(e),
-        other => other.into(),
-    }
-}

@@ -417,7 +417,7 @@ pub async fn statuses_move(
     ApiPid(pid): ApiPid,
     ApiJson(input): ApiJson<PositionInput>,
 ) -> ApiResult<Json<StatusBody>> {
-    membership_statuses::move_to(&local.tenant, pid, input.position).await?;
+    membership_statuses::move_to(&local.tenant, pid, input.position.0).await?;
     Ok(Json(status_body(&local, pid).await?))
 }
 

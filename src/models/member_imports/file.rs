@@ -64,6 +64,19 @@ pub(super) fn fields(record: &csv::StringRecord) -> Vec<String> {
 /// # Errors
 /// A message for the person who uploaded it.
 pub fn sniff(start: &[u8], complete: bool) -> std::result::Result<Sniffed, String> {
+    sniff_with(start, complete, true)
+}
+
+/// [`sniff`], where `named` says whether the header row must name a column
+/// the mapping can guess.
+///
+/// # Errors
+/// A message for the person who uploaded it.
+pub(super) fn sniff_with(
+    start: &[u8],
+    complete: bool,
+    named: bool,
+) -> std::result::Result<Sniffed, String> {
     if start.iter().all(u8::is_ascii_whitespace) {
         return Err("The file is empty.".into());
     }
@@ -89,7 +102,7 @@ pub fn sniff(start: &[u8], complete: bool) -> std::result::Result<Sniffed, Strin
             Err(e) => return Err(format!("The file could not be read as CSV: {e}.")),
         }
     }
-    if Mapping::guess(&headers).0.is_empty() {
+    if named && Mapping::guess(&headers).0.is_empty() {
         return Err(format!(
             "No usable columns: the first row should name the columns (for example first_name, last_name, email, phone); this file's first row is \"{}\".",
             headers.join(", ").chars().take(120).collect::<String>()

@@ -238,6 +238,9 @@ impl Model {
     /// the API's body): the start is checked before anything is kept, then
     /// the file goes to the database a chunk at a time. A refused file
     /// (empty, not CSV, over `max_bytes`, cut off) leaves nothing behind.
+    /// `named`: the header row must name a column the mapping can guess
+    /// (the page, where a file without one is almost always headerless);
+    /// the API maps columns itself and need not.
     ///
     /// # Errors
     /// `Invalid` on `file` saying why the file was refused, `Forbidden`,
@@ -247,6 +250,7 @@ impl Model {
         file_name: &str,
         mut chunks: S,
         max_bytes: u64,
+        named: bool,
     ) -> Result<Self>
     where
         S: futures_util::Stream<Item = std::result::Result<B, E>> + Unpin + Send,
@@ -288,7 +292,7 @@ impl Model {
             if buffer.len() >= CHUNK_BYTES || (end && (!buffer.is_empty() || import.is_none())) {
                 match &import {
                     None => {
-                        let sniffed = sniff(&buffer, end).map_err(refused)?;
+                        let sniffed = file::sniff_with(&buffer, end, named).map_err(refused)?;
                         import = Some(Self::start(tenant, file_name, &sniffed, &buffer).await?);
                     }
                     Some(started) => started.append(tenant, position, &buffer).await?,
@@ -480,7 +484,8 @@ impl Model {
         txn.commit().await?;
         let data = first.map(|c| c.data).unwrap_or_default();
         let complete = (data.len() as i64) >= self.size_bytes;
-        let sniffed = sniff(&data, complete).unwrap_or(Sniffed {
+        // Accepted already: the header need not name columns the guess reads.
+        let sniffed = file::sniff_with(&data, complete, false).unwrap_or(Sniffed {
             encoding: "UTF-8",
             headers: vec![],
             rows: vec![],
