@@ -45,6 +45,16 @@ async fn a_csv_is_uploaded_previewed_mapped_and_imported_through_the_api() {
     assert_eq!(empty.status_code(), 422);
     assert!(empty.json::<Value>()["error"]["details"]["file"].is_string());
 
+    let long_name = api
+        .post(&imports)
+        .add_query_param("file_name", "x".repeat(201))
+        .authorization_bearer(&token)
+        .content_type("text/csv")
+        .bytes(CSV.as_bytes().to_vec().into())
+        .await;
+    assert_eq!(long_name.status_code(), 422);
+    assert!(long_name.json::<Value>()["error"]["details"]["file_name"].is_string());
+
     // Headers the guess cannot read are fine here: the caller maps them.
     let odd = api
         .post(&imports)

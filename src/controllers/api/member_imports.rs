@@ -87,6 +87,12 @@ pub async fn create(
         .get("file_name")
         .unwrap_or("members.csv")
         .to_string();
+    if file_name.chars().count() > 200 {
+        return Err(ApiError::InvalidParameter(
+            "file_name",
+            "file_name is at most 200 characters.".into(),
+        ));
+    }
     let body = request.into_body().into_data_stream();
     // An integration maps the columns itself (PUT), so headers need not
     // name them the way the page's guess reads them.
