@@ -214,12 +214,15 @@ pub async fn window<P: PartEntity>(
         query = query.filter(P::name_column().eq(name.trim()));
     }
     if let (Some(column), Some(employer)) = (P::employer_column(), employer) {
-        // Another local's or a deleted employer has no worksites here.
-        let Ok(employer) = find::<employers::Entity, _>(&txn, tenant, employer).await else {
-            txn.commit().await?;
-            return Ok(vec![]);
-        };
-        query = query.filter(column.eq(employer.id));
+        match find::<employers::Entity, _>(&txn, tenant, employer).await {
+            Ok(employer) => query = query.filter(column.eq(employer.id)),
+            // Another local's or a deleted employer has no worksites here.
+            Err(Error::NotFound) => {
+                txn.commit().await?;
+                return Ok(vec![]);
+            }
+            Err(other) => return Err(other),
+        }
     }
     let rows = window.apply(query, P::id_column()).all(&txn).await?;
     txn.commit().await?;
