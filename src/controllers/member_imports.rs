@@ -18,7 +18,7 @@ use super::{
     WebResult,
 };
 use crate::{
-    app::Settings,
+    settings::Settings,
     domain::{FieldErrors, Permission},
     models::{
         member_imports::{Mapping, Model as Import, OnDuplicate, FIELDS},

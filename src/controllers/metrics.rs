@@ -11,7 +11,7 @@ use loco_rs::prelude::{AppContext, Routes};
 use sha2::{Digest, Sha256};
 
 use super::{MaybeUser, WebError};
-use crate::{app::Settings, initializers::metrics::handle, workers::Jobs};
+use crate::{initializers::metrics::handle, settings::Settings, workers::Jobs};
 
 /// Whether the request may read the metrics.
 fn allowed(

@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use super::{ops::Ops, redirect_with, render, Verified, WebError, WebResult};
 use crate::{
-    app::Settings,
+    settings::Settings,
     models::{tenants, work_items, Error},
     views::{
         ops::{JobRow, JobsIndex, JobsQueue, JobsSet, Recurring},

@@ -12,7 +12,7 @@ use loco_rs::{
 };
 
 use crate::{
-    app::Settings,
+    settings::Settings,
     domain::SecretToken,
     models::{invitations, tenants::Tenant, users},
 };

@@ -5,7 +5,7 @@
 use loco_rs::prelude::*;
 
 use crate::{
-    app::Settings,
+    settings::Settings,
     domain::{Email, LocalName, Slug, TokenName},
     models::{
         api_tokens::{Model as Token, NewToken},

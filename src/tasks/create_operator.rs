@@ -4,7 +4,7 @@
 use loco_rs::prelude::*;
 
 use crate::{
-    app::Settings,
+    settings::Settings,
     domain::{Email, PersonName},
     models::operators,
 };

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use loco_rs::prelude::*;
 
 use crate::{
-    app::Settings,
+    settings::Settings,
     workers::{probe::Noop, Backend, Jobs},
 };
 

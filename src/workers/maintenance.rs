@@ -31,7 +31,7 @@ impl Job for Maintenance {
 
     async fn perform(self, run: &Run) -> Result<(), JobError> {
         let jobs = Jobs::of(&run.ctx);
-        let settings = crate::app::Settings::of(&run.ctx).jobs;
+        let settings = crate::settings::Settings::of(&run.ctx).jobs;
         let name = match self.task {
             Task::Sweep => "sweep",
             Task::Prune => "prune",

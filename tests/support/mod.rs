@@ -117,9 +117,9 @@ impl TestApp {
             .expect("boot the app");
         // On the embedded backend jobs run in this process, as in the web
         // process of the embedded default; Redis tests start workers themselves.
-        let jobs = unionhall::app::Settings::of(&boot.app_context).jobs;
+        let jobs = unionhall::settings::Settings::of(&boot.app_context).jobs;
         let database_url = boot.app_context.config.database.uri.clone();
-        let owner_url = unionhall::app::Settings::of(&boot.app_context)
+        let owner_url = unionhall::settings::Settings::of(&boot.app_context)
             .database
             .owner_url;
         let owner = if owner_url.is_empty() {

@@ -15,7 +15,7 @@ use loco_rs::prelude::{AppContext, Routes};
 
 use super::{page, ApiError, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
-    app::Settings,
+    settings::Settings,
     domain::FieldErrors,
     models::member_imports::{Mapping, Model as Import, OnDuplicate, FIELDS},
     views::api::{ErrorBody, FailedRowBody, ImportBody, ImportSettingsInput, Page, PreviewBody},

@@ -31,7 +31,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 use crate::{
-    app::Settings,
+    settings::Settings,
     domain::FieldErrors,
     models::{
         self, _entities::tenants as tenant_rows, api_tokens, memberships::Access, tenants::Tenant,
