@@ -26,8 +26,8 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use crate::{
     controllers,
     models::{_entities, sessions::DatabaseStore},
-    tasks,
     settings::Settings,
+    tasks,
     workers::{self, Jobs, Running},
 };
 

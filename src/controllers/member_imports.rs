@@ -18,12 +18,12 @@ use super::{
     WebResult,
 };
 use crate::{
-    settings::Settings,
     domain::{FieldErrors, Permission},
     models::{
         member_imports::{Mapping, Model as Import, OnDuplicate, FIELDS},
         Error,
     },
+    settings::Settings,
     views::{
         member_imports::{ColumnChoice, FieldRow, Index, New, Show},
         Errors, Flash, Layout,

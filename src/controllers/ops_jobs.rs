@@ -11,8 +11,8 @@ use tower_sessions::Session;
 
 use super::{ops::Ops, redirect_with, render, Verified, WebError, WebResult};
 use crate::{
-    settings::Settings,
     models::{tenants, work_items, Error},
+    settings::Settings,
     views::{
         ops::{JobRow, JobsIndex, JobsQueue, JobsSet, Recurring},
         Flash, Layout,

@@ -1,4 +1,5 @@
 //! Pure value types: raw strings from the edge become these once (STYLE.md 4).
+pub mod address;
 pub mod date;
 pub mod email;
 pub mod field_errors;
@@ -9,6 +10,7 @@ pub mod slug;
 pub mod text;
 pub mod token;
 
+pub use address::Address;
 pub use email::Email;
 pub use field_errors::FieldErrors;
 pub use password::Password;

@@ -106,6 +106,45 @@ impl Phone {
         Ok(Self(format!("+{full}")))
     }
 
+    /// A regular expression (ECMA-262, Python and the `regex` crate read it
+    /// alike) matching exactly what [`Phone::parse`] accepts with this
+    /// `default_country`, or a blank (no number): the API document served to
+    /// a local's token states it, so a client can check a number before
+    /// sending it. Tested against `parse` below.
+    #[must_use]
+    pub fn pattern(default_country: &str) -> String {
+        const SEP: &str = "[ ()./-]";
+        const LEAD: &str = "[()./-]";
+        let digits = |from: usize, to: usize| {
+            if from == to {
+                format!("([0-9]{SEP}*){{{from}}}")
+            } else {
+                format!("([0-9]{SEP}*){{{from},{to}}}")
+            }
+        };
+        let international = format!("(\\+|00){SEP}*[1-9]{SEP}*{}", digits(7, 14));
+        // National numbers: never starting `00` (that is international).
+        let national = if default_country == "1" {
+            // 10 digits, or 11 with the leading 1.
+            format!(
+                "{LEAD}{SEP}*(1{SEP}*)?{ten}|[1-9]{SEP}*{nine}|1{SEP}*{ten}|0{SEP}+{nine}|0[1-9]{SEP}*{eight}",
+                ten = digits(10, 10),
+                nine = digits(9, 9),
+                eight = digits(8, 8),
+            )
+        } else {
+            // One trunk 0 dropped; with the code, 8 to 15 digits.
+            let k = default_country.len();
+            let (from, to) = (8usize.saturating_sub(k), 15usize.saturating_sub(k));
+            format!(
+                "{LEAD}{SEP}*(0{SEP}*{all}|[1-9]{SEP}*{rest})|[1-9]{SEP}*{rest}|0{SEP}+{all}|0[1-9]{SEP}*{rest}",
+                all = digits(from, to),
+                rest = digits(from.saturating_sub(1), to.saturating_sub(1)),
+            )
+        };
+        format!("^\\s*(({international})|{national})?\\s*$")
+    }
+
     /// A stored value, already normalised.
     #[must_use]
     pub fn from_stored(value: String) -> Self {
@@ -154,5 +193,34 @@ mod tests {
         assert!(p("+0 123 456 789").is_err());
         assert!(p("+1234567890123456").is_err(), "over 15 digits");
         assert!(p("").is_err());
+    }
+    /// The pattern the API states accepts exactly what `parse` does (or a
+    /// blank), over many strings made of digits, separators, `+` and spaces.
+    #[test]
+    fn the_stated_pattern_matches_what_parse_accepts() {
+        const ALPHABET: [char; 14] = [
+            '0', '0', '1', '1', '5', '9', ' ', '-', '(', '.', '+', '\t', 'a', '3',
+        ];
+        for country in ["1", "44", "358"] {
+            let pattern = regex::Regex::new(&Phone::pattern(country)).unwrap();
+            let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+            let mut accepted = 0;
+            for _ in 0..200_000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let len = usize::try_from(seed % 19).unwrap();
+                let mut raw = String::new();
+                let mut bits = seed;
+                for _ in 0..len {
+                    bits = bits.rotate_left(5).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    raw.push(ALPHABET[usize::try_from(bits >> 60).unwrap() % ALPHABET.len()]);
+                }
+                let parses = raw.trim().is_empty() || Phone::parse(&raw, country).is_ok();
+                accepted += usize::from(parses && !raw.trim().is_empty());
+                assert_eq!(pattern.is_match(&raw), parses, "{raw:?} in +{country}");
+            }
+            assert!(accepted > 1_000, "+{country}: only {accepted} accepted");
+        }
     }
 }

@@ -12,9 +12,9 @@ use loco_rs::{
 };
 
 use crate::{
-    settings::Settings,
     domain::SecretToken,
     models::{invitations, tenants::Tenant, users},
+    settings::Settings,
 };
 
 pub struct AuthMailer;

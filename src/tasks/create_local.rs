@@ -5,13 +5,13 @@
 use loco_rs::prelude::*;
 
 use crate::{
-    settings::Settings,
     domain::{Email, LocalName, Slug, TokenName},
     models::{
         api_tokens::{Model as Token, NewToken},
         operators,
         tenants::NewLocal,
     },
+    settings::Settings,
 };
 
 pub struct CreateLocal;

@@ -4,9 +4,9 @@
 use loco_rs::prelude::*;
 
 use crate::{
-    settings::Settings,
     domain::{Email, PersonName},
     models::operators,
+    settings::Settings,
 };
 
 pub struct CreateOperator;

@@ -182,11 +182,12 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
             last_name: MemberName::parse(last).expect("name"),
             email: crate::domain::Email::parse(&email).ok(),
             phone: Phone::parse(&format!("555 01{:02} {:04}", i % 100, 1000 + i), "1").ok(),
-            address: Some(format!(
+            address: crate::domain::Address::parse(&format!(
                 "{} {} Street, Riverside",
                 10 + i,
                 LAST[i % LAST.len()]
-            )),
+            ))
+            .ok(),
             employee_number: EmployeeNumber::parse(&format!("E-{:05}", 10_000 + i)).ok(),
             employer: None,
             worksite: Some(site.pid),
@@ -213,7 +214,7 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
             last_name: MemberName::parse(last).expect("name"),
             email: crate::domain::Email::parse(member_email).ok(),
             phone: Phone::parse("555 0199 0001", "1").ok(),
-            address: Some("1 Union Square, Riverside".into()),
+            address: crate::domain::Address::parse("1 Union Square, Riverside").ok(),
             employee_number: EmployeeNumber::parse("E-09999").ok(),
             employer: None,
             worksite: Some(sites[0].pid),

@@ -408,13 +408,23 @@ pub struct MemberInput {
     #[schema(schema_with = member_name)]
     pub last_name: String,
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
-    /// Any common format; stored as E.164 (numbers without `+` are read in the local's country, North American unless its admin chose another).
+    /// Any common format; stored as E.164 (numbers without `+` are read in the local's country, North American unless its admin chose another). The document fetched with a token states the pattern that local accepts.
     #[serde(default)]
     pub phone: Option<String>,
+    /// One or more lines; blank lines are dropped.
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
+    )]
     pub address: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 40,
+        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
+    )]
     pub employee_number: Option<String>,
     #[serde(default)]
     #[schema(format = Uuid, value_type = Option<String>)]

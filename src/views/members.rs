@@ -4,7 +4,9 @@ use uuid::Uuid;
 
 use super::{Errors, Layout};
 use crate::{
-    domain::{date::parse_optional_date, Email, EmployeeNumber, FieldErrors, MemberName, Phone},
+    domain::{
+        date::parse_optional_date, Address, Email, EmployeeNumber, FieldErrors, MemberName, Phone,
+    },
     models::{
         audit_events::Event,
         members::{MemberFilter, Model as Member, NewMember, Sort, StatusChange, Total},
@@ -383,10 +385,9 @@ impl MemberForm {
         let phone = optional(&mut errors, "phone", &form.phone, |r| {
             Phone::parse(r, phone_country)
         });
-        let address = form.address.trim();
-        if address.chars().count() > 500 {
-            errors.add("address", "Use at most 500 characters.");
-        }
+        let address = errors
+            .take("address", Address::parse_optional(&form.address))
+            .flatten();
         let employee_number = optional(
             &mut errors,
             "employee_number",
@@ -406,7 +407,7 @@ impl MemberForm {
                 last_name,
                 email,
                 phone,
-                address: Some(address.to_string()).filter(|a| !a.is_empty()),
+                address,
                 employee_number,
                 employer,
                 worksite,

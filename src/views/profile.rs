@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::{Errors, Layout};
 use crate::{
-    domain::{Email, FieldErrors, Phone},
+    domain::{Address, Email, FieldErrors, Phone},
     models::members::{ContactDetails, Model as Member},
 };
 
@@ -64,13 +64,13 @@ impl ContactForm {
         let phone = Some(self.phone.trim())
             .filter(|p| !p.is_empty())
             .and_then(|p| errors.take("phone", Phone::parse(p, phone_country)));
-        if self.address.chars().count() > 500 {
-            errors.add("address", "Use at most 500 characters.");
-        }
+        let address = errors
+            .take("address", Address::parse_optional(&self.address))
+            .flatten();
         errors.into_result(|| ContactDetails {
             email,
             phone,
-            address: Some(self.address.trim().to_string()),
+            address,
             email_opt_in: !self.email_opt_in.is_empty(),
             sms_opt_in: !self.sms_opt_in.is_empty(),
         })

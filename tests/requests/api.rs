@@ -594,3 +594,56 @@ async fn with_redis_a_token_s_limit_holds_across_web_processes() {
         "the third request here is the fourth of the minute"
     );
 }
+
+#[tokio::test]
+async fn the_document_fetched_with_a_token_states_the_phone_numbers_its_local_accepts() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("phonedoc");
+    let (tenant, admin) = app.local_with_admin(&slug).await;
+    let token = app.token(&tenant, &admin).await;
+    let api = app.client().server;
+    let phone =
+        |doc: &Value| doc["components"]["schemas"]["MemberInput"]["properties"]["phone"].clone();
+
+    let anonymous: Value = api.get("/api/v1/openapi.json").await.json();
+    assert!(phone(&anonymous).is_object());
+    assert!(
+        phone(&anonymous).get("pattern").is_none(),
+        "no local, no pattern"
+    );
+
+    tenant.set_phone_country("44").await.unwrap();
+    let served: Value = api
+        .get("/api/v1/openapi.json")
+        .authorization_bearer(&token)
+        .await
+        .json();
+    let pattern = phone(&served)["pattern"].as_str().unwrap().to_string();
+    assert_eq!(pattern, unionhall::domain::Phone::pattern("44"));
+    assert!(phone(&served)["description"]
+        .as_str()
+        .unwrap()
+        .contains("(+44)"));
+
+    // What the pattern allows, the members API takes, and the other way round.
+    let members = format!("/api/v1/locals/{slug}/members");
+    let re = regex::Regex::new(&pattern).unwrap();
+    for (number, ok) in [
+        ("020 7946 0958", true),
+        ("+1 555 123 4567", true),
+        ("12 34", false),
+        ("0044", false),
+    ] {
+        assert_eq!(re.is_match(number), ok, "{number}");
+        let sent = api
+            .post(&members)
+            .authorization_bearer(&token)
+            .json(&json!({"first_name": "Pat", "last_name": "Lee", "phone": number}))
+            .await;
+        assert_eq!(
+            sent.status_code().as_u16(),
+            if ok { 201 } else { 422 },
+            "{number}"
+        );
+    }
+}

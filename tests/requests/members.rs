@@ -480,7 +480,8 @@ async fn the_export_streams_the_current_view_as_csv_that_the_import_reads_back()
             &tenant,
             NewMember {
                 worksite: Some(if i % 3 == 0 { depot.pid } else { north.pid }),
-                address: Some(format!("{i} Main St,\nSpringfield")),
+                address: unionhall::domain::Address::parse(&format!("{i} Main St,\nSpringfield"))
+                    .ok(),
                 ..member(&format!("Pat{i:02}"), "Quote\"d")
             },
         )

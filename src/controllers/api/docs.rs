@@ -12,8 +12,11 @@ use utoipa::{
     IntoParams, Modify, OpenApi,
 };
 
-use super::{audit, invitations, me, member_imports, members, roles, structure, tokens, users};
-use crate::views::api;
+use super::{
+    audit, invitations, me, member_imports, members, roles, structure, tokens, users, ApiError,
+    ApiLocal,
+};
+use crate::{domain::Phone, views::api};
 
 /// `?limit=&cursor=` of every collection.
 #[derive(IntoParams)]
@@ -46,8 +49,13 @@ pub struct PeopleQuery {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PartQuery {
-    /// Only the one with exactly this name.
-    #[param(min_length = 1, max_length = 160)]
+    /// Only the one with exactly this name (a name such a row may have:
+    /// not blank, no control characters).
+    #[param(
+        min_length = 1,
+        max_length = 160,
+        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
+    )]
     pub name: Option<String>,
 }
 
@@ -58,8 +66,13 @@ pub struct WorksiteQuery {
     /// Only this employer's worksites (its pid).
     #[param(format = Uuid, value_type = Option<String>)]
     pub employer: Option<String>,
-    /// Only the one with exactly this name.
-    #[param(min_length = 1, max_length = 160)]
+    /// Only the one with exactly this name (a name such a row may have:
+    /// not blank, no control characters).
+    #[param(
+        min_length = 1,
+        max_length = 160,
+        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
+    )]
     pub name: Option<String>,
 }
 
@@ -177,8 +190,26 @@ impl Modify for BearerToken {
 )]
 pub struct ApiDoc;
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document; fetched with a token, it also states the pattern of the
+/// phone numbers that token's local accepts (numbers without a country code
+/// are read in the local's country, so the pattern is the local's).
+async fn openapi(local: Result<ApiLocal, ApiError>) -> Json<serde_json::Value> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    if let (Ok(local), Some(serde_json::Value::Object(phone))) = (
+        local,
+        doc.pointer_mut("/components/schemas/MemberInput/properties/phone"),
+    ) {
+        let country = local.tenant.phone_country();
+        phone.insert("pattern".into(), Phone::pattern(country).into());
+        phone.insert(
+            "description".into(),
+            format!(
+                "Any common format; stored as E.164. Numbers without `+` or `00` are read in this local's country (+{country})."
+            )
+            .into(),
+        );
+    }
+    Json(doc)
 }
 
 /// Redoc needs inline styles and a blob worker: this page alone gets a

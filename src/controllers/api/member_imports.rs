@@ -15,9 +15,9 @@ use loco_rs::prelude::{AppContext, Routes};
 
 use super::{page, ApiError, ApiLocal, ApiPid, ApiResult, Filters, PageParams};
 use crate::{
-    settings::Settings,
     domain::FieldErrors,
     models::member_imports::{Mapping, Model as Import, OnDuplicate, FIELDS},
+    settings::Settings,
     views::api::{ErrorBody, FailedRowBody, ImportBody, ImportSettingsInput, Page, PreviewBody},
 };
 

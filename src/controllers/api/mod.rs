@@ -31,11 +31,11 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
 use crate::{
-    settings::Settings,
     domain::FieldErrors,
     models::{
         self, _entities::tenants as tenant_rows, api_tokens, memberships::Access, tenants::Tenant,
     },
+    settings::Settings,
     views::api::{ErrorBody, ErrorDetail},
 };
 

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{date::parse_date, Email, EmployeeNumber, FieldErrors, MemberName, Phone};
+use crate::domain::{
+    date::parse_date, Address, Email, EmployeeNumber, FieldErrors, MemberName, Phone,
+};
 use crate::models::{
     _entities::members as member_rows, import_structure::same_name, members::NewMember,
     structure::Directory,
@@ -274,7 +276,7 @@ pub(super) fn parse_row(
         }
         found
     });
-    let address = opt(get("address")).map(str::to_string);
+    let address = opt(get("address")).and_then(|r| errors.take("address", Address::parse(r)));
     match (first_name, last_name) {
         (Some(first_name), Some(last_name)) if errors.is_empty() => Ok(NewMember {
             first_name,
@@ -391,7 +393,9 @@ pub(super) fn merge(old: &member_rows::Model, new: NewMember, directory: &Direct
         phone: new
             .phone
             .or_else(|| old.phone.clone().map(Phone::from_stored)),
-        address: new.address.or_else(|| old.address.clone()),
+        address: new
+            .address
+            .or_else(|| old.address.clone().map(Address::from_stored)),
         employee_number: new.employee_number.or_else(|| {
             old.employee_number
                 .as_deref()

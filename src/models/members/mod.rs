@@ -21,7 +21,7 @@ use super::{
     tenants::Tenant,
     Error, Result,
 };
-use crate::domain::{Email, EmployeeNumber, FieldErrors, MemberName, Permission, Phone};
+use crate::domain::{Address, Email, EmployeeNumber, FieldErrors, MemberName, Permission, Phone};
 
 mod export;
 mod filter;
@@ -71,7 +71,7 @@ pub struct NewMember {
     pub last_name: MemberName,
     pub email: Option<Email>,
     pub phone: Option<Phone>,
-    pub address: Option<String>,
+    pub address: Option<Address>,
     pub employee_number: Option<EmployeeNumber>,
     pub employer: Option<Uuid>,
     pub worksite: Option<Uuid>,
@@ -154,7 +154,7 @@ pub(crate) fn fill(row: &mut ActiveModel, new: &NewMember, refs: &Resolved) {
     row.last_name = Set(new.last_name.as_str().to_string());
     row.email = Set(new.email.as_ref().map(|e| e.as_str().to_string()));
     row.phone = Set(new.phone.as_ref().map(|p| p.as_str().to_string()));
-    row.address = Set(new.address.clone().filter(|a| !a.trim().is_empty()));
+    row.address = Set(new.address.as_ref().map(|a| a.as_str().to_string()));
     row.employee_number = Set(new.employee_number.as_ref().map(|n| n.as_str().to_string()));
     row.employer_id = Set(refs.employer_id);
     row.worksite_id = Set(refs.worksite_id);

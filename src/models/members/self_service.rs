@@ -4,7 +4,7 @@ use loco_rs::model::TenantQueryExt;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::domain::{Email, FieldErrors, Permission, Phone};
+use crate::domain::{Address, Email, FieldErrors, Permission, Phone};
 use crate::models::{
     _entities::members::{ActiveModel, Column, Entity, Model},
     audit_events::{self, Change},
@@ -20,7 +20,7 @@ use super::{diff, refuse_suspended, search::search_text, SUBJECT};
 pub struct ContactDetails {
     pub email: Option<Email>,
     pub phone: Option<Phone>,
-    pub address: Option<String>,
+    pub address: Option<Address>,
     pub email_opt_in: bool,
     pub sms_opt_in: bool,
 }
@@ -56,7 +56,7 @@ impl Model {
         let mut row: ActiveModel = own.clone().into();
         row.email = Set(details.email.map(|e| e.as_str().to_string()));
         row.phone = Set(details.phone.map(|p| p.as_str().to_string()));
-        row.address = Set(details.address.filter(|a| !a.trim().is_empty()));
+        row.address = Set(details.address.map(Address::into_string));
         row.email_opt_in = Set(details.email_opt_in);
         row.sms_opt_in = Set(details.sms_opt_in);
         row.search = Set(search_text(&row));
