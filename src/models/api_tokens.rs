@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 pub use super::_entities::api_tokens::{self, ActiveModel, Entity, Model};
 use super::{
-    tenants::{begin_scoped, Scope, Tenant},
+    platform,
+    tenants::Tenant,
     Error, Result, Window,
 };
 use crate::domain::{SecretToken, TokenName};
@@ -125,14 +126,7 @@ impl Model {
 pub async fn authenticate(db: &DatabaseConnection, raw: &str) -> Result<Model> {
     let secret = parse_secret(raw).ok_or(Error::NotFound)?;
     let digest = secret.digest();
-    let txn = begin_scoped(
-        db,
-        Scope {
-            api_token_digest: Some(&digest),
-            ..Scope::default()
-        },
-    )
-    .await?;
+    let txn = platform::by_api_token(db, &digest).await?;
     let token = Entity::find()
         .filter(api_tokens::Column::TokenHash.eq(digest.clone()))
         .one(&txn)
@@ -143,15 +137,7 @@ pub async fn authenticate(db: &DatabaseConnection, raw: &str) -> Result<Model> {
         .last_used_at
         .is_none_or(|at| at < Utc::now() - Duration::minutes(1));
     if stale {
-        super::tenants::apply_scope(
-            &txn,
-            &Scope {
-                tenant_id: Some(token.tenant_id),
-                api_token_digest: Some(&digest),
-                ..Scope::default()
-            },
-        )
-        .await?;
+        platform::into_token_local(&txn, token.tenant_id, &digest).await?;
         Entity::update_many()
             .in_tenant(token.tenant_id)
             .col_expr(

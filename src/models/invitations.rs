@@ -13,7 +13,8 @@ pub use super::_entities::invitations::{self, ActiveModel, Entity, Model};
 use super::{
     _entities::{memberships as membership_rows, roles as role_rows, tenants as tenant_rows},
     roles,
-    tenants::{apply_scope, Scope, Tenant},
+    platform,
+    tenants::Tenant,
     users, Error, Result, Window,
 };
 use crate::{
@@ -133,7 +134,7 @@ impl Model {
             invitation_id: invitation.id,
             inviter_id: by.user_id(),
         };
-        outbox::commit_with(txn, &mail).await?;
+        outbox::commit_with(txn.into_transaction(), &mail).await?;
         Ok((invitation, role.name))
     }
 
@@ -229,14 +230,7 @@ async fn find_by_link(
     token: &SecretToken,
 ) -> Result<(Model, tenant_rows::Model)> {
     let digest = token.digest();
-    apply_scope(
-        txn,
-        &Scope {
-            invitation_digest: Some(&digest),
-            ..Scope::default()
-        },
-    )
-    .await?;
+    platform::by_invitation(txn, &digest).await?;
     let invitation = Entity::find()
         .filter(invitations::Column::TokenHash.eq(digest.clone()))
         .one(txn)
@@ -248,15 +242,7 @@ async fn find_by_link(
         .await?
         .ok_or(Error::NotFound)?;
     // From here on the transaction works inside the invitation's local.
-    apply_scope(
-        txn,
-        &Scope {
-            tenant_id: Some(local.id),
-            invitation_digest: Some(&digest),
-            ..Scope::default()
-        },
-    )
-    .await?;
+    platform::into_invitation_local(txn, local.id, &digest).await?;
     Ok((invitation, local))
 }
 

@@ -6,7 +6,7 @@
 use chrono::Utc;
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ use super::{
 };
 use crate::domain::{FieldErrors, Permission};
 use crate::workers::{member_bulk_change::ChangeMembers, outbox};
+use crate::models::tenancy::LocalTxn;
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -196,7 +197,7 @@ impl Model {
             change_id: row.id,
             actor: Some(by.user_id()),
         };
-        outbox::commit_with(txn, &job).await?;
+        outbox::commit_with(txn.into_transaction(), &job).await?;
         Ok(row)
     }
 }
@@ -304,7 +305,7 @@ async fn stopped(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Resul
 /// One batch: an UPDATE per changed column, status history and audit lines
 /// in bulk. Returns how many members actually changed.
 async fn apply(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     change: &Resolved,

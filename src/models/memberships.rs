@@ -5,7 +5,7 @@ use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
+    EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ pub use super::_entities::memberships::{self, ActiveModel, Entity, Model};
 use super::{
     _entities::{roles as role_rows, tenants as tenant_rows, users as user_rows},
     roles, sessions,
-    tenants::{begin_scoped, Scope, Tenant},
+    tenants::Tenant,
     Error, Result, Window,
 };
 use crate::domain::{FieldErrors, Permission, PermissionSet};
@@ -135,34 +135,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
     Ok(membership)
 }
 
-/// The locals a person may enter, for the local switcher.
-///
-/// # Errors
-/// A database error.
-pub async fn locals_of(db: &DatabaseConnection, user_id: i32) -> Result<Vec<tenant_rows::Model>> {
-    let txn = begin_scoped(
-        db,
-        Scope {
-            user_id: Some(user_id),
-            ..Scope::default()
-        },
-    )
-    .await?;
-    let tenant_ids: Vec<i32> = Entity::find()
-        .filter(memberships::Column::UserId.eq(user_id))
-        .filter(memberships::Column::DisabledAt.is_null())
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|m| m.tenant_id)
-        .collect();
-    txn.commit().await?;
-    Ok(tenant_rows::Entity::find()
-        .filter(tenant_rows::Column::Id.is_in(tenant_ids))
-        .order_by_asc(tenant_rows::Column::Name)
-        .all(db)
-        .await?)
-}
+/// The locals a person may enter (see [`super::platform::locals_of`]).
+pub use super::platform::locals_of;
 
 async fn find_person<C: ConnectionTrait>(db: &C, tenant: &Tenant, pid: Uuid) -> Result<Person> {
     let membership = Entity::find()
@@ -355,14 +329,7 @@ pub async fn seed_membership(
     user_id: i32,
     role_name: &str,
 ) -> Result<()> {
-    let txn = begin_scoped(
-        db,
-        Scope {
-            tenant_id: Some(tenant_id),
-            ..Scope::default()
-        },
-    )
-    .await?;
+    let txn = super::platform::seeding(db, tenant_id).await?;
     let existing = Entity::find()
         .in_tenant(tenant_id)
         .filter(memberships::Column::UserId.eq(user_id))

@@ -70,7 +70,7 @@ async fn insert<C: ConnectionTrait>(
 /// Refuses a change that would leave the local with no active person able to
 /// manage roles and users: the last admin cannot be removed.
 pub(crate) async fn ensure_an_admin_remains(
-    txn: &DatabaseTransaction,
+    txn: &super::tenancy::LocalTxn,
     tenant: &Tenant,
     field: &'static str,
 ) -> Result<()> {

@@ -12,7 +12,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -50,6 +50,7 @@ mod run;
 use file::{decode, fields, reader};
 pub use file::{sniff, Sniffed};
 use rows::parse_row;
+use crate::models::tenancy::LocalTxn;
 pub use rows::{Field, Mapping, OnDuplicate, FIELDS};
 pub use run::{fail, retrying, run};
 
@@ -464,7 +465,7 @@ impl Model {
             import_id: import.id,
             actor: Some(by.user_id()),
         };
-        outbox::commit_with(txn, &job).await?;
+        outbox::commit_with(txn.into_transaction(), &job).await?;
         Self::find(tenant, pid).await
     }
 
@@ -553,7 +554,7 @@ impl Model {
 }
 
 async fn append_chunk(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     import: &Model,
     position: i32,

@@ -9,7 +9,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, Statement,
 };
 use serde::Serialize;
@@ -35,6 +35,7 @@ use super::{
     rows::{describe, merge, parse_row, Keys, Known},
     Counts, Mapping, OnDuplicate, BATCH_ROWS, SQLITE_ROWS,
 };
+use crate::models::tenancy::LocalTxn;
 
 /// A row of the file: its number (1 = the first after the header) and its fields.
 pub(super) type Row = (i32, std::result::Result<Vec<String>, String>);
@@ -137,7 +138,7 @@ pub(super) async fn claimed(tenant: &Tenant, import_id: i32) -> Result<HashSet<i
 /// Claims a batch inside the transaction that writes it; `false` when it is
 /// already written (after waiting for a runner writing it at this moment).
 pub(super) async fn claim(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     import_id: i32,
     batch: i32,
@@ -621,7 +622,7 @@ impl<'a> NewRow<'a> {
 
 /// Writes a batch's new members; returns how many.
 pub(super) async fn insert_created(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     rows: Vec<member_rows::ActiveModel>,
     import_id: i32,

@@ -152,7 +152,7 @@ pub(super) async fn export_copy(
             let mut conn = pool.acquire().await?;
             conn.close_on_drop();
             sqlx::query("BEGIN").execute(&mut *conn).await?;
-            let mut set_scope = sqlx::query(super::super::tenants::SCOPE_SQL);
+            let mut set_scope = sqlx::query(super::super::platform::SCOPE_SQL);
             for value in &scope {
                 set_scope = set_scope.bind(value);
             }

@@ -2,7 +2,7 @@
 use chrono::NaiveDate;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction,
+    ColumnTrait, Condition, ConnectionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use crate::models::{
 };
 
 use super::search::{escaped_terms, matching_how, search_function, Match};
+use crate::models::tenancy::LocalTxn;
 
 /// What the list shows: search text and filters.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -53,7 +54,7 @@ impl MemberFilter {
 
 /// The filter as a condition; `None` when it names something the local does not have.
 pub(crate) async fn conditions(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     filter: &MemberFilter,
 ) -> Result<Option<Condition>> {

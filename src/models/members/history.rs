@@ -1,7 +1,7 @@
 //! A member's page: the status history and the changes the audit log holds.
 use chrono::NaiveDate;
 use loco_rs::model::TenantQueryExt;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::domain::Permission;
@@ -15,6 +15,7 @@ use crate::models::{
 };
 
 use super::SUBJECT;
+use crate::models::tenancy::LocalTxn;
 
 /// One line of a member's status history.
 #[derive(Debug, Clone)]
@@ -43,7 +44,7 @@ impl Model {
 
     async fn status_history_in(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LocalTxn,
         tenant: &Tenant,
         directory: &Directory,
         origin: Option<&member_import_rows::Model>,
@@ -97,7 +98,7 @@ impl Model {
     /// The import that added this member, if one did and is still there.
     async fn import_origin(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LocalTxn,
         tenant: &Tenant,
     ) -> Result<Option<member_import_rows::Model>> {
         let Some(id) = self.import_id else {
@@ -115,7 +116,7 @@ impl Model {
     /// import, migration 18).
     async fn changes_in(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &LocalTxn,
         tenant: &Tenant,
         origin: Option<&member_import_rows::Model>,
         limit: u64,

@@ -8,7 +8,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -38,6 +38,7 @@ pub use history::{MemberRecord, StatusChange};
 pub use order::{After, Sort};
 pub use roll::{thousands, MemberPage, Roll, Total};
 use search::search_text;
+use crate::models::tenancy::LocalTxn;
 pub use self_service::ContactDetails;
 
 impl TenantEntity for Entity {
@@ -88,7 +89,7 @@ pub(crate) struct Resolved {
     pub status_id: i32,
 }
 
-async fn resolve(txn: &DatabaseTransaction, tenant: &Tenant, new: &NewMember) -> Result<Resolved> {
+async fn resolve(txn: &LocalTxn, tenant: &Tenant, new: &NewMember) -> Result<Resolved> {
     let directory = Directory::load_in(txn, tenant).await?;
     resolve_in(&directory, new).map_err(Error::UnknownReference)
 }

@@ -2,7 +2,7 @@
 //! local's directory.
 use loco_rs::model::TenantQueryExt;
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
@@ -21,6 +21,7 @@ use super::{
     },
     After, MemberFilter, Sort,
 };
+use crate::models::tenancy::LocalTxn;
 
 /// A page of the list.
 #[derive(Debug, Clone)]
@@ -148,7 +149,7 @@ pub struct Roll {
 /// `member_words` instead (see [`words_page`]).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn read(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     kept: i32,
@@ -188,7 +189,7 @@ pub(super) async fn read(
 
 /// [`read`] with the search matching `how`.
 pub(super) async fn read_as(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     (kept, filter, sort, after, limit): (i32, &MemberFilter, Sort, Option<&After>, u64),
@@ -311,7 +312,7 @@ pub(super) async fn read_as(
 /// order; anything else walks the order's index, ids first.
 #[allow(clippy::too_many_arguments)]
 async fn walk_dense(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     ranges: Option<&[(Option<i32>, i32)]>,
@@ -368,7 +369,7 @@ fn placed_ranges(directory: &Directory, filter: &MemberFilter) -> Option<Vec<(Op
 
 /// The page after `after` by name, from [`range_ids`].
 async fn walk_ranges(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     cond: &Condition,
     ranges: &[(Option<i32>, i32)],
@@ -381,7 +382,7 @@ async fn walk_ranges(
 
 /// The local's members with `ids`, in that order.
 async fn rows_in_order(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     ids: &[i32],
 ) -> Result<Vec<Model>> {
@@ -408,7 +409,7 @@ fn page_from(mut members: Vec<Model>, limit: u64) -> MemberPage {
 
 /// The ids `query` selects first, in its order.
 async fn ids_of(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     query: &sea_orm::sea_query::SelectStatement,
 ) -> Result<Vec<i32>> {
     Ok(txn
@@ -426,7 +427,7 @@ async fn ids_of(
 /// statement's plan after five runs), which for a status and an employer
 /// walked 66,000 rows of the status for a second.
 async fn range_ids(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     cond: &Condition,
     ranges: &[(Option<i32>, i32)],
@@ -479,7 +480,7 @@ async fn range_ids(
 
 /// Walks the order's index from the cursor.
 pub(super) async fn walk(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     cond: &Condition,
@@ -494,7 +495,7 @@ pub(super) async fn walk(
 /// holds the filtered columns) and then their rows, when `ids_first`.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn walk_by(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     cond: &Condition,
@@ -554,7 +555,7 @@ pub(super) fn matching(tenant: &Tenant, cond: &Condition) -> sea_orm::Select<Ent
 
 /// The planner's estimate of the matches (PostgreSQL; it reads no rows).
 pub(super) async fn estimate(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     cond: &Condition,
 ) -> Result<u64> {
@@ -575,7 +576,7 @@ pub(super) async fn estimate(
 
 /// Counts up to one past [`EXACT_COUNT_LIMIT`].
 pub(super) async fn capped_count(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     cond: &Condition,
 ) -> Result<Total> {
@@ -605,7 +606,7 @@ pub(super) async fn capped_count(
 /// inner query has no ORDER BY, so it is planned to read all its matches
 /// (a bitmap scan), not to walk an index hoping to stop early.
 pub(super) async fn ordered_ids(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     filter: &MemberFilter,
@@ -662,7 +663,7 @@ pub(super) async fn ordered_ids(
 /// The page after the cursor's member in `ids`; `None` when the cursor's
 /// member is not among them.
 pub(super) async fn page_of(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     ids: &[i32],
     after: Option<&After>,

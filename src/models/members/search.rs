@@ -1,6 +1,6 @@
 //! Searching the roll: the text each member is found by, the terms, and the
 //! `member_words` reads that serve a search by name on PostgreSQL.
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, QuerySelect, QueryTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QuerySelect, QueryTrait};
 
 use crate::models::{
     _entities::members::{ActiveModel, Model},
@@ -10,6 +10,7 @@ use crate::models::{
 };
 
 use super::{filter::conditions_with, roll::matching, After, MemberFilter, MemberPage, Total};
+use crate::models::tenancy::LocalTxn;
 
 /// What search matches: names, email, phone digits, employee number, lower-cased.
 pub(super) fn search_text(m: &ActiveModel) -> String {
@@ -107,7 +108,7 @@ pub(super) fn word_range(term: &str) -> (String, String) {
 /// as many, then all, until the words it read are all there are or name
 /// more members than the limit (a member may have several that match).
 pub(super) async fn word_count(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     term: &str,
 ) -> Result<Total> {
@@ -154,7 +155,7 @@ pub(super) async fn word_count(
 /// page costs its own rows, however many match. A member with several
 /// such words is listed under the first of them only.
 pub(super) async fn words_page(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     term: &str,
     after: Option<&After>,
@@ -258,7 +259,7 @@ pub(super) async fn words_page(
 /// How the filter's search matches: at the start of words, unless no member
 /// of the filter has a word starting so (then anywhere inside).
 pub(super) async fn matching_how(
-    txn: &DatabaseTransaction,
+    txn: &LocalTxn,
     tenant: &Tenant,
     directory: &Directory,
     filter: &MemberFilter,

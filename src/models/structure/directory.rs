@@ -5,13 +5,14 @@ use std::{
     sync::{LazyLock, Mutex},
 };
 
-use sea_orm::{DatabaseTransaction, EntityTrait};
+use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::super::{
     _entities::tenants as tenant_rows, bargaining_units, employers, membership_statuses,
     tenants::Tenant, worksites, Error, Result,
 };
+use crate::models::tenancy::LocalTxn;
 
 /// The local's statuses and structure, to show members with and to offer
 /// in forms and filters.
@@ -33,7 +34,7 @@ impl Directory {
         Ok(directory)
     }
 
-    pub(crate) async fn load_in(txn: &DatabaseTransaction, tenant: &Tenant) -> Result<Self> {
+    pub(crate) async fn load_in(txn: &LocalTxn, tenant: &Tenant) -> Result<Self> {
         let row = tenant_rows::Entity::find_by_id(tenant.id())
             .one(txn)
             .await?
@@ -43,7 +44,7 @@ impl Directory {
 
     /// A transaction of the local with its directory and kept count: what
     /// every page of the roll starts with, in as few round trips as may be.
-    pub(crate) async fn open(tenant: &Tenant) -> Result<(DatabaseTransaction, Self, i32)> {
+    pub(crate) async fn open(tenant: &Tenant) -> Result<(LocalTxn, Self, i32)> {
         let (txn, counters) = tenant.begin_counted().await?;
         let directory = Self::at_version(&txn, tenant, counters.structure_version).await?;
         Ok((txn, directory, counters.members_count))
@@ -51,7 +52,7 @@ impl Directory {
 
     /// The directory as of `version` of the local's structure, from memory
     /// when it was read at that version before.
-    async fn at_version(txn: &DatabaseTransaction, tenant: &Tenant, version: i64) -> Result<Self> {
+    async fn at_version(txn: &LocalTxn, tenant: &Tenant, version: i64) -> Result<Self> {
         type Cache = Mutex<HashMap<Uuid, (i64, Directory)>>;
         static CACHE: LazyLock<Cache> = LazyLock::new(Cache::default);
         // Enough for every local active on one web process; past it the

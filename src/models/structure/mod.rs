@@ -10,9 +10,9 @@
 //! refuse it too, should a member be placed there meanwhile.
 mod directory;
 
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::{TenantActiveModelExt, TenantEntity};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
     PaginatorTrait, QueryFilter, SqlErr,
 };
 use uuid::Uuid;
@@ -209,7 +209,7 @@ pub async fn window<P: PartEntity>(
 ) -> Result<Vec<P::Model>> {
     require_read(tenant)?;
     let txn = tenant.begin().await?;
-    let mut query = P::find().in_tenant(tenant.id());
+    let mut query = txn.select::<P>();
     if let Some(name) = named {
         query = query.filter(P::name_column().eq(name.trim()));
     }
@@ -351,8 +351,7 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
     let txn = tenant.begin().await?;
     let row = find::<P, _>(&txn, tenant, pid).await?;
     let (id, name) = (P::id_of(&row), P::name_of(&row).to_string());
-    let members = member_rows::Entity::find()
-        .in_tenant(tenant.id())
+    let members = txn.select::<member_rows::Entity>()
         .filter(part.members_column().eq(id))
         .count(&txn)
         .await?;
@@ -365,8 +364,7 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
         )));
     }
     if part == Part::Employer {
-        let sites = worksites::Entity::find()
-            .in_tenant(tenant.id())
+        let sites = txn.select::<worksites::Entity>()
             .filter(worksites::Column::EmployerId.eq(id))
             .count(&txn)
             .await?;
@@ -379,8 +377,7 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
         }
     }
     if part == Part::Status {
-        let changes = history_rows::Entity::find()
-            .in_tenant(tenant.id())
+        let changes = txn.select::<history_rows::Entity>()
             .filter(
                 sea_orm::Condition::any()
                     .add(history_rows::Column::ToStatusId.eq(id))
@@ -395,16 +392,14 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
                 if changes == 1 { "names" } else { "name" },
             )));
         }
-        let statuses = membership_statuses::Entity::find()
-            .in_tenant(tenant.id())
+        let statuses = txn.select::<membership_statuses::Entity>()
             .count(&txn)
             .await?;
         if statuses <= 1 {
             return Err(in_use("A local needs at least one status.".into()));
         }
     }
-    P::delete_many()
-        .in_tenant(tenant.id())
+    txn.delete::<P>()
         .filter(P::id_column().eq(id))
         .exec(&txn)
         .await
