@@ -9,11 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 pub use super::_entities::api_tokens::{self, ActiveModel, Entity, Model};
-use super::{
-    platform,
-    tenants::Tenant,
-    Error, Result, Window,
-};
+use super::{platform, tenants::Tenant, Error, Result, Window};
 use crate::domain::{SecretToken, TokenName};
 
 /// Every token starts with this, so secret scanners can spot a leaked one.

@@ -12,8 +12,7 @@ use uuid::Uuid;
 pub use super::_entities::invitations::{self, ActiveModel, Entity, Model};
 use super::{
     _entities::{memberships as membership_rows, roles as role_rows, tenants as tenant_rows},
-    roles,
-    platform,
+    platform, roles,
     tenants::Tenant,
     users, Error, Result, Window,
 };

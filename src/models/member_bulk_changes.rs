@@ -6,8 +6,8 @@
 use chrono::Utc;
 use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -24,8 +24,8 @@ use super::{
     Error, Result,
 };
 use crate::domain::{FieldErrors, Permission};
-use crate::workers::{member_bulk_change::ChangeMembers, outbox};
 use crate::models::tenancy::LocalTxn;
+use crate::workers::{member_bulk_change::ChangeMembers, outbox};
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -162,8 +162,7 @@ impl Model {
             Selection::Filter(filter) => match conditions(&txn, tenant, filter).await? {
                 None => 0,
                 Some(cond) => usize::try_from(
-                    member_rows::Entity::find()
-                        .in_tenant(tenant.id())
+                    txn.select::<member_rows::Entity>()
                         .filter(cond)
                         .count(&txn)
                         .await?,
@@ -210,8 +209,8 @@ impl Model {
 pub async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<Model> {
     loop {
         let txn = tenant.begin().await?;
-        let bulk = Entity::find()
-            .in_tenant(tenant.id())
+        let bulk = txn
+            .select::<Entity>()
             .filter(Column::Id.eq(id))
             .one(&txn)
             .await?
@@ -236,8 +235,7 @@ pub async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<Model> 
         let batch = match cond {
             None => vec![],
             Some(cond) => {
-                member_rows::Entity::find()
-                    .in_tenant(tenant.id())
+                txn.select::<member_rows::Entity>()
                     .filter(cond)
                     .filter(member_rows::Column::Id.gt(bulk.last_member_id))
                     .order_by_asc(member_rows::Column::Id)

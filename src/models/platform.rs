@@ -18,8 +18,8 @@
 //! have no row-level security and are read through the pool by the sign-in,
 //! the operator console and the job runtime.
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Statement, TransactionTrait,
 };
 
 use super::{
@@ -134,7 +134,10 @@ pub(super) async fn membership_check(
 }
 
 /// A transaction that sees only the API token with this digest.
-pub(super) async fn by_api_token(db: &DatabaseConnection, digest: &str) -> Result<DatabaseTransaction> {
+pub(super) async fn by_api_token(
+    db: &DatabaseConnection,
+    digest: &str,
+) -> Result<DatabaseTransaction> {
     begin_scoped(
         db,
         Scope {

@@ -13,7 +13,7 @@ pub use super::_entities::tenants::{self, ActiveModel, Column, Entity, Model};
 pub use super::tenancy::{LocalTxn, Tenant};
 use super::{memberships::Access, on_conflict, roles, users, Error, Result};
 use crate::{
-    domain::{permission::ADMIN_ROLE, FieldErrors, LocalName, PermissionSet, Slug, Permission},
+    domain::{permission::ADMIN_ROLE, FieldErrors, LocalName, Permission, PermissionSet, Slug},
     workers::{mail::AccountMail, outbox},
 };
 
@@ -45,7 +45,6 @@ pub enum Founder {
 }
 
 impl Tenant {
-
     /// Sets the country phone numbers typed without a code are read in
     /// (numbers already stored keep theirs), with an audit line.
     ///
@@ -150,7 +149,6 @@ impl Tenant {
         PermissionSet::all()
     }
 }
-
 
 impl Model {
     /// # Errors

@@ -324,3 +324,85 @@ async fn a_person_sees_the_locals_they_belong_to_and_no_others() {
         .await
         .is_ok());
 }
+
+/// A local's transaction hands out only its own rows and stamps its own
+/// local on what it inserts, on SQLite (the filter) as on PostgreSQL (the
+/// filter and row-level security).
+#[tokio::test]
+async fn a_local_s_transaction_selects_updates_and_inserts_only_in_its_local() {
+    use sea_orm::{sea_query::Expr, ActiveValue::Set, ColumnTrait, QueryFilter};
+    use unionhall::{domain::UnitName, models::employers};
+    let app = TestApp::start().await;
+    let (a, _) = app.local_with_admin(&unique_slug("txa")).await;
+    let (b, _) = app.local_with_admin(&unique_slug("txb")).await;
+    let name = |n: &str| UnitName::parse(n).unwrap();
+    let theirs = employers::Model::create(&b, &name("Theirs Inc"))
+        .await
+        .unwrap();
+    employers::Model::create(&a, &name("Ours Inc"))
+        .await
+        .unwrap();
+
+    let txn = a.begin().await.unwrap();
+    assert_eq!(txn.local_id(), a.id());
+    let seen: Vec<String> = txn
+        .select::<employers::Entity>()
+        .all(&txn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(seen, ["Ours Inc"]);
+    let changed = txn
+        .update::<employers::Entity>()
+        .col_expr(employers::Column::Name, Expr::value("Renamed"))
+        .filter(employers::Column::Id.eq(theirs.id))
+        .exec(&txn)
+        .await
+        .unwrap();
+    assert_eq!(
+        changed.rows_affected, 0,
+        "another local's row is not reached"
+    );
+    let now = chrono::Utc::now().into();
+    let added = txn
+        .insert(employers::ActiveModel {
+            pid: Set(uuid::Uuid::new_v4()),
+            name: Set("Stamped Ltd".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        added.tenant_id,
+        a.id(),
+        "the local is stamped on what it inserts"
+    );
+    let refused = txn
+        .insert(employers::ActiveModel {
+            pid: Set(uuid::Uuid::new_v4()),
+            tenant_id: Set(b.id()),
+            name: Set("Smuggled Ltd".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .await;
+    assert!(refused.is_err(), "a row carrying another local is refused");
+    txn.rollback().await.unwrap();
+    let txn = b.begin().await.unwrap();
+    let b_names: Vec<String> = employers::Model::list(&txn, &b)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(
+        b_names,
+        ["Theirs Inc"],
+        "nothing changed in the other local"
+    );
+}

@@ -47,10 +47,10 @@ mod file;
 mod rows;
 mod run;
 
+use crate::models::tenancy::LocalTxn;
 use file::{decode, fields, reader};
 pub use file::{sniff, Sniffed};
 use rows::parse_row;
-use crate::models::tenancy::LocalTxn;
 pub use rows::{Field, Mapping, OnDuplicate, FIELDS};
 pub use run::{fail, retrying, run};
 
@@ -317,10 +317,7 @@ impl Model {
         tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
         let rows = window
-            .apply(
-                member_imports::Entity::find().in_tenant(tenant.id()),
-                Column::Id,
-            )
+            .apply(txn.select::<member_imports::Entity>(), Column::Id)
             .all(&txn)
             .await?;
         txn.commit().await?;
@@ -341,8 +338,7 @@ impl Model {
         let txn = tenant.begin().await?;
         let rows = window
             .apply(
-                failures::Entity::find()
-                    .in_tenant(tenant.id())
+                txn.select::<failures::Entity>()
                     .filter(failures::Column::ImportId.eq(import.id)),
                 failures::Column::Id,
             )
@@ -381,8 +377,8 @@ impl Model {
     pub async fn list(tenant: &Tenant, limit: u64) -> Result<Vec<Self>> {
         tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
-        let rows = member_imports::Entity::find()
-            .in_tenant(tenant.id())
+        let rows = txn
+            .select::<member_imports::Entity>()
             .order_by_desc(Column::Id)
             .limit(limit)
             .all(&txn)
@@ -475,8 +471,8 @@ impl Model {
     /// A database error.
     pub async fn preview(&self, tenant: &Tenant) -> Result<Preview> {
         let txn = tenant.begin().await?;
-        let first = chunks::Entity::find()
-            .in_tenant(tenant.id())
+        let first = txn
+            .select::<chunks::Entity>()
             .filter(chunks::Column::ImportId.eq(self.id))
             .order_by_asc(chunks::Column::Position)
             .one(&txn)
@@ -533,8 +529,8 @@ impl Model {
         let import = Self::find(tenant, pid).await?;
         let headers = import.preview(tenant).await?.headers;
         let txn = tenant.begin().await?;
-        let rows = failures::Entity::find()
-            .in_tenant(tenant.id())
+        let rows = txn
+            .select::<failures::Entity>()
             .filter(failures::Column::ImportId.eq(import.id))
             .order_by_asc(failures::Column::RowNumber)
             .all(&txn)

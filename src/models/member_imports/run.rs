@@ -9,8 +9,8 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -123,8 +123,8 @@ pub(super) fn batches<'a>(
 /// The batches of an import already written (by an earlier run, or another runner).
 pub(super) async fn claimed(tenant: &Tenant, import_id: i32) -> Result<HashSet<i32>> {
     let txn = tenant.begin().await?;
-    let done = batch_rows::Entity::find()
-        .in_tenant(tenant.id())
+    let done = txn
+        .select::<batch_rows::Entity>()
         .filter(batch_rows::Column::ImportId.eq(import_id))
         .all(&txn)
         .await?
@@ -169,8 +169,8 @@ pub(super) async fn claim(
 /// A database error (the job retries and resumes).
 pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<Counts> {
     let txn = tenant.begin().await?;
-    let import = member_imports::Entity::find()
-        .in_tenant(tenant.id())
+    let import = txn
+        .select::<member_imports::Entity>()
         .filter(Column::Id.eq(import_id))
         .one(&txn)
         .await?
@@ -179,8 +179,8 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
         txn.commit().await?;
         return Ok(import.counts());
     }
-    let data: Vec<u8> = chunks::Entity::find()
-        .in_tenant(tenant.id())
+    let data: Vec<u8> = txn
+        .select::<chunks::Entity>()
         .filter(chunks::Column::ImportId.eq(import.id))
         .order_by_asc(chunks::Column::Position)
         .all(&txn)
@@ -247,8 +247,8 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
         import_batch(tenant, &import, &mapping, on_duplicate, actor, n, batch).await?;
     }
     let txn = tenant.begin().await?;
-    let import = member_imports::Entity::find()
-        .in_tenant(tenant.id())
+    let import = txn
+        .select::<member_imports::Entity>()
         .filter(Column::Id.eq(import.id))
         .one(&txn)
         .await?
@@ -392,8 +392,7 @@ pub(super) async fn import_batch(
     let mut existing: Vec<member_rows::Model> = if any.is_empty() {
         vec![]
     } else {
-        member_rows::Entity::find()
-            .in_tenant(tenant.id())
+        txn.select::<member_rows::Entity>()
             .filter(any)
             .all(&txn)
             .await?

@@ -1,6 +1,5 @@
 //! A member's page: the status history and the changes the audit log holds.
 use chrono::NaiveDate;
-use loco_rs::model::TenantQueryExt;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -45,12 +44,12 @@ impl Model {
     async fn status_history_in(
         &self,
         txn: &LocalTxn,
-        tenant: &Tenant,
+        _tenant: &Tenant,
         directory: &Directory,
         origin: Option<&member_import_rows::Model>,
     ) -> Result<Vec<StatusChange>> {
-        let rows = changes::Entity::find()
-            .in_tenant(tenant.id())
+        let rows = txn
+            .select::<changes::Entity>()
             .filter(changes::Column::MemberId.eq(self.id))
             .order_by_asc(changes::Column::Id)
             .all(txn)
@@ -99,13 +98,13 @@ impl Model {
     async fn import_origin(
         &self,
         txn: &LocalTxn,
-        tenant: &Tenant,
+        _tenant: &Tenant,
     ) -> Result<Option<member_import_rows::Model>> {
         let Some(id) = self.import_id else {
             return Ok(None);
         };
-        Ok(member_import_rows::Entity::find()
-            .in_tenant(tenant.id())
+        Ok(txn
+            .select::<member_import_rows::Entity>()
             .filter(member_import_rows::Column::Id.eq(id))
             .one(txn)
             .await?)

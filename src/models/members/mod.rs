@@ -31,6 +31,7 @@ mod roll;
 mod search;
 mod self_service;
 
+use crate::models::tenancy::LocalTxn;
 pub use export::EXPORT_HEADERS;
 pub(crate) use filter::conditions;
 pub use filter::MemberFilter;
@@ -38,7 +39,6 @@ pub use history::{MemberRecord, StatusChange};
 pub use order::{After, Sort};
 pub use roll::{thousands, MemberPage, Roll, Total};
 use search::search_text;
-use crate::models::tenancy::LocalTxn;
 pub use self_service::ContactDetails;
 
 impl TenantEntity for Entity {
@@ -406,8 +406,8 @@ pub async fn names_by_id(
         return Ok(std::collections::HashMap::new());
     }
     let txn = tenant.begin().await?;
-    let rows = Entity::find()
-        .in_tenant(tenant.id())
+    let rows = txn
+        .select::<Entity>()
         .filter(Column::Id.is_in(ids))
         .all(&txn)
         .await?;

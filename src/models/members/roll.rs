@@ -2,8 +2,8 @@
 //! local's directory.
 use loco_rs::model::TenantQueryExt;
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 
 use crate::models::{
@@ -381,16 +381,12 @@ async fn walk_ranges(
 }
 
 /// The local's members with `ids`, in that order.
-async fn rows_in_order(
-    txn: &LocalTxn,
-    tenant: &Tenant,
-    ids: &[i32],
-) -> Result<Vec<Model>> {
+async fn rows_in_order(txn: &LocalTxn, _tenant: &Tenant, ids: &[i32]) -> Result<Vec<Model>> {
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let mut rows = Entity::find()
-        .in_tenant(tenant.id())
+    let mut rows = txn
+        .select::<Entity>()
         .filter(Column::Id.is_in(ids.to_vec()))
         .all(txn)
         .await?;
@@ -408,10 +404,7 @@ fn page_from(mut members: Vec<Model>, limit: u64) -> MemberPage {
 }
 
 /// The ids `query` selects first, in its order.
-async fn ids_of(
-    txn: &LocalTxn,
-    query: &sea_orm::sea_query::SelectStatement,
-) -> Result<Vec<i32>> {
+async fn ids_of(txn: &LocalTxn, query: &sea_orm::sea_query::SelectStatement) -> Result<Vec<i32>> {
     Ok(txn
         .query_all(query)
         .await?
@@ -428,7 +421,7 @@ async fn ids_of(
 /// walked 66,000 rows of the status for a second.
 async fn range_ids(
     txn: &LocalTxn,
-    tenant: &Tenant,
+    _tenant: &Tenant,
     cond: &Condition,
     ranges: &[(Option<i32>, i32)],
     after: Option<&After>,
@@ -438,8 +431,8 @@ async fn range_ids(
     let name = [Column::LastName, Column::FirstName, Column::Id];
     let past = after.map_or_else(Condition::all, name_after);
     let part = |i: usize, (site, status): (Option<i32>, i32)| {
-        let range = Entity::find()
-            .in_tenant(tenant.id())
+        let range = txn
+            .select::<Entity>()
             .filter(cond.clone())
             .filter(past.clone())
             .filter(site.map_or_else(
@@ -514,10 +507,7 @@ pub(super) async fn walk_by(
     let mut members: Vec<Model> = Vec::new();
     for (segment, order) in segments(sort, after, &directory.statuses) {
         let need = wanted - members.len() as u64;
-        let mut query = Entity::find()
-            .in_tenant(tenant.id())
-            .filter(cond.clone())
-            .filter(segment);
+        let mut query = txn.select::<Entity>().filter(cond.clone()).filter(segment);
         for (column, descending) in order {
             query = if descending {
                 query.order_by_desc(column)
@@ -554,11 +544,7 @@ pub(super) fn matching(tenant: &Tenant, cond: &Condition) -> sea_orm::Select<Ent
 }
 
 /// The planner's estimate of the matches (PostgreSQL; it reads no rows).
-pub(super) async fn estimate(
-    txn: &LocalTxn,
-    tenant: &Tenant,
-    cond: &Condition,
-) -> Result<u64> {
+pub(super) async fn estimate(txn: &LocalTxn, tenant: &Tenant, cond: &Condition) -> Result<u64> {
     let backend = txn.get_database_backend();
     let plan = backend.build(&matching(tenant, cond).into_query());
     let explain = sea_orm::Statement::from_sql_and_values(
@@ -624,8 +610,7 @@ pub(super) async fn ordered_ids(
     });
     let terms = escaped_terms(filter);
     let inner = if terms.is_empty() {
-        Entity::find()
-            .in_tenant(tenant.id())
+        txn.select::<Entity>()
             .filter(cond.clone())
             .select_only()
             .columns(columns)

@@ -107,11 +107,7 @@ pub(super) fn word_range(term: &str) -> (String, String) {
 /// [`WORD_COUNT_LIMIT`]. It reads one word past the limit, then four times
 /// as many, then all, until the words it read are all there are or name
 /// more members than the limit (a member may have several that match).
-pub(super) async fn word_count(
-    txn: &LocalTxn,
-    tenant: &Tenant,
-    term: &str,
-) -> Result<Total> {
+pub(super) async fn word_count(txn: &LocalTxn, tenant: &Tenant, term: &str) -> Result<Total> {
     let count = |cap: Option<u64>| {
         let (from, to) = word_range(term);
         let limit = cap.map_or(String::new(), |n| format!("LIMIT {n}"));

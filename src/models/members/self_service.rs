@@ -1,7 +1,6 @@
 //! What a member does themselves: their own record and contact details.
 use chrono::Utc;
-use loco_rs::model::TenantQueryExt;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::domain::{Address, Email, FieldErrors, Permission, Phone};
@@ -33,8 +32,8 @@ impl Model {
     pub async fn find_own(tenant: &Tenant) -> Result<Self> {
         let by = tenant.require(Permission::SelfService)?;
         let txn = tenant.begin().await?;
-        let own = Entity::find()
-            .in_tenant(tenant.id())
+        let own = txn
+            .select::<Entity>()
             .filter(Column::UserId.eq(by.user_id()))
             .filter(Column::ArchivedAt.is_null())
             .one(&txn)

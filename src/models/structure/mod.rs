@@ -12,8 +12,8 @@ mod directory;
 
 use loco_rs::model::{TenantActiveModelExt, TenantEntity};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    PaginatorTrait, QueryFilter, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel, PaginatorTrait,
+    QueryFilter, SqlErr,
 };
 use uuid::Uuid;
 
@@ -351,7 +351,8 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
     let txn = tenant.begin().await?;
     let row = find::<P, _>(&txn, tenant, pid).await?;
     let (id, name) = (P::id_of(&row), P::name_of(&row).to_string());
-    let members = txn.select::<member_rows::Entity>()
+    let members = txn
+        .select::<member_rows::Entity>()
         .filter(part.members_column().eq(id))
         .count(&txn)
         .await?;
@@ -364,7 +365,8 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
         )));
     }
     if part == Part::Employer {
-        let sites = txn.select::<worksites::Entity>()
+        let sites = txn
+            .select::<worksites::Entity>()
             .filter(worksites::Column::EmployerId.eq(id))
             .count(&txn)
             .await?;
@@ -377,7 +379,8 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
         }
     }
     if part == Part::Status {
-        let changes = txn.select::<history_rows::Entity>()
+        let changes = txn
+            .select::<history_rows::Entity>()
             .filter(
                 sea_orm::Condition::any()
                     .add(history_rows::Column::ToStatusId.eq(id))
@@ -392,7 +395,8 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
                 if changes == 1 { "names" } else { "name" },
             )));
         }
-        let statuses = txn.select::<membership_statuses::Entity>()
+        let statuses = txn
+            .select::<membership_statuses::Entity>()
             .count(&txn)
             .await?;
         if statuses <= 1 {
