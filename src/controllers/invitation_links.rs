@@ -7,14 +7,13 @@ use loco_rs::prelude::{AppContext, Routes};
 use tower_sessions::Session;
 
 use super::{
-    password_resets::link_error, redirect_with, render, render_invalid, sessions::sign_in,
-    MaybeUser, Verified, WebResult,
+    outcome_with, password_resets::link_error, redirect_with, render, render_invalid,
+    sessions::sign_in, MaybeUser, Outcome, Verified, WebResult,
 };
 use crate::{
-    domain::{FieldErrors, Password, PersonName},
     models::{
-        invitations::{self, Acceptance, Opened},
-        users, Error,
+        invitations::{self, Opened},
+        users,
     },
     views::{
         auth::{Invitation, JoinForm},
@@ -71,24 +70,13 @@ async fn accept(
     layout: Layout,
     Verified(form): Verified<JoinForm>,
 ) -> WebResult {
-    let acceptance = match &user {
-        Some(user) => Ok(Acceptance::SignedIn(user.clone())),
-        None => {
-            let mut errors = FieldErrors::new();
-            let name = errors.take("name", PersonName::parse(&form.name));
-            let password = errors.take("password", Password::parse(&form.password));
-            match (name, password) {
-                (Some(name), Some(password)) => Ok(Acceptance::NewAccount { name, password }),
-                _ => Err(errors),
-            }
-        }
+    let accepted = async {
+        let acceptance = form.read(user.as_ref())?;
+        invitations::accept(&ctx.db, &token, acceptance).await
     };
-    let accepted = match acceptance {
-        Ok(acceptance) => invitations::accept(&ctx.db, &token, acceptance).await,
-        Err(errors) => Err(Error::Invalid(errors)),
-    };
-    match accepted {
-        Ok((tenant, joined)) => {
+    // A dead link stays a dead link (not a missing page) whatever the form said.
+    match outcome_with(accepted.await, link_error)? {
+        Outcome::Saved((tenant, joined)) => {
             sign_in(&session, &joined).await?;
             redirect_with(
                 &session,
@@ -97,7 +85,7 @@ async fn accept(
             )
             .await
         }
-        Err(Error::Invalid(errors) | Error::Conflict(errors) | Error::UnknownReference(errors)) => {
+        Outcome::Refused(errors) => {
             let opened = invitations::open(&ctx.db, &token)
                 .await
                 .map_err(link_error)?;
@@ -105,16 +93,8 @@ async fn accept(
                 password: String::new(),
                 ..form
             };
-            render_invalid(&page(
-                opened,
-                token,
-                user.as_ref(),
-                layout,
-                form,
-                errors.into(),
-            ))
+            render_invalid(&page(opened, token, user.as_ref(), layout, form, errors))
         }
-        Err(err) => Err(link_error(err)),
     }
 }
 

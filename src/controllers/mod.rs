@@ -187,6 +187,18 @@ pub enum Outcome<T> {
 /// # Errors
 /// Any error that is not about the input.
 pub fn outcome<T>(result: models::Result<T>) -> Result<Outcome<T>, WebError> {
+    outcome_with(result, Into::into)
+}
+
+/// [`outcome`], with the other errors turned into the request's by
+/// `other` (an invitation or reset link answers a dead link, not a 404).
+///
+/// # Errors
+/// `other`'s answer to any error that is not about the input.
+pub fn outcome_with<T>(
+    result: models::Result<T>,
+    other: impl FnOnce(models::Error) -> WebError,
+) -> Result<Outcome<T>, WebError> {
     match result {
         Ok(value) => Ok(Outcome::Saved(value)),
         Err(
@@ -194,7 +206,7 @@ pub fn outcome<T>(result: models::Result<T>) -> Result<Outcome<T>, WebError> {
             | models::Error::Conflict(errors)
             | models::Error::UnknownReference(errors),
         ) => Ok(Outcome::Refused(errors.into())),
-        Err(other) => Err(other.into()),
+        Err(err) => Err(other(err)),
     }
 }
 

@@ -4,6 +4,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{Errors, Layout};
+use crate::{
+    domain::{FieldErrors, Password, PersonName},
+    models::{invitations::Acceptance, users},
+};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -73,6 +77,26 @@ pub struct ConfirmEmail {
 pub struct JoinForm {
     pub name: String,
     pub password: String,
+}
+
+impl JoinForm {
+    /// How the invitee accepts: as the person signed in, or with a new
+    /// account named and protected by the form.
+    ///
+    /// # Errors
+    /// A message per field that does not read.
+    pub fn read(&self, signed_in: Option<&users::Model>) -> Result<Acceptance, FieldErrors> {
+        if let Some(user) = signed_in {
+            return Ok(Acceptance::SignedIn(user.clone()));
+        }
+        let mut errors = FieldErrors::new();
+        let name = errors.take("name", PersonName::parse(&self.name));
+        let password = errors.take("password", Password::parse(&self.password));
+        match (name, password) {
+            (Some(name), Some(password)) => Ok(Acceptance::NewAccount { name, password }),
+            _ => Err(errors),
+        }
+    }
 }
 
 #[derive(Template)]
