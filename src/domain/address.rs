@@ -18,12 +18,7 @@ impl Address {
     /// A message for the form: blank, too long, or with control characters
     /// (a tab or a line break is fine).
     pub fn parse(raw: &str) -> Result<Self, String> {
-        if raw.chars().any(|c| c.is_control() && !c.is_whitespace()) {
-            return Err("Remove the invisible control characters.".into());
-        }
-        if raw.chars().count() > MAX_ADDRESS_LEN {
-            return Err(format!("Use at most {MAX_ADDRESS_LEN} characters."));
-        }
+        super::text::check_typed(raw, MAX_ADDRESS_LEN)?;
         let value = raw
             .lines()
             .map(str::trim)

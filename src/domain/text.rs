@@ -1,13 +1,24 @@
 //! Short required texts: names of people, locals and roles.
 
-fn required(raw: &str, what: &str, max: usize) -> Result<String, String> {
+/// What every typed text is checked for before it is tidied: no control
+/// characters but whitespace (a tab, a line break), and at most `max`
+/// characters counted as typed, so the limit is the one the API schema
+/// states. Names here and [`super::Address`] share it.
+///
+/// # Errors
+/// The message for the form.
+pub(crate) fn check_typed(raw: &str, max: usize) -> Result<(), String> {
     if raw.chars().any(|c| c.is_control() && !c.is_whitespace()) {
         return Err("Remove the invisible control characters.".into());
     }
-    // Counted as typed, so the limit is the one the API schema states.
     if raw.chars().count() > max {
         return Err(format!("Use at most {max} characters."));
     }
+    Ok(())
+}
+
+fn required(raw: &str, what: &str, max: usize) -> Result<String, String> {
+    check_typed(raw, max)?;
     let value = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if value.is_empty() {
         return Err(format!("Enter {what}."));

@@ -2,10 +2,8 @@
 //! digest, bound to one local; a token acts with its owner's current role
 //! there, so a changed role or disabled access applies to it at once.
 use chrono::{Duration, Utc};
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use loco_rs::model::TenantEntity;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 pub use super::_entities::api_tokens::{self, ActiveModel, Entity, Model};
@@ -53,21 +51,20 @@ impl Model {
         let full = format!("{PREFIX}{}", secret.as_str());
         let now = Utc::now();
         let txn = tenant.begin().await?;
-        let token = ActiveModel {
-            pid: Set(Uuid::new_v4()),
-            user_id: Set(owner.user_id()),
-            name: Set(new.name.into_string()),
-            token_hash: Set(secret.digest()),
-            prefix: Set(full.chars().take(9).collect()),
-            expires_at: Set(new
-                .expires_in_days
-                .map(|days| (now + Duration::days(i64::from(days))).into())),
-            created_at: Set(now.into()),
-            ..Default::default()
-        }
-        .set_tenant(tenant.id())?
-        .insert(&txn)
-        .await?;
+        let token = txn
+            .insert(ActiveModel {
+                pid: Set(Uuid::new_v4()),
+                user_id: Set(owner.user_id()),
+                name: Set(new.name.into_string()),
+                token_hash: Set(secret.digest()),
+                prefix: Set(full.chars().take(9).collect()),
+                expires_at: Set(new
+                    .expires_in_days
+                    .map(|days| (now + Duration::days(i64::from(days))).into())),
+                created_at: Set(now.into()),
+                ..Default::default()
+            })
+            .await?;
         txn.commit().await?;
         Ok((token, full))
     }
@@ -79,8 +76,8 @@ impl Model {
     pub async fn list(tenant: &Tenant, window: Window) -> Result<Vec<Self>> {
         let owner = tenant.access()?;
         let txn = tenant.begin().await?;
-        let mine = Entity::find()
-            .in_tenant(tenant.id())
+        let mine = txn
+            .select::<Entity>()
             .filter(api_tokens::Column::UserId.eq(owner.user_id()));
         let tokens = window.apply(mine, api_tokens::Column::Id).all(&txn).await?;
         txn.commit().await?;
@@ -94,8 +91,8 @@ impl Model {
     pub async fn revoke(tenant: &Tenant, pid: Uuid) -> Result<()> {
         let owner = tenant.access()?;
         let txn = tenant.begin().await?;
-        let updated = Entity::update_many()
-            .in_tenant(tenant.id())
+        let updated = txn
+            .update::<Entity>()
             .col_expr(
                 api_tokens::Column::RevokedAt,
                 sea_orm::sea_query::Expr::value(Utc::now()),
@@ -133,9 +130,8 @@ pub async fn authenticate(db: &DatabaseConnection, raw: &str) -> Result<Model> {
         .last_used_at
         .is_none_or(|at| at < Utc::now() - Duration::minutes(1));
     if stale {
-        platform::into_token_local(&txn, token.tenant_id, &digest).await?;
-        Entity::update_many()
-            .in_tenant(token.tenant_id)
+        let txn = platform::into_token_local(txn, token.tenant_id, &digest).await?;
+        txn.update::<Entity>()
             .col_expr(
                 api_tokens::Column::LastUsedAt,
                 sea_orm::sea_query::Expr::value(Utc::now()),
@@ -143,8 +139,10 @@ pub async fn authenticate(db: &DatabaseConnection, raw: &str) -> Result<Model> {
             .filter(api_tokens::Column::Id.eq(token.id))
             .exec(&txn)
             .await?;
+        txn.commit().await?;
+    } else {
+        txn.commit().await?;
     }
-    txn.commit().await?;
     Ok(token)
 }
 

@@ -2,15 +2,15 @@
 //! record, when, with old and new values. Every module records through
 //! [`record`] inside the transaction that makes the change.
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
 pub use super::_entities::audit_events::{self, ActiveModel, Column, Entity, Model};
-use super::{_entities::users, tenants::Tenant, Result, Window};
+use super::{_entities::users, tenancy::LocalTxn, tenants::Tenant, Result, Window};
 
 impl TenantEntity for Entity {
     type TenantId = i32;
@@ -51,15 +51,14 @@ pub struct Event {
 ///
 /// # Errors
 /// A database error.
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &Tenant,
+pub async fn record(
+    txn: &LocalTxn,
     actor: Option<i32>,
     subject: (&str, i32),
     action: &str,
     changes: &[Change],
 ) -> Result<()> {
-    ActiveModel {
+    txn.insert(ActiveModel {
         actor_id: Set(actor),
         subject_type: Set(subject.0.to_string()),
         subject_id: Set(subject.1),
@@ -67,9 +66,7 @@ pub async fn record<C: ConnectionTrait>(
         changes: Set(serde_json::to_string(changes).unwrap_or_else(|_| "[]".into())),
         created_at: Set(Utc::now().into()),
         ..Default::default()
-    }
-    .set_tenant(tenant.id())?
-    .insert(conn)
+    })
     .await?;
     Ok(())
 }
@@ -79,8 +76,8 @@ pub async fn record<C: ConnectionTrait>(
 ///
 /// # Errors
 /// A database error.
-pub async fn record_by<C: ConnectionTrait>(
-    conn: &C,
+pub async fn record_by(
+    txn: &LocalTxn,
     tenant: &Tenant,
     subject: (&str, i32),
     action: &str,
@@ -91,7 +88,7 @@ pub async fn record_by<C: ConnectionTrait>(
         .iter()
         .filter_map(|(field, old, new)| Change::of(field, *old, *new))
         .collect();
-    record(conn, tenant, Some(by.user_id()), subject, action, &changes).await
+    record(txn, Some(by.user_id()), subject, action, &changes).await
 }
 
 async fn with_actors<C: ConnectionTrait>(conn: &C, rows: Vec<Model>) -> Result<Vec<Event>> {
@@ -123,9 +120,8 @@ async fn with_actors<C: ConnectionTrait>(conn: &C, rows: Vec<Model>) -> Result<V
 ///
 /// # Errors
 /// A database error.
-pub async fn derived<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &Tenant,
+pub async fn derived(
+    txn: &LocalTxn,
     subject: (&str, i32),
     (actor_id, action): (Option<i32>, &str),
     changes: Vec<Change>,
@@ -133,7 +129,7 @@ pub async fn derived<C: ConnectionTrait>(
 ) -> Result<Event> {
     let event = Model {
         id: 0,
-        tenant_id: tenant.id(),
+        tenant_id: txn.local_id(),
         actor_id,
         subject_type: subject.0.to_string(),
         subject_id: subject.1,
@@ -142,7 +138,7 @@ pub async fn derived<C: ConnectionTrait>(
         created_at,
     };
     // One row in, one event out.
-    with_actors(conn, vec![event])
+    with_actors(txn, vec![event])
         .await?
         .pop()
         .ok_or(super::Error::NotFound)
@@ -154,7 +150,7 @@ pub async fn derived<C: ConnectionTrait>(
 /// A database error.
 pub async fn for_subject(tenant: &Tenant, subject: (&str, i32), limit: u64) -> Result<Vec<Event>> {
     let txn = tenant.begin().await?;
-    let events = for_subject_in(&txn, tenant, subject, limit).await?;
+    let events = for_subject_in(&txn, subject, limit).await?;
     txn.commit().await?;
     Ok(events)
 }
@@ -163,14 +159,13 @@ pub async fn for_subject(tenant: &Tenant, subject: (&str, i32), limit: u64) -> R
 ///
 /// # Errors
 /// A database error.
-pub async fn for_subject_in<C: ConnectionTrait>(
-    txn: &C,
-    tenant: &Tenant,
+pub async fn for_subject_in(
+    txn: &LocalTxn,
     subject: (&str, i32),
     limit: u64,
 ) -> Result<Vec<Event>> {
-    let rows = Entity::find()
-        .in_tenant(tenant.id())
+    let rows = txn
+        .select::<Entity>()
         .filter(Column::SubjectType.eq(subject.0))
         .filter(Column::SubjectId.eq(subject.1))
         .order_by_desc(Column::Id)
@@ -187,7 +182,7 @@ pub async fn for_subject_in<C: ConnectionTrait>(
 pub async fn list(tenant: &Tenant, window: Window) -> Result<Vec<Event>> {
     let txn = tenant.begin().await?;
     let rows = window
-        .apply(Entity::find().in_tenant(tenant.id()), Column::Id)
+        .apply(txn.select::<Entity>(), Column::Id)
         .all(&txn)
         .await?;
     let events = with_actors(&txn, rows).await?;
@@ -207,7 +202,7 @@ pub async fn window(
 ) -> Result<Vec<Event>> {
     tenant.require(crate::domain::Permission::AuditRead)?;
     let txn = tenant.begin().await?;
-    let mut query = Entity::find().in_tenant(tenant.id());
+    let mut query = txn.select::<Entity>();
     if let Some(kind) = subject_type {
         query = query.filter(Column::SubjectType.eq(kind));
     }

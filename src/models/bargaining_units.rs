@@ -3,12 +3,13 @@
 //! ([`super::structure::NamedPart`]); this file says what is particular.
 use chrono::Utc;
 use loco_rs::model::TenantEntity;
-use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 pub use super::_entities::bargaining_units::{self, ActiveModel, Column, Entity, Model};
 use super::{
     structure::{self, NamedPart, Part, PartEntity},
+    tenancy::LocalTxn,
     tenants::Tenant,
     Result,
 };
@@ -86,18 +87,14 @@ impl Model {
     ///
     /// # Errors
     /// A database error.
-    pub async fn list<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<Vec<Self>> {
-        structure::list::<Entity, _>(conn, tenant).await
+    pub async fn list(txn: &LocalTxn) -> Result<Vec<Self>> {
+        structure::list::<Entity>(txn).await
     }
 
     /// # Errors
     /// `NotFound` (also for another local's) or a database error.
-    pub async fn find_by_pid<C: ConnectionTrait>(
-        conn: &C,
-        tenant: &Tenant,
-        pid: Uuid,
-    ) -> Result<Self> {
-        structure::find::<Entity, _>(conn, tenant, pid).await
+    pub async fn find_by_pid(txn: &LocalTxn, pid: Uuid) -> Result<Self> {
+        structure::find::<Entity>(txn, pid).await
     }
 
     /// Renames it.

@@ -7,7 +7,6 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use loco_rs::model::TenantActiveModelExt;
 use sea_orm::{sea_query::OnConflict, ActiveValue::Set, EntityTrait};
 use uuid::Uuid;
 
@@ -49,21 +48,20 @@ pub fn same_name(a: &str, b: &str) -> bool {
 /// Inserts a row per name into a table whose names are unique in the
 /// local, leaving a name taken meanwhile as it is.
 macro_rules! insert_names {
-    ($table:ident, $names:expr, $txn:expr, $tenant:expr, $now:expr) => {
+    ($table:ident, $names:expr, $txn:expr, $now:expr) => {
         if !$names.is_empty() {
             let rows = $names
                 .iter()
                 .map(|name| {
-                    $table::ActiveModel {
+                    $txn.stamp($table::ActiveModel {
                         pid: Set(Uuid::new_v4()),
                         name: Set(name.clone()),
                         created_at: Set($now),
                         updated_at: Set($now),
                         ..Default::default()
-                    }
-                    .set_tenant($tenant.id())
+                    })
                 })
-                .collect::<std::result::Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>>>()?;
             $table::Entity::insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([$table::Column::TenantId, $table::Column::Name])
@@ -234,7 +232,7 @@ impl Missing {
         }
         let txn = tenant.begin().await?;
         let now: chrono::DateTime<chrono::FixedOffset> = Utc::now().into();
-        insert_names!(employers, self.employers, &txn, tenant, now);
+        insert_names!(employers, self.employers, &txn, now);
         let directory = Directory::load_in(&txn, tenant).await?;
         let employer_ids: std::collections::HashMap<String, i32> = directory
             .employers
@@ -246,19 +244,16 @@ impl Missing {
             .iter()
             .filter_map(|(name, employer)| {
                 let employer_id = *employer_ids.get(&fold(employer))?;
-                Some(
-                    worksites::ActiveModel {
-                        pid: Set(Uuid::new_v4()),
-                        employer_id: Set(employer_id),
-                        name: Set(name.clone()),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
-                    .set_tenant(tenant.id()),
-                )
+                Some(txn.stamp(worksites::ActiveModel {
+                    pid: Set(Uuid::new_v4()),
+                    employer_id: Set(employer_id),
+                    name: Set(name.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }))
             })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>>>()?;
         if !sites.is_empty() {
             worksites::Entity::insert_many(sites)
                 .on_conflict(
@@ -273,7 +268,7 @@ impl Missing {
                 .exec_without_returning(&txn)
                 .await?;
         }
-        insert_names!(bargaining_units, self.units, &txn, tenant, now);
+        insert_names!(bargaining_units, self.units, &txn, now);
         let changes: Vec<Change> = self
             .groups()
             .into_iter()
@@ -282,7 +277,6 @@ impl Missing {
             .collect();
         audit_events::record(
             &txn,
-            tenant,
             actor,
             ("member_import", import_id),
             "add_structure",

@@ -2,10 +2,10 @@
 //! The link's secret is the capability: its digest lets the bearer read that
 //! one invitation under row-level security (`invitation_bearer` policy).
 use chrono::{Duration, Utc};
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ pub use super::_entities::invitations::{self, ActiveModel, Entity, Model};
 use super::{
     _entities::{memberships as membership_rows, roles as role_rows, tenants as tenant_rows},
     platform, roles,
+    tenancy::LocalTxn,
     tenants::Tenant,
     users, Error, Result, Window,
 };
@@ -82,15 +83,15 @@ impl Model {
         let by = tenant.access()?;
         let txn = tenant.begin_write().await?;
         let role = match new.role_pid {
-            Some(pid) => roles::Model::find_by_pid(&txn, tenant, pid).await.ok(),
+            Some(pid) => roles::Model::find_by_pid(&txn, pid).await.ok(),
             None => None,
         }
         .ok_or_else(|| {
             Error::UnknownReference(FieldErrors::one("role", "Choose one of the local's roles."))
         })?;
         if let Ok(user) = users::Model::find_by_email(&txn, &new.email).await {
-            let member = membership_rows::Entity::find()
-                .in_tenant(tenant.id())
+            let member = txn
+                .select::<membership_rows::Entity>()
                 .filter(membership_rows::Column::UserId.eq(user.id))
                 .one(&txn)
                 .await?;
@@ -102,8 +103,7 @@ impl Model {
             }
         }
         let now = Utc::now();
-        Entity::update_many()
-            .in_tenant(tenant.id())
+        txn.update::<Entity>()
             .col_expr(
                 invitations::Column::RevokedAt,
                 sea_orm::sea_query::Expr::value(now),
@@ -114,20 +114,19 @@ impl Model {
             .exec(&txn)
             .await?;
         let token = SecretToken::generate();
-        let invitation = ActiveModel {
-            pid: Set(Uuid::new_v4()),
-            email: Set(new.email.as_str().to_string()),
-            role_id: Set(role.id),
-            invited_by_id: Set(Some(by.user_id())),
-            token_hash: Set(token.digest()),
-            expires_at: Set((now + Duration::days(LIFETIME_DAYS)).into()),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            ..Default::default()
-        }
-        .set_tenant(tenant.id())?
-        .insert(&txn)
-        .await?;
+        let invitation = txn
+            .insert(ActiveModel {
+                pid: Set(Uuid::new_v4()),
+                email: Set(new.email.as_str().to_string()),
+                role_id: Set(role.id),
+                invited_by_id: Set(Some(by.user_id())),
+                token_hash: Set(token.digest()),
+                expires_at: Set((now + Duration::days(LIFETIME_DAYS)).into()),
+                created_at: Set(now.into()),
+                updated_at: Set(now.into()),
+                ..Default::default()
+            })
+            .await?;
         let mail = AccountMail::Invitation {
             local_id: tenant.id(),
             invitation_id: invitation.id,
@@ -146,8 +145,9 @@ impl Model {
     /// A database error.
     pub async fn reissue(tenant: &Tenant, id: i32) -> Result<Option<(Self, String, SecretToken)>> {
         let txn = tenant.begin_write().await?;
-        let found = Entity::find_by_id(id)
-            .in_tenant(tenant.id())
+        let found = txn
+            .select::<Entity>()
+            .filter(invitations::Column::Id.eq(id))
             .find_also_related(role_rows::Entity)
             .one(&txn)
             .await?;
@@ -179,8 +179,8 @@ impl Model {
     /// A database error.
     pub async fn pending_window(tenant: &Tenant, window: Window) -> Result<Vec<Pending>> {
         let txn = tenant.begin().await?;
-        let pending = Entity::find()
-            .in_tenant(tenant.id())
+        let pending = txn
+            .select::<Entity>()
             .filter(invitations::Column::AcceptedAt.is_null())
             .filter(invitations::Column::RevokedAt.is_null())
             .filter(invitations::Column::ExpiresAt.gt(Utc::now()));
@@ -203,8 +203,8 @@ impl Model {
     /// `NotFound` (also for another local's invitation) or a database error.
     pub async fn revoke(tenant: &Tenant, pid: Uuid) -> Result<()> {
         let txn = tenant.begin().await?;
-        let updated = Entity::update_many()
-            .in_tenant(tenant.id())
+        let updated = txn
+            .update::<Entity>()
             .col_expr(
                 invitations::Column::RevokedAt,
                 sea_orm::sea_query::Expr::value(Utc::now()),
@@ -223,26 +223,27 @@ impl Model {
     }
 }
 
-/// Finds the usable invitation behind a link, inside `txn`.
+/// Finds the usable invitation behind a link, in a transaction that works
+/// inside the invitation's local from then on.
 async fn find_by_link(
-    txn: &DatabaseTransaction,
+    db: &DatabaseConnection,
     token: &SecretToken,
-) -> Result<(Model, tenant_rows::Model)> {
+) -> Result<(LocalTxn, Model, tenant_rows::Model)> {
     let digest = token.digest();
-    platform::by_invitation(txn, &digest).await?;
+    let txn = db.begin().await?;
+    platform::by_invitation(&txn, &digest).await?;
     let invitation = Entity::find()
         .filter(invitations::Column::TokenHash.eq(digest.clone()))
-        .one(txn)
+        .one(&txn)
         .await?
         .filter(Model::is_usable)
         .ok_or(Error::NotFound)?;
     let local = tenant_rows::Entity::find_by_id(invitation.tenant_id)
-        .one(txn)
+        .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    // From here on the transaction works inside the invitation's local.
-    platform::into_invitation_local(txn, local.id, &digest).await?;
-    Ok((invitation, local))
+    let txn = platform::into_invitation_local(txn, local.id, &digest).await?;
+    Ok((txn, invitation, local))
 }
 
 /// The invitation behind a link, for the acceptance page.
@@ -251,10 +252,9 @@ async fn find_by_link(
 /// `NotFound` when the link is unknown, expired, revoked or used.
 pub async fn open(db: &DatabaseConnection, raw: &str) -> Result<Opened> {
     let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
-    let txn = db.begin().await?;
-    let (invitation, local) = find_by_link(&txn, &token).await?;
-    let role_name = role_rows::Entity::find()
-        .in_tenant(local.id)
+    let (txn, invitation, local) = find_by_link(db, &token).await?;
+    let role_name = txn
+        .select::<role_rows::Entity>()
         .filter(role_rows::Column::Id.eq(invitation.role_id))
         .one(&txn)
         .await?
@@ -283,8 +283,7 @@ pub async fn accept(
     acceptance: Acceptance,
 ) -> Result<(Tenant, users::Model)> {
     let token = SecretToken::from_link(raw).ok_or(Error::NotFound)?;
-    let txn = db.begin().await?;
-    let (invitation, local) = find_by_link(&txn, &token).await?;
+    let (txn, invitation, local) = find_by_link(db, &token).await?;
     if local.is_suspended() {
         return Err(Error::Suspended(local.name));
     }
@@ -319,8 +318,8 @@ pub async fn accept(
             .await?
         }
     };
-    let used = Entity::update_many()
-        .in_tenant(local.id)
+    let used = txn
+        .update::<Entity>()
         .col_expr(
             invitations::Column::AcceptedAt,
             sea_orm::sea_query::Expr::value(Utc::now()),
@@ -332,17 +331,17 @@ pub async fn accept(
     if used.rows_affected != 1 {
         return Err(Error::NotFound);
     }
-    let already = membership_rows::Entity::find()
-        .in_tenant(local.id)
+    let already = txn
+        .select::<membership_rows::Entity>()
         .filter(membership_rows::Column::UserId.eq(user.id))
         .one(&txn)
         .await?;
     let membership = match already {
         Some(membership) => membership,
-        None => super::memberships::insert(&txn, local.id, user.id, invitation.role_id).await?,
+        None => super::memberships::insert(&txn, user.id, invitation.role_id).await?,
     };
-    let role = role_rows::Entity::find()
-        .in_tenant(local.id)
+    let role = txn
+        .select::<role_rows::Entity>()
         .filter(role_rows::Column::Id.eq(membership.role_id))
         .one(&txn)
         .await?

@@ -4,7 +4,7 @@
 //! in batches that commit with the position reached, so a re-run resumes.
 //! Every changed member gets an audit line (and a status history line).
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -32,6 +32,18 @@ impl TenantEntity for Entity {
 
     fn tenant_column() -> Column {
         Column::TenantId
+    }
+}
+
+impl super::progress::ProgressRow for Entity {
+    fn id_column() -> Column {
+        Column::Id
+    }
+    fn state_column() -> Column {
+        Column::State
+    }
+    fn error_column() -> Column {
+        Column::Error
     }
 }
 
@@ -131,7 +143,7 @@ impl Model {
     pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
         tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
-        let found = super::find_in_local::<Entity, _>(&txn, tenant, Column::Pid, pid).await?;
+        let found = super::find_in_local::<Entity>(&txn, Column::Pid, pid).await?;
         txn.commit().await?;
         Ok(found)
     }
@@ -171,20 +183,19 @@ impl Model {
             },
         };
         let now = Utc::now();
-        let row = ActiveModel {
-            pid: Set(Uuid::new_v4()),
-            created_by_id: Set(Some(by.user_id())),
-            selection: Set(serde_json::to_string(&selection).unwrap_or_default()),
-            change: Set(serde_json::to_string(&change).unwrap_or_default()),
-            state: Set("queued".into()),
-            total_rows: Set(i32::try_from(total).unwrap_or(i32::MAX)),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            ..Default::default()
-        }
-        .set_tenant(tenant.id())?
-        .insert(&txn)
-        .await?;
+        let row = txn
+            .insert(ActiveModel {
+                pid: Set(Uuid::new_v4()),
+                created_by_id: Set(Some(by.user_id())),
+                selection: Set(serde_json::to_string(&selection).unwrap_or_default()),
+                change: Set(serde_json::to_string(&change).unwrap_or_default()),
+                state: Set("queued".into()),
+                total_rows: Set(i32::try_from(total).unwrap_or(i32::MAX)),
+                created_at: Set(now.into()),
+                updated_at: Set(now.into()),
+                ..Default::default()
+            })
+            .await?;
         if total <= INLINE_LIMIT {
             txn.commit().await?;
             run(tenant, row.id, Some(by.user_id())).await?;
@@ -264,42 +275,6 @@ pub async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<Model> 
     }
 }
 
-/// Marks a bulk change failed for good (the job ran out of retries).
-///
-/// # Errors
-/// A database error.
-pub async fn fail(tenant: &Tenant, id: i32, error: &str) -> Result<()> {
-    stopped(tenant, id, error, true).await
-}
-
-/// Keeps why an attempt stopped while the change waits for its retry, so
-/// its page says so instead of standing still; the next batch clears it.
-///
-/// # Errors
-/// A database error.
-pub async fn retrying(tenant: &Tenant, id: i32, error: &str) -> Result<()> {
-    stopped(tenant, id, error, false).await
-}
-
-async fn stopped(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
-    let txn = tenant.begin().await?;
-    let mut update = Entity::update_many();
-    if for_good {
-        update = update.col_expr(Column::State, Expr::value("failed"));
-    }
-    update
-        .col_expr(
-            Column::Error,
-            Expr::value(error.chars().take(2000).collect::<String>()),
-        )
-        .filter(Column::Id.eq(id))
-        .in_tenant(tenant.id())
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// One batch: an UPDATE per changed column, status history and audit lines
 /// in bulk. Returns how many members actually changed.
 async fn apply(
@@ -366,13 +341,13 @@ async fn apply(
     if touched.is_empty() {
         return Ok(0);
     }
-    let mut update = member_rows::Entity::update_many()
+    let mut update = txn
+        .update::<member_rows::Entity>()
         .col_expr(
             member_rows::Column::UpdatedAt,
             Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(now)),
         )
-        .filter(member_rows::Column::Id.is_in(touched.clone()))
-        .in_tenant(tenant.id());
+        .filter(member_rows::Column::Id.is_in(touched.clone()));
     if let Some(status) = change.status_id {
         update = update.col_expr(member_rows::Column::StatusId, Expr::value(status));
     }

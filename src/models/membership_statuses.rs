@@ -1,11 +1,8 @@
 //! Per-local membership statuses (tenant-owned): a name, whether it counts
 //! as in good standing, and an order. Every local starts with the defaults.
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
-use sea_orm::{
-    sea_query::OnConflict, ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait,
-    QueryOrder,
-};
+use loco_rs::model::TenantEntity;
+use sea_orm::{sea_query::OnConflict, ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 pub use super::_entities::membership_statuses::{self, ActiveModel, Column, Entity, Model};
@@ -13,6 +10,7 @@ use super::{
     audit_events::record_by,
     on_conflict,
     structure::{self, Part, PartEntity},
+    tenancy::LocalTxn,
     tenants::Tenant,
     Result,
 };
@@ -79,10 +77,10 @@ pub const DEFAULTS: [(&str, bool); 6] = [
 ///
 /// # Errors
 /// A database error.
-pub async fn ensure_defaults<C: ConnectionTrait>(conn: &C, tenant_id: i32) -> Result<()> {
+pub async fn ensure_defaults(txn: &LocalTxn) -> Result<()> {
     let now = Utc::now();
     for (position, (name, good)) in DEFAULTS.iter().enumerate() {
-        let row = ActiveModel {
+        let row = txn.stamp(ActiveModel {
             pid: Set(Uuid::new_v4()),
             name: Set((*name).to_string()),
             in_good_standing: Set(*good),
@@ -90,8 +88,7 @@ pub async fn ensure_defaults<C: ConnectionTrait>(conn: &C, tenant_id: i32) -> Re
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
             ..Default::default()
-        }
-        .set_tenant(tenant_id)?;
+        })?;
         Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([Column::TenantId, Column::Name])
@@ -99,7 +96,7 @@ pub async fn ensure_defaults<C: ConnectionTrait>(conn: &C, tenant_id: i32) -> Re
                     .to_owned(),
             )
             .try_insert()
-            .exec(conn)
+            .exec(txn)
             .await?;
     }
     Ok(())
@@ -109,29 +106,24 @@ pub async fn ensure_defaults<C: ConnectionTrait>(conn: &C, tenant_id: i32) -> Re
 ///
 /// # Errors
 /// A database error.
-pub async fn list<C: ConnectionTrait>(conn: &C, tenant: &Tenant) -> Result<Vec<Model>> {
+pub async fn list(txn: &LocalTxn) -> Result<Vec<Model>> {
     let find = || {
-        Entity::find()
-            .in_tenant(tenant.id())
+        txn.select::<Entity>()
             .order_by_asc(Column::Position)
             .order_by_asc(Column::Id)
     };
-    let statuses = find().all(conn).await?;
+    let statuses = find().all(txn).await?;
     if !statuses.is_empty() {
         return Ok(statuses);
     }
-    ensure_defaults(conn, tenant.id()).await?;
-    Ok(find().all(conn).await?)
+    ensure_defaults(txn).await?;
+    Ok(find().all(txn).await?)
 }
 
 /// # Errors
 /// `NotFound` (also for another local's status) or a database error.
-pub async fn find_by_pid<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &Tenant,
-    pid: Uuid,
-) -> Result<Model> {
-    structure::find::<Entity, _>(conn, tenant, pid).await
+pub async fn find_by_pid(txn: &LocalTxn, pid: Uuid) -> Result<Model> {
+    structure::find::<Entity>(txn, pid).await
 }
 
 /// Adds a status at the end of the order.
@@ -142,24 +134,20 @@ pub async fn find_by_pid<C: ConnectionTrait>(
 pub async fn create(tenant: &Tenant, name: &UnitName, in_good_standing: bool) -> Result<Model> {
     tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
-    let last = list(&txn, tenant)
-        .await?
-        .last()
-        .map_or(0, |s| s.position + 1);
+    let last = list(&txn).await?.last().map_or(0, |s| s.position + 1);
     let now = Utc::now();
-    let status = ActiveModel {
-        pid: Set(Uuid::new_v4()),
-        name: Set(name.as_str().to_string()),
-        in_good_standing: Set(in_good_standing),
-        position: Set(last),
-        created_at: Set(now.into()),
-        updated_at: Set(now.into()),
-        ..Default::default()
-    }
-    .set_tenant(tenant.id())?
-    .insert(&txn)
-    .await
-    .map_err(|e| on_conflict(e, &[("name", "name", NAME_TAKEN)]))?;
+    let status = txn
+        .insert(ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            name: Set(name.as_str().to_string()),
+            in_good_standing: Set(in_good_standing),
+            position: Set(last),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| on_conflict(e, &[("name", "name", NAME_TAKEN)]))?;
     record_by(
         &txn,
         tenant,
@@ -194,7 +182,7 @@ pub async fn update(
 ) -> Result<Model> {
     tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
-    let old = find_by_pid(&txn, tenant, pid).await?;
+    let old = find_by_pid(&txn, pid).await?;
     let (was, was_good) = (old.name.clone(), old.in_good_standing);
     let mut row: ActiveModel = old.into();
     row.name = Set(name.as_str().to_string());
@@ -267,7 +255,7 @@ async fn reorder(
 ) -> Result<Model> {
     tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
-    let mut statuses = list(&txn, tenant).await?;
+    let mut statuses = list(&txn).await?;
     let at = statuses
         .iter()
         .position(|s| s.pid == pid)

@@ -1,11 +1,10 @@
 //! A person's place in a local: their role there, and whether an admin has
 //! disabled their access (tenant-owned).
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -13,6 +12,7 @@ pub use super::_entities::memberships::{self, ActiveModel, Entity, Model};
 use super::{
     _entities::{roles as role_rows, tenants as tenant_rows, users as user_rows},
     roles, sessions,
+    tenancy::LocalTxn,
     tenants::Tenant,
     Error, Result, Window,
 };
@@ -106,31 +106,25 @@ impl Person {
     }
 }
 
-pub(crate) async fn insert<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: i32,
-    user_id: i32,
-    role_id: i32,
-) -> Result<Model> {
+pub(crate) async fn insert(txn: &LocalTxn, user_id: i32, role_id: i32) -> Result<Model> {
     let now = Utc::now().into();
-    let membership = ActiveModel {
-        pid: Set(Uuid::new_v4()),
-        user_id: Set(user_id),
-        role_id: Set(role_id),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .set_tenant(tenant_id)?
-    .insert(db)
-    .await?;
+    let membership = txn
+        .insert(ActiveModel {
+            pid: Set(Uuid::new_v4()),
+            user_id: Set(user_id),
+            role_id: Set(role_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .await?;
     tenant_rows::Entity::update_many()
         .col_expr(
             tenant_rows::Column::UsersCount,
             sea_orm::sea_query::Expr::col(tenant_rows::Column::UsersCount).add(1),
         )
-        .filter(tenant_rows::Column::Id.eq(tenant_id))
-        .exec(db)
+        .filter(tenant_rows::Column::Id.eq(txn.local_id()))
+        .exec(txn)
         .await?;
     Ok(membership)
 }
@@ -138,21 +132,21 @@ pub(crate) async fn insert<C: ConnectionTrait>(
 /// The locals a person may enter (see [`super::platform::locals_of`]).
 pub use super::platform::locals_of;
 
-async fn find_person<C: ConnectionTrait>(db: &C, tenant: &Tenant, pid: Uuid) -> Result<Person> {
-    let membership = Entity::find()
-        .in_tenant(tenant.id())
+async fn find_person(txn: &LocalTxn, pid: Uuid) -> Result<Person> {
+    let membership = txn
+        .select::<Entity>()
         .filter(memberships::Column::Pid.eq(pid))
-        .one(db)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound)?;
     let user = user_rows::Entity::find_by_id(membership.user_id)
-        .one(db)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound)?;
-    let role = role_rows::Entity::find()
-        .in_tenant(tenant.id())
+    let role = txn
+        .select::<role_rows::Entity>()
         .filter(role_rows::Column::Id.eq(membership.role_id))
-        .one(db)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound)?;
     Ok(Person {
@@ -167,22 +161,18 @@ impl Model {
     ///
     /// # Errors
     /// A database error.
-    pub async fn find_user_by_email<C: ConnectionTrait>(
-        conn: &C,
-        tenant: &Tenant,
-        email: &str,
-    ) -> Result<Option<i32>> {
+    pub async fn find_user_by_email(txn: &LocalTxn, email: &str) -> Result<Option<i32>> {
         let Some(user) = user_rows::Entity::find()
             .filter(user_rows::Column::Email.eq(email.to_lowercase()))
-            .one(conn)
+            .one(txn)
             .await?
         else {
             return Ok(None);
         };
-        let held = Entity::find()
-            .in_tenant(tenant.id())
+        let held = txn
+            .select::<Entity>()
             .filter(memberships::Column::UserId.eq(user.id))
-            .one(conn)
+            .one(txn)
             .await?;
         Ok(held.map(|_| user.id))
     }
@@ -203,11 +193,11 @@ impl Model {
         filter: &PeopleFilter,
     ) -> Result<Vec<Person>> {
         let txn = tenant.begin().await?;
-        let mut query = Entity::find().in_tenant(tenant.id());
+        let mut query = txn.select::<Entity>();
         if let Some(role_pid) = filter.role {
             // An unknown role matches no one, as any unmatched filter does.
-            let role_id = role_rows::Entity::find()
-                .in_tenant(tenant.id())
+            let role_id = txn
+                .select::<role_rows::Entity>()
                 .filter(role_rows::Column::Pid.eq(role_pid))
                 .one(&txn)
                 .await?
@@ -224,10 +214,7 @@ impl Model {
             .find_also_related(user_rows::Entity)
             .all(&txn)
             .await?;
-        let roles = role_rows::Entity::find()
-            .in_tenant(tenant.id())
-            .all(&txn)
-            .await?;
+        let roles = txn.select::<role_rows::Entity>().all(&txn).await?;
         txn.commit().await?;
         Ok(rows
             .into_iter()
@@ -246,7 +233,7 @@ impl Model {
     /// `NotFound` (also for another local's person) or a database error.
     pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Person> {
         let txn = tenant.begin().await?;
-        let person = find_person(&txn, tenant, pid).await?;
+        let person = find_person(&txn, pid).await?;
         txn.commit().await?;
         Ok(person)
     }
@@ -258,9 +245,9 @@ impl Model {
     /// database error.
     pub async fn change_role(tenant: &Tenant, pid: Uuid, role_pid: Option<Uuid>) -> Result<Person> {
         let txn = tenant.begin().await?;
-        let person = find_person(&txn, tenant, pid).await?;
+        let person = find_person(&txn, pid).await?;
         let role = match role_pid {
-            Some(role_pid) => roles::Model::find_by_pid(&txn, tenant, role_pid).await.ok(),
+            Some(role_pid) => roles::Model::find_by_pid(&txn, role_pid).await.ok(),
             None => None,
         }
         .ok_or_else(|| {
@@ -270,7 +257,7 @@ impl Model {
         row.role_id = Set(role.id);
         row.updated_at = Set(Utc::now().into());
         let membership = row.update(&txn).await?;
-        roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
+        roles::ensure_an_admin_remains(&txn, "role").await?;
         txn.commit().await?;
         Ok(Person {
             membership,
@@ -285,12 +272,12 @@ impl Model {
     /// `NotFound`, `Invalid` (no admin would remain), or a database error.
     pub async fn disable(tenant: &Tenant, pid: Uuid) -> Result<Person> {
         let txn = tenant.begin().await?;
-        let person = find_person(&txn, tenant, pid).await?;
+        let person = find_person(&txn, pid).await?;
         let mut row: ActiveModel = person.membership.clone().into();
         row.disabled_at = Set(Some(Utc::now().into()));
         row.updated_at = Set(Utc::now().into());
         let membership = row.update(&txn).await?;
-        roles::ensure_an_admin_remains(&txn, tenant, "role").await?;
+        roles::ensure_an_admin_remains(&txn, "role").await?;
         txn.commit().await?;
         sessions::end_all_for_user(tenant.pool(), person.user.id).await?;
         Ok(Person {
@@ -303,7 +290,7 @@ impl Model {
     /// `NotFound` or a database error.
     pub async fn enable(tenant: &Tenant, pid: Uuid) -> Result<Person> {
         let txn = tenant.begin().await?;
-        let person = find_person(&txn, tenant, pid).await?;
+        let person = find_person(&txn, pid).await?;
         let mut row: ActiveModel = person.membership.clone().into();
         row.disabled_at = Set(None);
         row.updated_at = Set(Utc::now().into());
@@ -330,19 +317,19 @@ pub async fn seed_membership(
     role_name: &str,
 ) -> Result<()> {
     let txn = super::platform::seeding(db, tenant_id).await?;
-    let existing = Entity::find()
-        .in_tenant(tenant_id)
+    let existing = txn
+        .select::<Entity>()
         .filter(memberships::Column::UserId.eq(user_id))
         .one(&txn)
         .await?;
     if existing.is_none() {
-        let role = role_rows::Entity::find()
-            .in_tenant(tenant_id)
+        let role = txn
+            .select::<role_rows::Entity>()
             .filter(role_rows::Column::Name.eq(role_name))
             .one(&txn)
             .await?
             .ok_or(Error::NotFound)?;
-        insert(&txn, tenant_id, user_id, role.id).await?;
+        insert(&txn, user_id, role.id).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -15,6 +15,7 @@ pub mod membership_statuses;
 pub mod memberships;
 pub mod operators;
 pub mod platform;
+pub mod progress;
 pub mod roles;
 pub mod sessions;
 pub mod structure;
@@ -132,54 +133,46 @@ impl From<loco_rs::model::ModelError> for Error {
 /// it names (both PostgreSQL's and SQLite's messages name the column or its
 /// key); any other database error passes through. The one place where
 /// duplicates become messages (STYLE.md 6).
-pub(crate) fn on_conflict(err: DbErr, fields: &[(&str, &'static str, &str)]) -> Error {
-    if let Some(SqlErr::UniqueConstraintViolation(message)) = err.sql_err() {
-        for (needle, field, text) in fields {
-            if message.contains(needle) {
-                return Error::Conflict(FieldErrors::one(field, *text));
+pub(crate) fn on_conflict(err: impl Into<Error>, fields: &[(&str, &'static str, &str)]) -> Error {
+    let err = err.into();
+    if let Error::Db(db) = &err {
+        if let Some(SqlErr::UniqueConstraintViolation(message)) = db.sql_err() {
+            for (needle, field, text) in fields {
+                if message.contains(needle) {
+                    return Error::Conflict(FieldErrors::one(field, *text));
+                }
             }
         }
     }
-    Error::Db(err)
+    err
 }
 
 /// The local's row of a tenant-owned table by its `pid`; another local's row
 /// is `NotFound`, exactly like a missing one.
-pub(crate) async fn find_in_local<E, C>(
-    conn: &C,
-    tenant: &tenants::Tenant,
+pub(crate) async fn find_in_local<E>(
+    txn: &tenancy::LocalTxn,
     pid_column: E::Column,
     pid: uuid::Uuid,
 ) -> Result<E::Model>
 where
     E: loco_rs::model::TenantEntity<TenantId = i32>,
-    C: sea_orm::ConnectionTrait,
 {
-    use loco_rs::model::TenantQueryExt;
     use sea_orm::{ColumnTrait, QueryFilter};
-    E::find()
-        .in_tenant(tenant.id())
+    txn.select::<E>()
         .filter(pid_column.eq(pid))
-        .one(conn)
+        .one(txn)
         .await?
         .ok_or(Error::NotFound)
 }
 
 /// The local's rows of a tenant-owned table, ordered by `order`.
-pub(crate) async fn list_in_local<E, C>(
-    conn: &C,
-    tenant: &tenants::Tenant,
+pub(crate) async fn list_in_local<E>(
+    txn: &tenancy::LocalTxn,
     order: E::Column,
 ) -> Result<Vec<E::Model>>
 where
     E: loco_rs::model::TenantEntity<TenantId = i32>,
-    C: sea_orm::ConnectionTrait,
 {
-    use loco_rs::model::TenantQueryExt;
     use sea_orm::QueryOrder;
-    Ok(E::find()
-        .in_tenant(tenant.id())
-        .order_by_asc(order)
-        .all(conn)
-        .await?)
+    Ok(txn.select::<E>().order_by_asc(order).all(txn).await?)
 }

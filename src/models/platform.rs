@@ -24,6 +24,7 @@ use sea_orm::{
 
 use super::{
     _entities::{memberships, tenants as tenant_rows},
+    tenancy::LocalTxn,
     Result,
 };
 
@@ -150,19 +151,20 @@ pub(super) async fn by_api_token(
 
 /// Moves a [`by_api_token`] transaction into the token's local.
 pub(super) async fn into_token_local(
-    txn: &DatabaseTransaction,
+    txn: DatabaseTransaction,
     local_id: i32,
     digest: &str,
-) -> Result<()> {
+) -> Result<LocalTxn> {
     apply_scope(
-        txn,
+        &txn,
         &Scope {
             tenant_id: Some(local_id),
             api_token_digest: Some(digest),
             ..Scope::default()
         },
     )
-    .await
+    .await?;
+    Ok(LocalTxn::scoped_by_platform(txn, local_id))
 }
 
 /// Scopes `txn` to the invitation with this digest only.
@@ -179,42 +181,45 @@ pub(super) async fn by_invitation(txn: &DatabaseTransaction, digest: &str) -> Re
 
 /// Moves a [`by_invitation`] transaction into the invitation's local.
 pub(super) async fn into_invitation_local(
-    txn: &DatabaseTransaction,
+    txn: DatabaseTransaction,
     local_id: i32,
     digest: &str,
-) -> Result<()> {
+) -> Result<LocalTxn> {
     apply_scope(
-        txn,
+        &txn,
         &Scope {
             tenant_id: Some(local_id),
             invitation_digest: Some(digest),
             ..Scope::default()
         },
     )
-    .await
+    .await?;
+    Ok(LocalTxn::scoped_by_platform(txn, local_id))
 }
 
 /// One local's scope by id, for seeding (the demo local, tests): no one
 /// acts, so it is not a `Tenant`.
-pub(super) async fn seeding(db: &DatabaseConnection, local_id: i32) -> Result<DatabaseTransaction> {
-    begin_scoped(
+pub(super) async fn seeding(db: &DatabaseConnection, local_id: i32) -> Result<LocalTxn> {
+    let txn = begin_scoped(
         db,
         Scope {
             tenant_id: Some(local_id),
             ..Scope::default()
         },
     )
-    .await
+    .await?;
+    Ok(LocalTxn::scoped_by_platform(txn, local_id))
 }
 
 /// Moves the registration's transaction into the local it just created.
-pub(super) async fn into_new_local(txn: &DatabaseTransaction, local_id: i32) -> Result<()> {
+pub(super) async fn into_new_local(txn: DatabaseTransaction, local_id: i32) -> Result<LocalTxn> {
     apply_scope(
-        txn,
+        &txn,
         &Scope {
             tenant_id: Some(local_id),
             ..Scope::default()
         },
     )
-    .await
+    .await?;
+    Ok(LocalTxn::scoped_by_platform(txn, local_id))
 }

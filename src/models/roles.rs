@@ -1,14 +1,15 @@
 //! Per-local roles: a name and a set of permissions (tenant-owned).
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ModelTrait, PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
 pub use super::_entities::roles::{self, ActiveModel, Entity, Model};
-use super::{_entities::memberships, on_conflict, tenants::Tenant, Error, Result, Window};
+use super::{
+    _entities::memberships, on_conflict, tenancy::LocalTxn, tenants::Tenant, Error, Result, Window,
+};
 use crate::domain::{permission::DEFAULT_ROLES, FieldErrors, Permission, PermissionSet, RoleName};
 
 impl TenantEntity for Entity {
@@ -35,55 +36,41 @@ pub struct RoleSummary {
 
 const NAME_TAKEN: (&str, &str, &str) = ("name", "name", "A role with this name exists already.");
 
-pub(crate) async fn create_defaults(
-    txn: &DatabaseTransaction,
-    tenant_id: i32,
-) -> Result<Vec<Model>> {
+pub(crate) async fn create_defaults(txn: &LocalTxn) -> Result<Vec<Model>> {
     let mut created = Vec::with_capacity(DEFAULT_ROLES.len());
     for default in DEFAULT_ROLES {
-        created.push(insert(txn, tenant_id, default.name, &(default.permissions)()).await?);
+        created.push(insert(txn, default.name, &(default.permissions)()).await?);
     }
     Ok(created)
 }
 
-async fn insert<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: i32,
-    name: &str,
-    permissions: &PermissionSet,
-) -> Result<Model> {
+async fn insert(txn: &LocalTxn, name: &str, permissions: &PermissionSet) -> Result<Model> {
     let now = Utc::now().into();
-    ActiveModel {
+    txn.insert(ActiveModel {
         pid: Set(Uuid::new_v4()),
         name: Set(name.to_string()),
         permissions: Set(permissions.to_stored()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }
-    .set_tenant(tenant_id)?
-    .insert(db)
+    })
     .await
     .map_err(|e| on_conflict(e, &[NAME_TAKEN]))
 }
 
 /// Refuses a change that would leave the local with no active person able to
 /// manage roles and users: the last admin cannot be removed.
-pub(crate) async fn ensure_an_admin_remains(
-    txn: &super::tenancy::LocalTxn,
-    tenant: &Tenant,
-    field: &'static str,
-) -> Result<()> {
-    let admin_roles: Vec<i32> = Entity::find()
-        .in_tenant(tenant.id())
+pub(crate) async fn ensure_an_admin_remains(txn: &LocalTxn, field: &'static str) -> Result<()> {
+    let admin_roles: Vec<i32> = txn
+        .select::<Entity>()
         .all(txn)
         .await?
         .into_iter()
         .filter(Model::is_admin)
         .map(|r| r.id)
         .collect();
-    let admins = memberships::Entity::find()
-        .in_tenant(tenant.id())
+    let admins = txn
+        .select::<memberships::Entity>()
         .filter(memberships::Column::RoleId.is_in(admin_roles))
         .filter(memberships::Column::DisabledAt.is_null())
         .count(txn)
@@ -122,7 +109,7 @@ impl Model {
     pub async fn list_window(tenant: &Tenant, window: Window) -> Result<Vec<RoleSummary>> {
         let txn = tenant.begin().await?;
         let roles = window
-            .apply(Entity::find().in_tenant(tenant.id()), roles::Column::Id)
+            .apply(txn.select::<Entity>(), roles::Column::Id)
             .all(&txn)
             .await?;
         let mut summaries = Vec::with_capacity(roles.len());
@@ -136,19 +123,15 @@ impl Model {
 
     /// # Errors
     /// `NotFound` (also for another local's role) or a database error.
-    pub async fn find_by_pid<C: ConnectionTrait>(
-        db: &C,
-        tenant: &Tenant,
-        pid: Uuid,
-    ) -> Result<Self> {
-        super::find_in_local::<Entity, _>(db, tenant, roles::Column::Pid, pid).await
+    pub async fn find_by_pid(txn: &LocalTxn, pid: Uuid) -> Result<Self> {
+        super::find_in_local::<Entity>(txn, roles::Column::Pid, pid).await
     }
 
     /// # Errors
     /// A database error.
     pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
         let txn = tenant.begin().await?;
-        let role = Self::find_by_pid(&txn, tenant, pid).await?;
+        let role = Self::find_by_pid(&txn, pid).await?;
         txn.commit().await?;
         Ok(role)
     }
@@ -159,7 +142,7 @@ impl Model {
     /// `NotFound` (also for another local's role) or a database error.
     pub async fn summary(tenant: &Tenant, pid: Uuid) -> Result<RoleSummary> {
         let txn = tenant.begin().await?;
-        let role = Self::find_by_pid(&txn, tenant, pid).await?;
+        let role = Self::find_by_pid(&txn, pid).await?;
         let holders = role.find_related(memberships::Entity).count(&txn).await?;
         txn.commit().await?;
         Ok(RoleSummary { role, holders })
@@ -169,13 +152,7 @@ impl Model {
     /// `Invalid` when the name is taken, or a database error.
     pub async fn create(tenant: &Tenant, definition: RoleDefinition) -> Result<Self> {
         let txn = tenant.begin().await?;
-        let role = insert(
-            &txn,
-            tenant.id(),
-            definition.name.as_str(),
-            &definition.permissions,
-        )
-        .await?;
+        let role = insert(&txn, definition.name.as_str(), &definition.permissions).await?;
         txn.commit().await?;
         Ok(role)
     }
@@ -185,7 +162,7 @@ impl Model {
     /// or a database error.
     pub async fn update(tenant: &Tenant, pid: Uuid, definition: RoleDefinition) -> Result<Self> {
         let txn = tenant.begin().await?;
-        let mut row: ActiveModel = Self::find_by_pid(&txn, tenant, pid).await?.into();
+        let mut row: ActiveModel = Self::find_by_pid(&txn, pid).await?.into();
         row.name = Set(definition.name.into_string());
         row.permissions = Set(definition.permissions.to_stored());
         row.updated_at = Set(Utc::now().into());
@@ -193,7 +170,7 @@ impl Model {
             .update(&txn)
             .await
             .map_err(|e| on_conflict(e, &[NAME_TAKEN]))?;
-        ensure_an_admin_remains(&txn, tenant, "permissions").await?;
+        ensure_an_admin_remains(&txn, "permissions").await?;
         txn.commit().await?;
         Ok(role)
     }
@@ -204,7 +181,7 @@ impl Model {
     /// `NotFound`, `Invalid` while people hold it, or a database error.
     pub async fn delete(tenant: &Tenant, pid: Uuid) -> Result<()> {
         let txn = tenant.begin().await?;
-        let role = Self::find_by_pid(&txn, tenant, pid).await?;
+        let role = Self::find_by_pid(&txn, pid).await?;
         let holders = role.find_related(memberships::Entity).count(&txn).await?;
         if holders > 0 {
             return Err(Error::Conflict(FieldErrors::one(
@@ -212,8 +189,7 @@ impl Model {
                 format!("{holders} people hold this role. Give them another role first."),
             )));
         }
-        Entity::delete_many()
-            .in_tenant(tenant.id())
+        txn.delete::<Entity>()
             .filter(roles::Column::Id.eq(role.id))
             .exec(&txn)
             .await?;

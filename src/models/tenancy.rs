@@ -96,6 +96,13 @@ pub struct LocalTxn {
 }
 
 impl LocalTxn {
+    /// A transaction [`super::platform`] has just scoped to `local_id` (an
+    /// API token's, an invitation's, a local being seeded): from here on it
+    /// is that local's like any other. Private to `src/models`.
+    pub(super) fn scoped_by_platform(txn: DatabaseTransaction, local_id: i32) -> Self {
+        Self { txn, local_id }
+    }
+
     /// The local this transaction works in.
     #[must_use]
     pub fn local_id(&self) -> i32 {
@@ -132,6 +139,20 @@ impl LocalTxn {
         <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
     {
         Ok(row.set_tenant(self.local_id)?.insert(&self.txn).await?)
+    }
+
+    /// `row` stamped with this local, for a statement that inserts many at
+    /// once (`insert_many`); a row already carrying another local's key is
+    /// refused.
+    ///
+    /// # Errors
+    /// A tenant mismatch.
+    pub fn stamp<A>(&self, row: A) -> Result<A>
+    where
+        A: ActiveModelTrait,
+        A::Entity: TenantEntity<TenantId = i32>,
+    {
+        Ok(row.set_tenant(self.local_id)?)
     }
 
     /// # Errors
@@ -449,7 +470,8 @@ impl Tenant {
 
     /// Builds the tenant of a row found through a capability other than a
     /// membership check (an accepted invitation link, with the membership it
-    /// made). Private to `src/models`.
+    /// made; a local just registered, for its founder). Private to
+    /// `src/models`.
     pub(super) fn from_trusted(local: Model, db: &DatabaseConnection, access: Access) -> Self {
         Self {
             local,
@@ -477,10 +499,5 @@ impl Tenant {
             db: db.clone(),
             actor: Actor::Job,
         })
-    }
-
-    /// The tenant of a local just registered, for its founder.
-    pub(super) fn founded(local: Model, db: &DatabaseConnection, access: Access) -> Self {
-        Self::from_trusted(local, db, access)
     }
 }

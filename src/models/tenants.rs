@@ -73,7 +73,6 @@ impl Tenant {
             .await?;
         super::audit_events::record(
             &txn,
-            self,
             Some(by.user_id()),
             ("local", self.id()),
             "update",
@@ -119,9 +118,9 @@ impl Tenant {
                 &[("slug", "slug", "This address is taken; choose another.")],
             )
         })?;
-        super::platform::into_new_local(&txn, row.id).await?;
-        let created = roles::create_defaults(&txn, row.id).await?;
-        super::membership_statuses::ensure_defaults(&txn, row.id).await?;
+        let txn = super::platform::into_new_local(txn, row.id).await?;
+        let created = roles::create_defaults(&txn).await?;
+        super::membership_statuses::ensure_defaults(&txn).await?;
         let admin = created
             .iter()
             .find(|r| r.name == ADMIN_ROLE)
@@ -130,15 +129,15 @@ impl Tenant {
             Founder::Existing(user) => user,
             Founder::New(new_user) => users::Model::create(&txn, new_user).await?,
         };
-        let membership = super::memberships::insert(&txn, row.id, user.id, admin.id).await?;
+        let membership = super::memberships::insert(&txn, user.id, admin.id).await?;
         if user.is_email_verified() {
             txn.commit().await?;
         } else {
             let mail = AccountMail::EmailVerification { user_id: user.id };
-            outbox::commit_with(txn, &mail).await?;
+            outbox::commit_with(txn.into_transaction(), &mail).await?;
         }
         Ok((
-            Self::founded(row, db, Access::new(&membership, admin)),
+            Self::from_trusted(row, db, Access::new(&membership, admin)),
             user,
         ))
     }

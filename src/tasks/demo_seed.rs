@@ -150,7 +150,7 @@ async fn seed_members(db: &DatabaseConnection, admin_id: i32) -> crate::models::
         bargaining_units::Model::create(&tenant, &name("Operators and Mechanics")).await?,
     ];
     let txn = tenant.begin().await?;
-    let statuses = membership_statuses::list(&txn, &tenant).await?;
+    let statuses = membership_statuses::list(&txn).await?;
     txn.commit().await?;
     let mut created = 0;
     for i in 0..320_usize {

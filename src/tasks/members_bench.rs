@@ -236,7 +236,7 @@ async fn local_with_structure(
         );
     }
     let txn = tenant.begin().await.map_err(fail)?;
-    let statuses: Vec<i32> = membership_statuses::list(&txn, &tenant)
+    let statuses: Vec<i32> = membership_statuses::list(&txn)
         .await
         .map_err(fail)?
         .into_iter()
@@ -665,8 +665,17 @@ impl Task for MembersBench {
                 .collect()
         };
 
-        println!("== starting the web server (release build of this binary)");
-        let exe = std::env::current_exe().map_err(fail)?;
+        // BENCH_SERVER_EXE (and BENCH_SERVER_DIR, its working directory)
+        // drive another build's server with these same scenarios, so two
+        // commits are compared by one load generator on one database.
+        let exe = match std::env::var_os("BENCH_SERVER_EXE") {
+            Some(other) => std::path::PathBuf::from(other),
+            None => std::env::current_exe().map_err(fail)?,
+        };
+        let dir = std::env::var_os("BENCH_SERVER_DIR")
+            .map_or_else(std::env::current_dir, |d| Ok(d.into()))
+            .map_err(fail)?;
+        println!("== starting the web server ({})", exe.display());
         // As deployed: the production configuration (no backtrace capture,
         // which the development one turns on), over plain HTTP on loopback.
         // As deployed: the server connects as a login role that row-level
@@ -680,6 +689,7 @@ impl Task for MembersBench {
         })?;
         let mut server = tokio::process::Command::new(exe)
             .arg("start")
+            .current_dir(dir)
             .env("LOCO_ENV", "production")
             .env("DATABASE_URL", &app_url)
             .env("DATABASE_OWNER_URL", &owner_url)
@@ -871,6 +881,16 @@ impl Task for MembersBench {
             .await
             .map_err(fail)?;
         let secs = t.elapsed().as_secs_f64();
+        // The import ran here, in process, instead of by the job that
+        // queueing recorded: that work item is done, so no later server's
+        // relay sends it and runs the import again.
+        db.execute_unprepared(&format!(
+            "UPDATE work_items SET state = 'done', sent_at = now(), finished_at = now()
+              WHERE local_id = {} AND finished_at IS NULL",
+            target.id()
+        ))
+        .await
+        .map_err(fail)?;
         println!(
             "import: {} MB stored in {upload:.1} s; {} rows in {secs:.1} s = {:.0} rows/s (created {}, skipped {}, failed {})",
             data.len() / 1_000_000,
@@ -897,6 +917,7 @@ impl Task for MembersBench {
                      EXECUTE format('DELETE FROM %I WHERE tenant_id = {id}', t);
                    END LOOP;
                  END $$;
+                 DELETE FROM work_items WHERE local_id = {id};
                  DELETE FROM tenants WHERE id = {id};
                  COMMIT;"
             ))

@@ -119,11 +119,7 @@ impl From<&RoleSummary> for Role {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
-    #[schema(
-        min_length = 1,
-        max_length = 60,
-        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
-    )]
+    #[schema(schema_with = role_name)]
     pub name: String,
     /// Permission keys, see `GET /api/v1/permissions`.
     #[serde(default)]
@@ -246,11 +242,7 @@ pub struct NewToken {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
-    #[schema(
-        min_length = 1,
-        max_length = 80,
-        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
-    )]
+    #[schema(schema_with = token_name)]
     pub name: String,
     /// Days until the token expires (1–366); absent: never.
     #[schema(minimum = 1, maximum = 366, value_type = Option<u32>)]
@@ -415,16 +407,10 @@ pub struct MemberInput {
     pub phone: Option<String>,
     /// One or more lines; blank lines are dropped.
     #[serde(default)]
-    #[schema(
-        max_length = 500,
-        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
-    )]
+    #[schema(schema_with = address)]
     pub address: Option<String>,
     #[serde(default)]
-    #[schema(
-        max_length = 40,
-        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
-    )]
+    #[schema(schema_with = employee_number)]
     pub employee_number: Option<String>,
     #[serde(default)]
     #[schema(format = Uuid, value_type = Option<String>)]
@@ -565,28 +551,59 @@ pub struct StatusList {
     pub items: Vec<StatusBody>,
 }
 
+/// What `domain::text` accepts as a name: not blank, no control
+/// characters but whitespace (`text::check_typed`).
 const NAME_PATTERN: &str = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$";
+/// What `text::check_typed` accepts where a blank is allowed.
+const LINE_PATTERN: &str = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$";
 
-/// A member's first or last name.
-fn member_name() -> utoipa::openapi::Object {
+/// A string schema of at least `min` and at most `max` characters matching
+/// `pattern`: the one place the API states a typed text's rules.
+fn typed_text(min: usize, max: usize, pattern: &str) -> utoipa::openapi::Object {
     use utoipa::openapi::{ObjectBuilder, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(120))
-        .pattern(Some(NAME_PATTERN))
+        .min_length((min > 0).then_some(min))
+        .max_length(Some(max))
+        .pattern(Some(pattern))
         .build()
 }
 
+/// A member's first or last name.
+fn member_name() -> utoipa::openapi::Object {
+    typed_text(1, 120, NAME_PATTERN)
+}
+
 /// The name of an employer, worksite, bargaining unit or status.
-fn part_name() -> utoipa::openapi::Object {
-    use utoipa::openapi::{ObjectBuilder, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(160))
-        .pattern(Some(NAME_PATTERN))
-        .build()
+pub(crate) fn part_name() -> utoipa::openapi::Object {
+    typed_text(1, 160, NAME_PATTERN)
+}
+
+fn role_name() -> utoipa::openapi::Object {
+    typed_text(1, 60, NAME_PATTERN)
+}
+
+fn token_name() -> utoipa::openapi::Object {
+    typed_text(1, 80, NAME_PATTERN)
+}
+
+/// [`typed_text`] that may also be `null` (an optional field).
+fn nullable(mut text: utoipa::openapi::Object) -> utoipa::openapi::Object {
+    use utoipa::openapi::{schema::SchemaType, Type};
+    text.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    text
+}
+
+fn address() -> utoipa::openapi::Object {
+    nullable(typed_text(
+        0,
+        crate::domain::address::MAX_ADDRESS_LEN,
+        LINE_PATTERN,
+    ))
+}
+
+fn employee_number() -> utoipa::openapi::Object {
+    nullable(typed_text(0, 40, LINE_PATTERN))
 }
 
 /// A new name for an employer, worksite or bargaining unit, or a new

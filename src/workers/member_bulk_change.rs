@@ -34,17 +34,11 @@ impl Job for ChangeMembers {
 
 #[async_trait]
 impl Tracked for ChangeMembers {
+    type Row = member_bulk_changes::Entity;
+
     async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<()> {
         member_bulk_changes::run(tenant, id, actor)
             .await
             .map(|_| ())
-    }
-
-    async fn on_failure(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
-        if for_good {
-            member_bulk_changes::fail(tenant, id, error).await
-        } else {
-            member_bulk_changes::retrying(tenant, id, error).await
-        }
     }
 }

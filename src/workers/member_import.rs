@@ -37,15 +37,9 @@ impl Job for ImportMembers {
 
 #[async_trait]
 impl Tracked for ImportMembers {
+    type Row = member_imports::Entity;
+
     async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<()> {
         member_imports::run(tenant, id, actor).await.map(|_| ())
-    }
-
-    async fn on_failure(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
-        if for_good {
-            member_imports::fail(tenant, id, error).await
-        } else {
-            member_imports::retrying(tenant, id, error).await
-        }
     }
 }

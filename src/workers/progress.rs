@@ -7,11 +7,14 @@
 use async_trait::async_trait;
 
 use super::{InLocal, JobError, Run};
-use crate::models::{tenants::Tenant, Result};
+use crate::models::{progress::ProgressRow, tenants::Tenant, Result};
 
 /// What a progress-reporting job runs, implemented once per kind of work.
 #[async_trait]
-pub trait Tracked {
+pub trait Tracked: Send + Sync {
+    /// The row that shows the work's progress.
+    type Row: ProgressRow;
+
     /// Does the work, or what is left of it (it resumes after the last
     /// batch written, so running it again is safe).
     ///
@@ -20,11 +23,15 @@ pub trait Tracked {
     async fn run(tenant: &Tenant, id: i32, actor: Option<i32>) -> Result<()>;
 
     /// An attempt failed with `error`: the row shows it, and on the last
-    /// attempt (`for_good`) the work stops for good.
+    /// attempt (`for_good`) the work stops for good
+    /// ([`crate::models::progress::stopped`]; a kind of work with more to
+    /// undo overrides it).
     ///
     /// # Errors
     /// A database error.
-    async fn on_failure(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()>;
+    async fn on_failure(tenant: &Tenant, id: i32, error: &str, for_good: bool) -> Result<()> {
+        crate::models::progress::stopped::<Self::Row>(tenant, id, error, for_good).await
+    }
 }
 
 /// The body of a progress-reporting job with `retries` retries: runs the

@@ -22,7 +22,7 @@ fn member(first: &str, last: &str) -> NewMember {
 
 async fn status_pid(tenant: &unionhall::models::tenants::Tenant, name: &str) -> Uuid {
     let txn = tenant.begin().await.unwrap();
-    let statuses = membership_statuses::list(&txn, tenant).await.unwrap();
+    let statuses = membership_statuses::list(&txn).await.unwrap();
     txn.commit().await.unwrap();
     statuses
         .into_iter()
@@ -714,7 +714,7 @@ async fn a_search_with_more_than_ten_thousand_matches_pages_through_all_of_them_
     let (tenant, _) = app.local_with_admin(&slug).await;
     let active = status_pid(&tenant, "Active").await;
     let txn = tenant.begin().await.unwrap();
-    let statuses = membership_statuses::list(&txn, &tenant).await.unwrap();
+    let statuses = membership_statuses::list(&txn).await.unwrap();
     txn.commit().await.unwrap();
     let status_id = statuses.iter().find(|s| s.pid == active).unwrap().id;
     // 10,050 members named Zed… (as a bulk load would), and a few others;
@@ -959,7 +959,7 @@ async fn a_dense_filter_on_an_employer_or_a_worksite_pages_through_every_match_i
         .await
         .unwrap();
     let txn = tenant.begin().await.unwrap();
-    let statuses: Vec<i32> = membership_statuses::list(&txn, &tenant)
+    let statuses: Vec<i32> = membership_statuses::list(&txn)
         .await
         .unwrap()
         .into_iter()

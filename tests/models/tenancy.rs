@@ -394,7 +394,7 @@ async fn a_local_s_transaction_selects_updates_and_inserts_only_in_its_local() {
     assert!(refused.is_err(), "a row carrying another local is refused");
     txn.rollback().await.unwrap();
     let txn = b.begin().await.unwrap();
-    let b_names: Vec<String> = employers::Model::list(&txn, &b)
+    let b_names: Vec<String> = employers::Model::list(&txn)
         .await
         .unwrap()
         .into_iter()

@@ -337,9 +337,14 @@ async fn an_import_waiting_for_a_retry_says_why_its_last_attempt_stopped() {
         ))
         .await
         .unwrap();
-    unionhall::models::member_imports::retrying(&tenant, import.id, "the database went away")
-        .await
-        .unwrap();
+    unionhall::models::progress::stopped::<unionhall::models::member_imports::Entity>(
+        &tenant,
+        import.id,
+        "the database went away",
+        false,
+    )
+    .await
+    .unwrap();
 
     let page = browser.get(&path).await.text();
     assert!(page.contains("Importing: 0 of 1 rows."), "{page}");

@@ -577,6 +577,33 @@ async fn the_export_streams_the_current_view_as_csv_that_the_import_reads_back()
 }
 
 #[tokio::test]
+async fn a_refused_bulk_change_in_a_local_with_no_members_says_why() {
+    let app = TestApp::start().await;
+    let slug = unique_slug("bulk-empty");
+    let (_, admin) = app.local_with_admin(&slug).await;
+    let mut browser = app.client();
+    browser.sign_in(&admin.email, PASSWORD).await;
+    // A page opened before the last member left, sent afterwards.
+    let refused = browser
+        .submit(
+            &format!("/l/{slug}/member_bulk_changes"),
+            &[("scope", "selected")],
+        )
+        .await;
+    assert_eq!(refused.status_code(), 422);
+    let page = refused.text();
+    assert!(
+        page.contains(r#"<h2 id="bulk-error-title">The change was not made</h2>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li>Choose a status, a worksite or a unit to set.</li>"),
+        "the message is on the page although the list is empty: {page}"
+    );
+    assert!(page.contains("No members yet."), "{page}");
+}
+
+#[tokio::test]
 async fn bulk_changes_apply_to_a_selection_at_once_and_to_a_large_filtered_list_as_a_job() {
     let app = TestApp::start().await;
     let slug = unique_slug("bulk");
@@ -795,9 +822,14 @@ async fn a_bulk_change_waiting_for_a_retry_says_why_its_last_attempt_stopped() {
         ))
         .await
         .unwrap();
-    member_bulk_changes::retrying(&tenant, bulk.id, "the database went away")
-        .await
-        .unwrap();
+    unionhall::models::progress::stopped::<member_bulk_changes::Entity>(
+        &tenant,
+        bulk.id,
+        "the database went away",
+        false,
+    )
+    .await
+    .unwrap();
     let mut browser = app.client();
     browser.sign_in(&admin.email, PASSWORD).await;
     let path = format!("/l/{slug}/member_bulk_changes/{}", bulk.pid);

@@ -24,10 +24,7 @@ async fn an_admin_builds_the_local_s_structure_and_orders_its_statuses() {
         .await;
     assert_eq!(added.status_code(), 303);
     let txn = tenant.begin().await.unwrap();
-    let hospital = employers::Model::list(&txn, &tenant)
-        .await
-        .unwrap()
-        .remove(0);
+    let hospital = employers::Model::list(&txn).await.unwrap().remove(0);
     txn.commit().await.unwrap();
     assert_eq!(hospital.name, "City Hospital");
 
@@ -84,7 +81,7 @@ async fn an_admin_builds_the_local_s_structure_and_orders_its_statuses() {
 
     let names = || async {
         let txn = tenant.begin().await.unwrap();
-        let s = membership_statuses::list(&txn, &tenant).await.unwrap();
+        let s = membership_statuses::list(&txn).await.unwrap();
         txn.commit().await.unwrap();
         s
     };
@@ -206,7 +203,7 @@ async fn only_admins_manage_structure_and_never_another_local_s() {
         "another local's employer is unknown here"
     );
     let txn = tenant.begin().await.unwrap();
-    let still = employers::Model::find_by_pid(&txn, &tenant, theirs.pid)
+    let still = employers::Model::find_by_pid(&txn, theirs.pid)
         .await
         .unwrap();
     txn.commit().await.unwrap();

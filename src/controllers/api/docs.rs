@@ -51,11 +51,7 @@ pub struct PeopleQuery {
 pub struct PartQuery {
     /// Only the one with exactly this name (a name such a row may have:
     /// not blank, no control characters).
-    #[param(
-        min_length = 1,
-        max_length = 160,
-        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
-    )]
+    #[param(schema_with = crate::views::api::part_name)]
     pub name: Option<String>,
 }
 
@@ -68,11 +64,7 @@ pub struct WorksiteQuery {
     pub employer: Option<String>,
     /// Only the one with exactly this name (a name such a row may have:
     /// not blank, no control characters).
-    #[param(
-        min_length = 1,
-        max_length = 160,
-        pattern = r"^[^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F]*$"
-    )]
+    #[param(schema_with = crate::views::api::part_name)]
     pub name: Option<String>,
 }
 
@@ -193,12 +185,20 @@ pub struct ApiDoc;
 /// The document; fetched with a token, it also states the pattern of the
 /// phone numbers that token's local accepts (numbers without a country code
 /// are read in the local's country, so the pattern is the local's).
+/// The document is built once per process (utoipa assembles every schema
+/// each time it is asked); only a token's phone pattern is patched per
+/// request.
+static DOC: std::sync::LazyLock<serde_json::Value> =
+    std::sync::LazyLock::new(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default());
+
 async fn openapi(local: Result<ApiLocal, ApiError>) -> Json<serde_json::Value> {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    if let (Ok(local), Some(serde_json::Value::Object(phone))) = (
-        local,
-        doc.pointer_mut("/components/schemas/MemberInput/properties/phone"),
-    ) {
+    let Ok(local) = local else {
+        return Json(DOC.clone());
+    };
+    let mut doc = DOC.clone();
+    if let Some(serde_json::Value::Object(phone)) =
+        doc.pointer_mut("/components/schemas/MemberInput/properties/phone")
+    {
         let country = local.tenant.phone_country();
         phone.insert("pattern".into(), Phone::pattern(country).into());
         phone.insert(

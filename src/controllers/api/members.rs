@@ -9,10 +9,7 @@ use axum::{
 };
 use loco_rs::prelude::{AppContext, Routes};
 
-use super::{
-    ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Cursor, Filters, DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-};
+use super::{ApiError, ApiJson, ApiLocal, ApiPid, ApiResult, Cursor, Filters, DEFAULT_PAGE_SIZE};
 use crate::{
     models::members::{After, Model as Member, NewMember, Total},
     views::{
@@ -38,16 +35,7 @@ fn paging(ctx: &AppContext, path: &str, raw: &[(String, String)]) -> ApiResult<M
     for (key, value) in raw {
         match key.as_str() {
             "limit" => {
-                paging.limit = value
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|l| (1..=MAX_PAGE_SIZE).contains(l))
-                    .ok_or_else(|| {
-                        ApiError::InvalidParameter(
-                            "limit",
-                            format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}."),
-                        )
-                    })?;
+                paging.limit = super::parse_limit(value)?;
             }
             "cursor" => {
                 let payload = Cursor::open(ctx, path, value)?;

@@ -516,6 +516,24 @@ impl Cursor {
     }
 }
 
+/// `?limit=`: a whole number from 1 to [`MAX_PAGE_SIZE`], for every
+/// collection (the members list pages by its own cursor, not by id).
+///
+/// # Errors
+/// `InvalidParameter` naming `limit`.
+pub fn parse_limit(value: &str) -> ApiResult<u64> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|l| (1..=MAX_PAGE_SIZE).contains(l))
+        .ok_or_else(|| {
+            ApiError::InvalidParameter(
+                "limit",
+                format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}."),
+            )
+        })
+}
+
 impl FromRequestParts<AppContext> for PageParams {
     type Rejection = ApiError;
 
@@ -528,16 +546,7 @@ impl FromRequestParts<AppContext> for PageParams {
         for (key, value) in query_pairs(parts, ctx).await? {
             match key.as_str() {
                 "limit" => {
-                    params.limit = value
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|l| (1..=MAX_PAGE_SIZE).contains(l))
-                        .ok_or_else(|| {
-                            ApiError::InvalidParameter(
-                                "limit",
-                                format!("limit must be a whole number from 1 to {MAX_PAGE_SIZE}."),
-                            )
-                        })?;
+                    params.limit = parse_limit(&value)?;
                 }
                 "sort" => {
                     params.newest_first =

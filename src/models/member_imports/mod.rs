@@ -7,12 +7,12 @@
 //! twice.
 
 use chrono::Utc;
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -43,6 +43,18 @@ macro_rules! tenant_owned {
 }
 tenant_owned!(member_imports, chunks, failures, batch_rows);
 
+impl super::progress::ProgressRow for member_imports::Entity {
+    fn id_column() -> Column {
+        Column::Id
+    }
+    fn state_column() -> Column {
+        Column::State
+    }
+    fn error_column() -> Column {
+        Column::Error
+    }
+}
+
 mod file;
 mod rows;
 mod run;
@@ -52,7 +64,7 @@ use file::{decode, fields, reader};
 pub use file::{sniff, Sniffed};
 use rows::parse_row;
 pub use rows::{Field, Mapping, OnDuplicate, FIELDS};
-pub use run::{fail, retrying, run};
+pub use run::run;
 
 /// Bytes per stored chunk of an uploaded file.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
@@ -159,29 +171,28 @@ impl Model {
             .filter(|c| !c.is_control())
             .take(200)
             .collect();
-        let import = ActiveModel {
-            pid: Set(Uuid::new_v4()),
-            created_by_id: Set(Some(by.user_id())),
-            file_name: Set(if name.trim().is_empty() {
-                "members.csv".into()
-            } else {
-                name
-            }),
-            size_bytes: Set(first_chunk.len() as i64),
-            encoding: Set(sniffed.encoding.to_string()),
-            mapping: Set(
-                serde_json::to_string(&Mapping::guess(&sniffed.headers)).unwrap_or_default()
-            ),
-            on_duplicate: Set(OnDuplicate::Skip.key().into()),
-            state: Set("uploading".into()),
-            created_at: Set(now.into()),
-            updated_at: Set(now.into()),
-            ..Default::default()
-        }
-        .set_tenant(tenant.id())?
-        .insert(&txn)
-        .await?;
-        append_chunk(&txn, tenant, &import, 0, first_chunk).await?;
+        let import = txn
+            .insert(ActiveModel {
+                pid: Set(Uuid::new_v4()),
+                created_by_id: Set(Some(by.user_id())),
+                file_name: Set(if name.trim().is_empty() {
+                    "members.csv".into()
+                } else {
+                    name
+                }),
+                size_bytes: Set(first_chunk.len() as i64),
+                encoding: Set(sniffed.encoding.to_string()),
+                mapping: Set(
+                    serde_json::to_string(&Mapping::guess(&sniffed.headers)).unwrap_or_default()
+                ),
+                on_duplicate: Set(OnDuplicate::Skip.key().into()),
+                state: Set("uploading".into()),
+                created_at: Set(now.into()),
+                updated_at: Set(now.into()),
+                ..Default::default()
+            })
+            .await?;
+        append_chunk(&txn, &import, 0, first_chunk).await?;
         txn.commit().await?;
         Ok(import)
     }
@@ -192,14 +203,13 @@ impl Model {
     /// A database error.
     pub async fn append(&self, tenant: &Tenant, position: i32, data: &[u8]) -> Result<()> {
         let txn = tenant.begin().await?;
-        append_chunk(&txn, tenant, self, position, data).await?;
-        member_imports::Entity::update_many()
+        append_chunk(&txn, self, position, data).await?;
+        txn.update::<member_imports::Entity>()
             .col_expr(
                 Column::SizeBytes,
                 Expr::col(Column::SizeBytes).add(data.len() as i64),
             )
             .filter(Column::Id.eq(self.id))
-            .in_tenant(tenant.id())
             .exec(&txn)
             .await?;
         txn.commit().await?;
@@ -226,9 +236,8 @@ impl Model {
     /// A database error.
     pub async fn discard(self, tenant: &Tenant) -> Result<()> {
         let txn = tenant.begin().await?;
-        member_imports::Entity::delete_many()
+        txn.delete::<member_imports::Entity>()
             .filter(Column::Id.eq(self.id))
-            .in_tenant(tenant.id())
             .exec(&txn)
             .await?;
         txn.commit().await?;
@@ -363,9 +372,7 @@ impl Model {
     pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
         tenant.require(Permission::MembersWrite)?;
         let txn = tenant.begin().await?;
-        let found =
-            super::find_in_local::<member_imports::Entity, _>(&txn, tenant, Column::Pid, pid)
-                .await?;
+        let found = super::find_in_local::<member_imports::Entity>(&txn, Column::Pid, pid).await?;
         txn.commit().await?;
         Ok(found)
     }
@@ -436,7 +443,8 @@ impl Model {
             return Err(Error::Invalid(errors));
         }
         let txn = tenant.begin().await?;
-        let moved = member_imports::Entity::update_many()
+        let moved = txn
+            .update::<member_imports::Entity>()
             .col_expr(Column::State, Expr::value("queued"))
             .col_expr(Column::StartedById, Expr::value(by.user_id()))
             .col_expr(
@@ -445,7 +453,6 @@ impl Model {
             )
             .filter(Column::Id.eq(import.id))
             .filter(Column::State.eq("mapping"))
-            .in_tenant(tenant.id())
             .exec(&txn)
             .await?;
         if moved.rows_affected == 0 {
@@ -549,21 +556,13 @@ impl Model {
     }
 }
 
-async fn append_chunk(
-    txn: &LocalTxn,
-    tenant: &Tenant,
-    import: &Model,
-    position: i32,
-    data: &[u8],
-) -> Result<()> {
-    chunks::ActiveModel {
+async fn append_chunk(txn: &LocalTxn, import: &Model, position: i32, data: &[u8]) -> Result<()> {
+    txn.insert(chunks::ActiveModel {
         import_id: Set(import.id),
         position: Set(position),
         data: Set(data.to_vec()),
         ..Default::default()
-    }
-    .set_tenant(tenant.id())?
-    .insert(txn)
+    })
     .await?;
     Ok(())
 }

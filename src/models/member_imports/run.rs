@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use chrono::{NaiveDate, Utc};
 use futures_util::{StreamExt, TryStreamExt};
-use loco_rs::model::{TenantActiveModelExt, TenantQueryExt};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
@@ -261,7 +260,6 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     let import = row.update(&txn).await?;
     audit_events::record(
         &txn,
-        tenant,
         actor,
         ("member_import", import.id),
         "import",
@@ -279,47 +277,6 @@ pub async fn run(tenant: &Tenant, import_id: i32, actor: Option<i32>) -> Result<
     .await?;
     txn.commit().await?;
     Ok(counts)
-}
-
-/// Marks an import failed for good (the job ran out of retries).
-///
-/// # Errors
-/// A database error.
-pub async fn fail(tenant: &Tenant, import_id: i32, error: &str) -> Result<()> {
-    stopped(tenant, import_id, error, true).await
-}
-
-/// Keeps why an attempt stopped while the import waits for its retry, so
-/// its page says so instead of standing still; the next attempt clears it.
-///
-/// # Errors
-/// A database error.
-pub async fn retrying(tenant: &Tenant, import_id: i32, error: &str) -> Result<()> {
-    stopped(tenant, import_id, error, false).await
-}
-
-pub(super) async fn stopped(
-    tenant: &Tenant,
-    import_id: i32,
-    error: &str,
-    for_good: bool,
-) -> Result<()> {
-    let txn = tenant.begin().await?;
-    let mut update = member_imports::Entity::update_many();
-    if for_good {
-        update = update.col_expr(Column::State, Expr::value("failed"));
-    }
-    update
-        .col_expr(
-            Column::Error,
-            Expr::value(error.chars().take(2000).collect::<String>()),
-        )
-        .filter(Column::Id.eq(import_id))
-        .in_tenant(tenant.id())
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// One batch in one transaction: its claim, its new members (with their
@@ -453,7 +410,7 @@ pub(super) async fn import_batch(
                     ..Default::default()
                 };
                 fill(&mut row, &new, &refs);
-                let row = row.set_tenant(tenant.id())?;
+                let row = txn.stamp(row)?;
                 pending.add(Keys::of_row(&new), inserts.len());
                 inserts.push(row);
                 counts.created += 1;
@@ -484,7 +441,6 @@ pub(super) async fn import_batch(
         if !changed.is_empty() {
             audit_events::record(
                 &txn,
-                tenant,
                 actor,
                 (members::SUBJECT, saved.id),
                 "import",
@@ -509,7 +465,7 @@ pub(super) async fn import_batch(
         .await?;
     }
     let rows = i32::try_from(batch.len()).unwrap_or(0);
-    member_imports::Entity::update_many()
+    txn.update::<member_imports::Entity>()
         .col_expr(
             Column::ProcessedRows,
             Expr::col(Column::ProcessedRows).add(rows),
@@ -535,7 +491,6 @@ pub(super) async fn import_batch(
             Expr::value(chrono::DateTime::<chrono::FixedOffset>::from(now)),
         )
         .filter(Column::Id.eq(import.id))
-        .in_tenant(tenant.id())
         .exec(&txn)
         .await?;
     txn.commit().await?;

@@ -1,6 +1,5 @@
 //! The roll as CSV.
-use loco_rs::model::TenantQueryExt;
-use sea_orm::{EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{QueryFilter, QueryTrait};
 
 use crate::models::{
     _entities::members::{Entity, Model},
@@ -121,16 +120,16 @@ pub(super) async fn export_copy(
     // filters arrive here as integer ids, dates and escaped LIKE patterns.
     let txn = tenant.begin().await?;
     let directory = Directory::load_in(&txn, tenant).await?;
-    let how = matching_how(&txn, tenant, &directory, filter).await?;
-    txn.commit().await?;
+    let how = matching_how(&txn, &directory, filter).await?;
     let inner = match conditions_with(&directory, filter, true, how) {
-        Some(cond) => Entity::find()
-            .in_tenant(tenant.id())
+        Some(cond) => txn
+            .select::<Entity>()
             .filter(cond)
             .into_query()
             .to_string(PostgresQueryBuilder),
         None => "SELECT * FROM members WHERE false".to_string(),
     };
+    txn.commit().await?;
     let sql = format!(
         "COPY (SELECT m.first_name, m.last_name, m.email, m.phone, m.address, m.employee_number,
                       e.name AS employer, w.name AS worksite, u.name AS bargaining_unit,

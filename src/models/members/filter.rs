@@ -60,7 +60,7 @@ pub(crate) async fn conditions(
 ) -> Result<Option<Condition>> {
     let postgres = txn.get_database_backend() == sea_orm::DbBackend::Postgres;
     let directory = Directory::load_in(txn, tenant).await?;
-    let how = matching_how(txn, tenant, &directory, filter).await?;
+    let how = matching_how(txn, &directory, filter).await?;
     Ok(conditions_with(&directory, filter, postgres, how))
 }
 

@@ -116,12 +116,10 @@ impl Model {
     async fn changes_in(
         &self,
         txn: &LocalTxn,
-        tenant: &Tenant,
         origin: Option<&member_import_rows::Model>,
         limit: u64,
     ) -> Result<Vec<audit_events::Event>> {
-        let mut events =
-            audit_events::for_subject_in(txn, tenant, (SUBJECT, self.id), limit).await?;
+        let mut events = audit_events::for_subject_in(txn, (SUBJECT, self.id), limit).await?;
         if events.len() as u64 >= limit {
             return Ok(events);
         }
@@ -130,7 +128,6 @@ impl Model {
             events.push(
                 audit_events::derived(
                     txn,
-                    tenant,
                     (SUBJECT, self.id),
                     (import.started_by_id, "import"),
                     file.into_iter().collect(),
@@ -150,14 +147,14 @@ impl Model {
     pub async fn record(tenant: &Tenant, pid: Uuid) -> Result<MemberRecord> {
         tenant.require(Permission::MembersRead)?;
         let (txn, directory, _) = Directory::open(tenant).await?;
-        let member = Self::find_in(&txn, tenant, pid, false).await?;
+        let member = Self::find_in(&txn, pid, false).await?;
         // The import that added the member (if one did) names both its first
         // status and its first change.
         let origin = member.import_origin(&txn, tenant).await?;
         let history = member
             .status_history_in(&txn, tenant, &directory, origin.as_ref())
             .await?;
-        let audit = member.changes_in(&txn, tenant, origin.as_ref(), 50).await?;
+        let audit = member.changes_in(&txn, origin.as_ref(), 50).await?;
         txn.commit().await?;
         Ok(MemberRecord {
             member,

@@ -3,7 +3,7 @@
 //! change also in the member's status history. Deleting archives.
 
 use chrono::{NaiveDate, Utc};
-use loco_rs::model::{TenantActiveModelExt, TenantEntity, TenantQueryExt};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ActiveModelTrait,
@@ -214,14 +214,14 @@ pub(crate) async fn add_to_count<C: ConnectionTrait>(
     Ok(())
 }
 
-async fn record_status<C: ConnectionTrait>(
-    conn: &C,
+async fn record_status(
+    txn: &LocalTxn,
     tenant: &Tenant,
     member: &Model,
     from: Option<i32>,
 ) -> Result<()> {
     let by = tenant.access()?;
-    changes::ActiveModel {
+    txn.insert(changes::ActiveModel {
         member_id: Set(member.id),
         from_status_id: Set(from),
         to_status_id: Set(member.status_id),
@@ -229,9 +229,7 @@ async fn record_status<C: ConnectionTrait>(
         changed_on: Set(Utc::now().date_naive()),
         created_at: Set(Utc::now().into()),
         ..Default::default()
-    }
-    .set_tenant(tenant.id())?
-    .insert(conn)
+    })
     .await?;
     Ok(())
 }
@@ -244,22 +242,16 @@ fn refuse_suspended(tenant: &Tenant) -> Result<()> {
 }
 
 impl Model {
-    async fn find_in<C: ConnectionTrait>(
-        conn: &C,
-        tenant: &Tenant,
-        pid: Uuid,
-        archived: bool,
-    ) -> Result<Self> {
+    async fn find_in(txn: &LocalTxn, pid: Uuid, archived: bool) -> Result<Self> {
         let archived_filter = if archived {
             Column::ArchivedAt.is_not_null()
         } else {
             Column::ArchivedAt.is_null()
         };
-        Entity::find()
-            .in_tenant(tenant.id())
+        txn.select::<Entity>()
             .filter(Column::Pid.eq(pid))
             .filter(archived_filter)
-            .one(conn)
+            .one(txn)
             .await?
             .ok_or(Error::NotFound)
     }
@@ -271,7 +263,7 @@ impl Model {
     pub async fn find(tenant: &Tenant, pid: Uuid) -> Result<Self> {
         tenant.require(Permission::MembersRead)?;
         let txn = tenant.begin().await?;
-        let member = Self::find_in(&txn, tenant, pid, false).await?;
+        let member = Self::find_in(&txn, pid, false).await?;
         txn.commit().await?;
         Ok(member)
     }
@@ -294,15 +286,13 @@ impl Model {
             ..Default::default()
         };
         fill(&mut row, &new, &refs);
-        let member = row
-            .set_tenant(tenant.id())?
-            .insert(&txn)
+        let member = txn
+            .insert(row)
             .await
             .map_err(|e| on_conflict(e, &[EMPLOYEE_NUMBER_TAKEN]))?;
         record_status(&txn, tenant, &member, None).await?;
         audit_events::record(
             &txn,
-            tenant,
             Some(by.user_id()),
             (SUBJECT, member.id),
             "create",
@@ -322,7 +312,7 @@ impl Model {
         let by = tenant.require(Permission::MembersWrite)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
-        let old = Self::find_in(&txn, tenant, pid, false).await?;
+        let old = Self::find_in(&txn, pid, false).await?;
         let refs = resolve(&txn, tenant, &new).await?;
         let mut row: ActiveModel = old.clone().into();
         fill(&mut row, &new, &refs);
@@ -341,7 +331,6 @@ impl Model {
         if !changes.is_empty() {
             audit_events::record(
                 &txn,
-                tenant,
                 Some(by.user_id()),
                 (SUBJECT, member.id),
                 "update",
@@ -357,21 +346,13 @@ impl Model {
         let by = tenant.require(Permission::MembersDelete)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
-        let old = Self::find_in(&txn, tenant, pid, !archive).await?;
+        let old = Self::find_in(&txn, pid, !archive).await?;
         let mut row: ActiveModel = old.into();
         row.archived_at = Set(archive.then(|| Utc::now().into()));
         row.updated_at = Set(Utc::now().into());
         let member = row.update(&txn).await?;
         let action = if archive { "archive" } else { "restore" };
-        audit_events::record(
-            &txn,
-            tenant,
-            Some(by.user_id()),
-            (SUBJECT, member.id),
-            action,
-            &[],
-        )
-        .await?;
+        audit_events::record(&txn, Some(by.user_id()), (SUBJECT, member.id), action, &[]).await?;
         add_to_count(&txn, tenant, if archive { -1 } else { 1 }).await?;
         txn.commit().await?;
         Ok(member)

@@ -1,9 +1,8 @@
 //! Reading a page of the roll and its total, in one transaction with the
 //! local's directory.
-use loco_rs::model::TenantQueryExt;
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    sea_query::Expr, ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use crate::models::{
@@ -212,7 +211,7 @@ pub(super) async fn read_as(
     }
     if !postgres {
         let page = walk(txn, tenant, directory, &cond, sort, after, limit).await?;
-        return Ok((page, capped_count(txn, tenant, &cond).await?));
+        return Ok((page, capped_count(txn, &cond).await?));
     }
     let searching = !escaped_terms(filter).is_empty();
     // Many matches: walk the order's index, where they come early. Taking
@@ -229,7 +228,7 @@ pub(super) async fn read_as(
     let estimated = if searching || one_range {
         None
     } else {
-        Some(estimate(txn, tenant, &cond).await?)
+        Some(estimate(txn, &cond).await?)
     };
     if let Some(estimated) = estimated {
         if estimated > EXACT_COUNT_LIMIT {
@@ -279,7 +278,7 @@ pub(super) async fn read_as(
     }
     let estimated = match estimated {
         Some(e) => e,
-        None => estimate(txn, tenant, &cond).await?,
+        None => estimate(txn, &cond).await?,
     };
     let total = match estimated {
         e if e > EXACT_COUNT_LIMIT => Total::About(e),
@@ -535,18 +534,17 @@ pub(super) async fn walk_by(
 }
 
 /// The local's members that meet `cond`, selecting nothing of them.
-pub(super) fn matching(tenant: &Tenant, cond: &Condition) -> sea_orm::Select<Entity> {
-    Entity::find()
-        .in_tenant(tenant.id())
+pub(super) fn matching(txn: &LocalTxn, cond: &Condition) -> sea_orm::Select<Entity> {
+    txn.select::<Entity>()
         .filter(cond.clone())
         .select_only()
         .expr(Expr::val(1))
 }
 
 /// The planner's estimate of the matches (PostgreSQL; it reads no rows).
-pub(super) async fn estimate(txn: &LocalTxn, tenant: &Tenant, cond: &Condition) -> Result<u64> {
+pub(super) async fn estimate(txn: &LocalTxn, cond: &Condition) -> Result<u64> {
     let backend = txn.get_database_backend();
-    let plan = backend.build(&matching(tenant, cond).into_query());
+    let plan = backend.build(&matching(txn, cond).into_query());
     let explain = sea_orm::Statement::from_sql_and_values(
         backend,
         format!("EXPLAIN (FORMAT JSON) {}", plan.sql),
@@ -561,15 +559,11 @@ pub(super) async fn estimate(txn: &LocalTxn, tenant: &Tenant, cond: &Condition) 
 }
 
 /// Counts up to one past [`EXACT_COUNT_LIMIT`].
-pub(super) async fn capped_count(
-    txn: &LocalTxn,
-    tenant: &Tenant,
-    cond: &Condition,
-) -> Result<Total> {
+pub(super) async fn capped_count(txn: &LocalTxn, cond: &Condition) -> Result<Total> {
     let capped = sea_orm::sea_query::Query::select()
         .expr(Expr::cust("COUNT(*)"))
         .from_subquery(
-            matching(tenant, cond)
+            matching(txn, cond)
                 .limit(EXACT_COUNT_LIMIT + 1)
                 .into_query(),
             sea_orm::sea_query::Alias::new("m"),

@@ -256,7 +256,6 @@ pub(super) async fn words_page(
 /// of the filter has a word starting so (then anywhere inside).
 pub(super) async fn matching_how(
     txn: &LocalTxn,
-    tenant: &Tenant,
     directory: &Directory,
     filter: &MemberFilter,
 ) -> Result<Match> {
@@ -267,7 +266,7 @@ pub(super) async fn matching_how(
     let Some(cond) = conditions_with(directory, filter, postgres, Match::WordStart) else {
         return Ok(Match::WordStart);
     };
-    let any = matching(tenant, &cond).limit(1).into_query();
+    let any = matching(txn, &cond).limit(1).into_query();
     Ok(if txn.query_one(&any).await?.is_some() {
         Match::WordStart
     } else {

@@ -75,7 +75,6 @@ impl Model {
         if !changed.is_empty() {
             audit_events::record(
                 &txn,
-                tenant,
                 Some(by.user_id()),
                 (SUBJECT, saved.id),
                 "self_service",
@@ -97,15 +96,14 @@ impl Model {
         let by = tenant.require(Permission::UsersManage)?;
         refuse_suspended(tenant)?;
         let txn = tenant.begin().await?;
-        let member = Self::find_in(&txn, tenant, pid, false).await?;
+        let member = Self::find_in(&txn, pid, false).await?;
         let Some(email) = member.email.clone() else {
             return Err(Error::Invalid(FieldErrors::one(
                 "account",
                 "Add the member's email first: the account is found by it.",
             )));
         };
-        let person =
-            super::super::memberships::Model::find_user_by_email(&txn, tenant, &email).await?;
+        let person = super::super::memberships::Model::find_user_by_email(&txn, &email).await?;
         let Some(user_id) = person else {
             return Err(Error::Invalid(FieldErrors::one(
                 "account",
@@ -118,7 +116,6 @@ impl Model {
         let saved = row.update(&txn).await?;
         audit_events::record(
             &txn,
-            tenant,
             Some(by.user_id()),
             (SUBJECT, saved.id),
             "link_account",

@@ -68,10 +68,10 @@ impl Directory {
             return Ok(directory);
         }
         let directory = Self {
-            statuses: membership_statuses::list(txn, tenant).await?,
-            employers: employers::Model::list(txn, tenant).await?,
-            worksites: worksites::Model::list(txn, tenant).await?,
-            units: bargaining_units::Model::list(txn, tenant).await?,
+            statuses: membership_statuses::list(txn).await?,
+            employers: employers::Model::list(txn).await?,
+            worksites: worksites::Model::list(txn).await?,
+            units: bargaining_units::Model::list(txn).await?,
         };
         if let Ok(mut cache) = CACHE.lock() {
             if cache.len() >= MOST {

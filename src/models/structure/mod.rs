@@ -10,10 +10,9 @@
 //! refuse it too, should a member be placed there meanwhile.
 mod directory;
 
-use loco_rs::model::{TenantActiveModelExt, TenantEntity};
+use loco_rs::model::TenantEntity;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel, PaginatorTrait,
-    QueryFilter, SqlErr,
+    ActiveModelTrait, ColumnTrait, DbErr, IntoActiveModel, PaginatorTrait, QueryFilter, SqlErr,
 };
 use uuid::Uuid;
 
@@ -22,6 +21,7 @@ use super::{
     _entities::{member_status_changes as history_rows, members as member_rows},
     audit_events::{self, record_by, Change},
     bargaining_units, employers, find_in_local, list_in_local, membership_statuses, on_conflict,
+    tenancy::LocalTxn,
     tenants::Tenant,
     worksites, Error, Result, Window,
 };
@@ -168,23 +168,16 @@ pub trait NamedPart: PartEntity {
 ///
 /// # Errors
 /// `NotFound` (also another local's) or a database error.
-pub async fn find<P: PartEntity, C: ConnectionTrait>(
-    conn: &C,
-    tenant: &Tenant,
-    pid: Uuid,
-) -> Result<P::Model> {
-    find_in_local::<P, _>(conn, tenant, P::pid_column(), pid).await
+pub async fn find<P: PartEntity>(txn: &LocalTxn, pid: Uuid) -> Result<P::Model> {
+    find_in_local::<P>(txn, P::pid_column(), pid).await
 }
 
 /// The local's rows of `P`, by name.
 ///
 /// # Errors
 /// A database error.
-pub async fn list<P: PartEntity, C: ConnectionTrait>(
-    conn: &C,
-    tenant: &Tenant,
-) -> Result<Vec<P::Model>> {
-    list_in_local::<P, _>(conn, tenant, P::name_column()).await
+pub async fn list<P: PartEntity>(txn: &LocalTxn) -> Result<Vec<P::Model>> {
+    list_in_local::<P>(txn, P::name_column()).await
 }
 
 /// Who may read the structure: whoever may read the roll it places.
@@ -214,7 +207,7 @@ pub async fn window<P: PartEntity>(
         query = query.filter(P::name_column().eq(name.trim()));
     }
     if let (Some(column), Some(employer)) = (P::employer_column(), employer) {
-        match find::<employers::Entity, _>(&txn, tenant, employer).await {
+        match find::<employers::Entity>(&txn, employer).await {
             Ok(employer) => query = query.filter(column.eq(employer.id)),
             // Another local's or a deleted employer has no worksites here.
             Err(Error::NotFound) => {
@@ -237,17 +230,13 @@ pub async fn window<P: PartEntity>(
 pub async fn read<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<P::Model> {
     require_read(tenant)?;
     let txn = tenant.begin().await?;
-    let row = find::<P, _>(&txn, tenant, pid).await?;
+    let row = find::<P>(&txn, pid).await?;
     txn.commit().await?;
     Ok(row)
 }
 
-async fn employer_of<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &Tenant,
-    pid: Uuid,
-) -> Result<employers::Model> {
-    find::<employers::Entity, _>(conn, tenant, pid)
+async fn employer_of(txn: &LocalTxn, pid: Uuid) -> Result<employers::Model> {
+    find::<employers::Entity>(txn, pid)
         .await
         .map_err(|e| match e {
             Error::NotFound => unknown_employer(),
@@ -276,13 +265,12 @@ pub async fn create<P: NamedPart>(
     tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
     let employer = match (P::employer_column(), employer) {
-        (Some(_), Some(pid)) => Some(employer_of(&txn, tenant, pid).await?),
+        (Some(_), Some(pid)) => Some(employer_of(&txn, pid).await?),
         (Some(_), None) => return Err(unknown_employer()),
         (None, _) => None,
     };
-    let row = P::new_row(name.as_str(), employer.as_ref().map(|e| e.id))
-        .set_tenant(tenant.id())?
-        .insert(&txn)
+    let row = txn
+        .insert(P::new_row(name.as_str(), employer.as_ref().map(|e| e.id)))
         .await
         .map_err(|e| on_conflict(e, &[("name", "name", P::TAKEN)]))?;
     record_by(
@@ -308,7 +296,7 @@ pub async fn create<P: NamedPart>(
 pub async fn rename<P: NamedPart>(tenant: &Tenant, pid: Uuid, name: &UnitName) -> Result<P::Model> {
     tenant.require_change(Permission::StructureManage)?;
     let txn = tenant.begin().await?;
-    let old = find::<P, _>(&txn, tenant, pid).await?;
+    let old = find::<P>(&txn, pid).await?;
     let was = P::name_of(&old).to_string();
     let saved = P::renamed(old, name.as_str())
         .update(&txn)
@@ -349,7 +337,7 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
     let by = tenant.require_change(Permission::StructureManage)?;
     let part = P::PART;
     let txn = tenant.begin().await?;
-    let row = find::<P, _>(&txn, tenant, pid).await?;
+    let row = find::<P>(&txn, pid).await?;
     let (id, name) = (P::id_of(&row), P::name_of(&row).to_string());
     let members = txn
         .select::<member_rows::Entity>()
@@ -416,7 +404,6 @@ pub async fn delete<P: PartEntity>(tenant: &Tenant, pid: Uuid) -> Result<String>
         })?;
     audit_events::record(
         &txn,
-        tenant,
         Some(by.user_id()),
         (part.subject(), id),
         "delete",
